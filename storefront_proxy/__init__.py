@@ -1,0 +1,1 @@
+"""Self-service order cancellation for Shopify storefronts: the web app behind Shopify's app proxy."""

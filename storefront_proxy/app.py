@@ -1,0 +1,164 @@
+"""The Flask application factory."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Flask, g, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
+
+from storefront_proxy.cancellations import (
+    Cancellations,
+    InvalidInputError,
+    NotEligibleError,
+    OrderNotFoundError,
+)
+from storefront_proxy.errors import ApiError
+from storefront_proxy.queue import make_queue
+from storefront_proxy.settings import Settings, get_settings
+from storefront_proxy.shopify.errors import ShopifyError
+from storefront_proxy.shopify.shops import client_for_shop, register_configured_shop
+from storefront_proxy.store import REDIS_UNAVAILABLE, RequestChangedError, Store, connect
+
+log = logging.getLogger(__name__)
+
+# A cancellation form is a few hundred bytes; anything much larger is not ours.
+MAX_BODY_BYTES = 16 * 1024
+# Storefront calls answer while the shopper waits: one quick retry at most, then a 503.
+WEB_SHOPIFY_ATTEMPTS = 2
+
+HTTP_ERROR_CODES = {
+    400: "bad_request",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+}
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Build the web app; ``settings`` defaults to the environment's."""
+    settings = (settings or get_settings()).checked()
+    app = Flask(__name__)
+    app.config.update(MAX_CONTENT_LENGTH=MAX_BODY_BYTES, JSON_SORT_KEYS=False)
+
+    store = Store(connect(settings.redis_url))
+    queue = make_queue(store.redis)
+    app.extensions["settings"] = settings
+    app.extensions["store"] = store
+    app.extensions["queue"] = queue
+    app.extensions["cancellations"] = Cancellations(
+        store=store,
+        queue=queue,
+        shopify=lambda shop: client_for_shop(settings, store, shop, max_attempts=WEB_SHOPIFY_ATTEMPTS),
+        clock=lambda: datetime.now(UTC),
+        retry_intervals=settings.cancel_retry_intervals,
+    )
+    try:
+        register_configured_shop(settings, store)
+    except REDIS_UNAVAILABLE:
+        # The web app starts without Redis and answers 503 until it is back; the shop lookup
+        # also falls back to the configured token.
+        log.warning("Redis unreachable at start-up; the configured shop will be registered later")
+
+    from storefront_proxy.proxy import bp as proxy_bp
+
+    app.register_blueprint(proxy_bp)
+    _register_error_handlers(app)
+
+    from storefront_proxy import cli
+
+    cli.init_app(app)
+
+    @app.get("/healthz")
+    def healthz() -> Any:
+        return {"ok": True}
+
+    return app
+
+
+def _wants_html_error() -> bool:
+    """Browsers get an error page; API clients (and anything unsure) get the contract's JSON."""
+    accepted = request.accept_mimetypes
+    if accepted.best_match(["text/html", "application/json"]) == "application/json":
+        return False
+    return any(value in ("text/html", "application/xhtml+xml") for value, _ in accepted)
+
+
+def render_error(error: ApiError) -> Response:
+    if _wants_html_error():
+        prefix = getattr(g.get("proxy"), "path_prefix", None)
+        body = render_template("error.html", error=error, prefix=prefix)
+        response = Response(body, status=error.status, content_type="text/html; charset=utf-8")
+    else:
+        response = jsonify(error.to_dict())
+        response.status_code = error.status
+    response.headers.update(error.headers)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(ApiError)
+    def api_error(error: ApiError) -> Response:
+        return render_error(error)
+
+    @app.errorhandler(OrderNotFoundError)
+    def order_not_found(_: OrderNotFoundError) -> Response:
+        # Another customer's order answers exactly like a missing one.
+        return render_error(ApiError(404, "order_not_found", "We couldn't find this order in your account."))
+
+    @app.errorhandler(InvalidInputError)
+    def invalid_input(error: InvalidInputError) -> Response:
+        return render_error(ApiError(400, error.code, error.message))
+
+    @app.errorhandler(NotEligibleError)
+    def not_eligible(error: NotEligibleError) -> Response:
+        return render_error(
+            ApiError(
+                409,
+                "not_eligible",
+                error.reasons[0].message,
+                reasons=[reason.to_dict() for reason in error.reasons],
+            )
+        )
+
+    @app.errorhandler(ShopifyError)
+    def shopify_unavailable(error: ShopifyError) -> Response:
+        log.warning("shopify unavailable: %s", error)
+        api_error = ApiError(503, "shop_unavailable", "The shop can't be reached right now. Please try again in a minute.")
+        api_error.headers["Retry-After"] = "30"
+        return render_error(api_error)
+
+    @app.errorhandler(RequestChangedError)
+    def busy(error: RequestChangedError) -> Response:
+        log.warning("request contention: %s", error)
+        api_error = ApiError(503, "busy", "We're busy right now. Please try again in a moment.")
+        api_error.headers["Retry-After"] = "5"
+        return render_error(api_error)
+
+    for redis_error in REDIS_UNAVAILABLE:
+
+        @app.errorhandler(redis_error)
+        def storage_unavailable(error: Exception) -> Response:
+            log.error("redis unavailable: %s", type(error).__name__)
+            api_error = ApiError(503, "service_unavailable", "We can't take requests right now. Please try again in a minute.")
+            api_error.headers["Retry-After"] = "30"
+            return render_error(api_error)
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> Response:
+        status = error.code or 500
+        code = HTTP_ERROR_CODES.get(status, "http_error")
+        message = "The request is too large." if status == 413 else (error.description or error.name)
+        if status == 404:
+            message = "This page does not exist."
+        return render_error(ApiError(status, code, message))
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception) -> Response:
+        log.exception("unexpected error")
+        return render_error(ApiError(500, "internal_error", "Something went wrong on our side. Please try again."))

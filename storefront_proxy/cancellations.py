@@ -1,0 +1,165 @@
+"""Use cases of the storefront: look at orders, ask to cancel one. No Flask, no HTTP.
+
+Views call these with a verified shop and customer; errors are domain exceptions the HTTP layer translates.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from rq import Queue
+
+from storefront_proxy.eligibility import Eligibility, IneligibleReason, check_eligibility
+from storefront_proxy.policy import Policy, ReviewMode
+from storefront_proxy.queue import enqueue_cancellation
+from storefront_proxy.records import NOTE_MAX_LENGTH, CancellationRequest, RequestStatus, new_request_id
+from storefront_proxy.shopify.client import ShopifyClient
+from storefront_proxy.shopify.models import Order
+from storefront_proxy.store import Store
+
+log = logging.getLogger(__name__)
+
+RECENT_ORDERS = 20
+
+
+class CancellationError(Exception):
+    """Base of the storefront use-case errors."""
+
+
+class OrderNotFoundError(CancellationError):
+    """No such order, or it belongs to another customer (the shopper cannot tell which)."""
+
+
+class InvalidInputError(CancellationError):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class NotEligibleError(CancellationError):
+    def __init__(self, reasons: tuple[IneligibleReason, ...]) -> None:
+        super().__init__(", ".join(reason.code for reason in reasons))
+        self.reasons = reasons
+
+
+@dataclass(frozen=True)
+class OrderView:
+    """What the storefront shows about one of the shopper's orders."""
+
+    order: Order
+    policy: Policy
+    eligibility: Eligibility
+    request: CancellationRequest | None
+
+    @property
+    def can_request(self) -> bool:
+        return self.eligibility.eligible and self.request is None
+
+
+class Cancellations:
+    """The storefront's use cases for one process (web)."""
+
+    def __init__(
+        self,
+        store: Store,
+        queue: Queue,
+        shopify: Callable[[str], ShopifyClient],
+        clock: Callable[[], datetime],
+        retry_intervals: list[int],
+    ) -> None:
+        self.store = store
+        self.queue = queue
+        self.shopify = shopify
+        self.clock = clock
+        self.retry_intervals = retry_intervals
+
+    def customer_orders(self, shop: str, customer_id: int) -> list[OrderView]:
+        """The shopper's recent orders, each with its cancellation state."""
+        policy = self.store.get_policy(shop)
+        orders = self.shopify(shop).list_customer_orders(customer_id, first=RECENT_ORDERS)
+        now = self.clock()
+        return [
+            OrderView(order, policy, check_eligibility(order, policy, now), self.store.request_for_order(shop, order.legacy_resource_id))
+            for order in orders
+        ]
+
+    def order_view(self, shop: str, customer_id: int, order_id: int) -> OrderView:
+        """One of the shopper's orders; raises OrderNotFoundError for unknown and other customers' orders."""
+        order = self._owned_order(shop, customer_id, order_id)
+        policy = self.store.get_policy(shop)
+        return OrderView(
+            order, policy, check_eligibility(order, policy, self.clock()), self.store.request_for_order(shop, order_id)
+        )
+
+    def existing_request(self, shop: str, customer_id: int, order_id: int) -> CancellationRequest | None:
+        """The order's request if the shopper made it; None when there is none (or it is not theirs)."""
+        request = self.store.request_for_order(shop, order_id)
+        if request is None or request.customer_id != customer_id:
+            return None
+        return request
+
+    def request_cancellation(
+        self, shop: str, customer_id: int, order_id: int, reason: str, note: str | None
+    ) -> tuple[CancellationRequest, bool]:
+        """Record the shopper's request and queue it (or hold it for review); returns (request, created).
+
+        A repeated request for the same order returns the existing one and queues nothing, even when that
+        request has finished.
+        """
+        existing = self.store.request_for_order(shop, order_id)
+        if existing is not None:
+            if existing.customer_id != customer_id:
+                raise OrderNotFoundError(order_id)
+            return existing, False
+
+        policy = self.store.get_policy(shop)
+        if policy.reason_label(reason) is None:
+            raise InvalidInputError("invalid_reason", "Choose one of the offered reasons.")
+        if note is not None and len(note) > NOTE_MAX_LENGTH:
+            raise InvalidInputError("note_too_long", f"The note can be at most {NOTE_MAX_LENGTH} characters.")
+
+        order = self._owned_order(shop, customer_id, order_id)
+        now = self.clock()
+        eligibility = check_eligibility(order, policy, now)
+        if not eligibility.eligible:
+            raise NotEligibleError(eligibility.reasons)
+
+        status = RequestStatus.PENDING_REVIEW if policy.review_mode is ReviewMode.MANUAL else RequestStatus.QUEUED
+        request = CancellationRequest(
+            id=new_request_id(),
+            shop=shop,
+            order_id=order_id,
+            order_name=order.name,
+            customer_id=customer_id,
+            reason=reason,
+            note=note,
+            status=status,
+            requested_at=now,
+            created_at=now,
+            updated_at=now,
+        )
+        request.record(now, "requested", status=status, detail=f"reason: {reason}")
+
+        def enqueue(pipe) -> None:  # type: ignore[no-untyped-def]
+            enqueue_cancellation(self.queue, request.id, self.retry_intervals, pipeline=pipe)
+
+        stored, created = self.store.create_request(request, enqueue if status is RequestStatus.QUEUED else None)
+        if created:
+            log.info(
+                "cancellation requested",
+                extra={"shop": shop, "order_id": order_id, "request_id": stored.id, "status": stored.status.value},
+            )
+        elif stored.customer_id != customer_id:
+            raise OrderNotFoundError(order_id)
+        return stored, created
+
+    def _owned_order(self, shop: str, customer_id: int, order_id: int) -> Order:
+        order = self.shopify(shop).get_order(order_id)
+        # Shopify's proxy only proves who is logged in; ownership is ours to check.
+        if order is None or not order.belongs_to(customer_id):
+            raise OrderNotFoundError(order_id)
+        return order

@@ -1,0 +1,84 @@
+"""Verifies that a request really came through Shopify's app proxy, before anything in it is trusted.
+
+Shopify signs every proxied request's query string (``signature``); the check itself is Shopify's own
+``shopifyapp`` package, which also refuses timestamps more than 90 s from our clock. See
+https://shopify.dev/docs/apps/build/online-store/app-proxies/authenticate-app-proxies
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+from urllib.parse import parse_qs
+
+from flask import current_app, g, request
+from shopify_app import verify_app_proxy_req
+
+from storefront_proxy.errors import ApiError
+
+log = logging.getLogger(__name__)
+
+SHOP_DOMAIN = re.compile(r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$")
+CUSTOMER_ID = re.compile(r"^[1-9][0-9]{0,19}$")
+# shopify-app-js also refuses these when repeated; shopifyapp only checks `shop`.
+SINGLE_VALUED = ("shop", "timestamp", "signature", "logged_in_customer_id", "path_prefix")
+DEFAULT_PATH_PREFIX = "/apps/self-service"
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True)
+class ProxyContext:
+    """What a verified proxy request tells us: the shop, the logged-in shopper and the storefront path."""
+
+    shop: str
+    customer_id: int
+    path_prefix: str
+
+
+def verify_proxy_request(query_string: str, client_secret: str, old_client_secret: str | None = None) -> dict[str, str]:
+    """Verify the signed query string; returns its single-valued parameters or raises a 401 ApiError."""
+    params = parse_qs(query_string, keep_blank_values=True)
+    if any(len(params.get(name, [])) > 1 for name in SINGLE_VALUED):
+        raise _unauthorized("duplicated_parameter")
+    result = verify_app_proxy_req(
+        {"method": "GET", "headers": {}, "url": f"https://app.invalid/proxy?{query_string}", "body": ""},
+        {"client_id": "", "client_secret": client_secret, "old_client_secret": old_client_secret},
+    )
+    if not result.ok:
+        raise _unauthorized(result.log.code)
+    shop = params.get("shop", [""])[0].lower()
+    if not SHOP_DOMAIN.match(shop):
+        raise _unauthorized("invalid_shop")
+    return {name: values[0] for name, values in params.items()}
+
+
+def _unauthorized(reason: str) -> ApiError:
+    # The reason goes to the log only; never the signature or the secret.
+    log.info("app proxy request refused: %s", reason)
+    return ApiError(401, "invalid_signature", "This request did not come through the shop. Please open the page from the shop again.")
+
+
+def proxy_verified(view: F) -> F:
+    """Verify the proxy signature and require a logged-in shopper; sets ``g.proxy`` (a ProxyContext)."""
+
+    @functools.wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        settings = current_app.extensions["settings"]
+        params = verify_proxy_request(request.query_string.decode("latin-1"), settings.api_secret())
+        customer = params.get("logged_in_customer_id", "")
+        if customer == "":
+            raise ApiError(401, "login_required", "Please log in to your account to see and cancel your orders.")
+        if not CUSTOMER_ID.match(customer):
+            raise ApiError(401, "invalid_customer", "Please log in to your account again.")
+        path_prefix = params.get("path_prefix") or DEFAULT_PATH_PREFIX
+        if not path_prefix.startswith("/"):
+            path_prefix = DEFAULT_PATH_PREFIX
+        g.proxy = ProxyContext(shop=params["shop"].lower(), customer_id=int(customer), path_prefix=path_prefix.rstrip("/"))
+        return view(*args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]

@@ -1,0 +1,183 @@
+"""Storefront routes: the shopper's orders, one order's cancel page, and the cancellation request itself.
+
+Every route answers JSON when the client asks for it (``Accept: application/json``) and an HTML page
+otherwise. The contract's field names are relied on by the theme block and other clients.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+from flask import current_app, g, jsonify, render_template, request
+from werkzeug.wrappers import Response
+
+from storefront_proxy.cancellations import Cancellations, OrderView
+from storefront_proxy.errors import ApiError
+from storefront_proxy.proxy import bp
+from storefront_proxy.proxy.csrf import issue_token, token_is_valid
+from storefront_proxy.proxy.verification import proxy_verified
+from storefront_proxy.records import CancellationRequest, RequestStatus, iso
+
+# Liquid's order.id: a positive integer (Shopify ids fit in an unsigned 64-bit integer).
+ORDER_ID = re.compile(r"^[1-9][0-9]{0,19}$")
+CSRF_HEADER = "X-CSRF-Token"
+
+
+def wants_json() -> bool:
+    """True when the client prefers JSON to HTML (the theme block's fetch sends Accept: application/json)."""
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json"
+
+
+def _cancellations() -> Cancellations:
+    return current_app.extensions["cancellations"]
+
+
+def _parse_order_id(order_id: str) -> int:
+    if not ORDER_ID.match(order_id):
+        raise ApiError(400, "invalid_order_id", "The order id must be the order's number id.")
+    return int(order_id)
+
+
+def _rate_limit(name: str, limit: int, window_seconds: int) -> None:
+    store = current_app.extensions["store"]
+    hits = store.count_hit(f"{name}:{g.proxy.shop}:{g.proxy.customer_id}", window_seconds, time.time())
+    if hits > limit:
+        error = ApiError(429, "too_many_requests", "Too many requests. Please wait a moment and try again.")
+        error.headers["Retry-After"] = str(window_seconds - int(time.time()) % window_seconds)
+        raise error
+
+
+def _csrf_token(order_id: int) -> str:
+    settings = current_app.extensions["settings"]
+    return issue_token(
+        settings.api_secret(), g.proxy.shop, g.proxy.customer_id, order_id, time.time(), settings.csrf_token_ttl_seconds
+    )
+
+
+def order_payload(view: OrderView) -> dict[str, Any]:
+    """The contract's order object."""
+    order_id = view.order.legacy_resource_id
+    return {
+        "order_id": order_id,
+        "name": view.order.name,
+        "eligible": view.eligibility.eligible and view.request is None,
+        "ineligible_reasons": [reason.to_dict() for reason in view.eligibility.reasons],
+        "cancel_deadline": iso(view.eligibility.deadline),
+        "reasons": [{"code": reason.code, "label": reason.label} for reason in view.policy.reasons],
+        "csrf_token": _csrf_token(order_id),
+        "request": view.request.public_dict() if view.request else None,
+    }
+
+
+def _page(template: str, status: int = 200, **context: Any) -> Response:
+    html = render_template(template, prefix=g.proxy.path_prefix, **context)
+    return Response(html, status=status, content_type="text/html; charset=utf-8")
+
+
+def _limited() -> None:
+    """Per-shopper request budget; runs after verification, so it counts verified shoppers only."""
+    settings = current_app.extensions["settings"]
+    _rate_limit("proxy", settings.proxy_rate_limit_per_minute, 60)
+
+
+@bp.get("/")
+@bp.get("/orders")
+@proxy_verified
+def list_orders() -> Any:
+    """The logged-in shopper's recent orders with their cancellation state."""
+    _limited()
+    views = _cancellations().customer_orders(g.proxy.shop, g.proxy.customer_id)
+    if wants_json():
+        return jsonify({"orders": [order_payload(view) for view in views]})
+    return _page("orders.html", views=views)
+
+
+@bp.get("/orders/<order_id>")
+@proxy_verified
+def show_order(order_id: str) -> Any:
+    """One order: can it still be cancelled, until when, and the request's status if there is one."""
+    _limited()
+    view = _cancellations().order_view(g.proxy.shop, g.proxy.customer_id, _parse_order_id(order_id))
+    payload = order_payload(view)
+    if wants_json():
+        return jsonify(payload)
+    return _page("order.html", view=view, payload=payload)
+
+
+@bp.get("/orders/<order_id>/cancellation")
+@proxy_verified
+def show_cancellation(order_id: str) -> Any:
+    """The order's cancellation request, or 404 when the shopper has not asked."""
+    _limited()
+    numeric_id = _parse_order_id(order_id)
+    cancellation = _cancellations().existing_request(g.proxy.shop, g.proxy.customer_id, numeric_id)
+    if cancellation is None:
+        raise ApiError(404, "request_not_found", "There is no cancellation request for this order.")
+    if wants_json():
+        return jsonify({"request": cancellation.public_dict()})
+    view = _cancellations().order_view(g.proxy.shop, g.proxy.customer_id, numeric_id)
+    return _page("order.html", view=view, payload=order_payload(view))
+
+
+@bp.post("/orders/<order_id>/cancellation")
+@proxy_verified
+def create_cancellation(order_id: str) -> Any:
+    """Ask to cancel the order: 202 with the new request, or 200 with the one that already exists."""
+    _limited()
+    numeric_id = _parse_order_id(order_id)
+    fields = _request_fields()
+    settings = current_app.extensions["settings"]
+    token = request.headers.get(CSRF_HEADER) or fields.get("csrf_token")
+    if not isinstance(token, str) or not token_is_valid(
+        settings.api_secret(), token, g.proxy.shop, g.proxy.customer_id, numeric_id, time.time()
+    ):
+        raise ApiError(403, "invalid_csrf_token", "This form has expired. Please reload the page and try again.")
+    reason, note = _reason_and_note(fields)
+    _rate_limit("cancel", settings.cancel_rate_limit_per_hour, 3600)
+    cancellation, created = _cancellations().request_cancellation(
+        g.proxy.shop, g.proxy.customer_id, numeric_id, reason, note
+    )
+    status = 202 if created else 200
+    if wants_json():
+        return jsonify({"request": cancellation.public_dict()}), status
+    view = _cancellations().order_view(g.proxy.shop, g.proxy.customer_id, numeric_id)
+    return _page("order.html", status=status, view=view, payload=order_payload(view))
+
+
+def _request_fields() -> dict[str, Any]:
+    """The POST's fields from a JSON body or a form; malformed JSON is a 400."""
+    if request.mimetype == "application/json" or (request.data and request.data.lstrip()[:1] in (b"{", b"[")):
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            raise ApiError(400, "invalid_json", "The request body must be a JSON object.")
+        return body
+    return request.form.to_dict()
+
+
+def _reason_and_note(fields: dict[str, Any]) -> tuple[str, str | None]:
+    reason = fields.get("reason")
+    if not isinstance(reason, str) or not reason.strip():
+        raise ApiError(400, "missing_reason", "Choose a reason for cancelling.")
+    note = fields.get("note")
+    if note is not None and not isinstance(note, str):
+        raise ApiError(400, "invalid_note", "The note must be text.")
+    note = (note or "").strip() or None
+    return reason.strip(), note
+
+
+def status_label(cancellation: CancellationRequest) -> str:
+    """Plain wording of a request's status for the HTML pages."""
+    return {
+        RequestStatus.PENDING_REVIEW: "Waiting for the shop to review your request",
+        RequestStatus.QUEUED: "Your request is in line to be processed",
+        RequestStatus.PROCESSING: "Cancelling your order…",
+        RequestStatus.CANCELLED: "Your order has been cancelled",
+        RequestStatus.REJECTED: "Your order could not be cancelled",
+        RequestStatus.FAILED: "Something went wrong while cancelling your order",
+    }[cancellation.status]
+
+
+bp.add_app_template_global(status_label)

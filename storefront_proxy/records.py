@@ -1,0 +1,95 @@
+"""The durable record of a shopper's cancellation request, as stored in Redis."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+from enum import Enum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class RequestStatus(str, Enum):
+    PENDING_REVIEW = "pending_review"
+    QUEUED = "queued"
+    PROCESSING = "processing"
+    CANCELLED = "cancelled"
+    REJECTED = "rejected"
+    FAILED = "failed"
+
+    @property
+    def is_final(self) -> bool:
+        return self in FINAL_STATUSES
+
+
+FINAL_STATUSES = frozenset({RequestStatus.CANCELLED, RequestStatus.REJECTED, RequestStatus.FAILED})
+
+NOTE_MAX_LENGTH = 500
+
+
+def new_request_id() -> str:
+    """A random id that is also a valid RQ job id suffix (letters, digits, ``_`` and ``-`` only)."""
+    return f"ccr_{secrets.token_hex(10)}"
+
+
+class Event(BaseModel):
+    """One line of a request's timeline."""
+
+    at: datetime
+    type: str
+    status: RequestStatus | None = None
+    detail: str | None = None
+
+
+class CancellationRequest(BaseModel):
+    """A shopper's request to cancel one order; there is at most one per (shop, order)."""
+
+    model_config = ConfigDict(validate_assignment=True)
+
+    id: str
+    shop: str
+    order_id: int
+    order_name: str
+    customer_id: int
+    reason: str
+    note: str | None = Field(None, max_length=NOTE_MAX_LENGTH)
+    status: RequestStatus
+    attempts: int = 0
+    events: list[Event] = Field(default_factory=list)
+    # What the shopper is told about the outcome (rejection or failure wording).
+    message: str | None = None
+    # Technical detail for support; never shown to the shopper.
+    last_error: str | None = None
+    # The cancel window is judged at the moment the shopper asked.
+    requested_at: datetime
+    created_at: datetime
+    updated_at: datetime
+    shopify_job_id: str | None = None
+
+    def record(self, at: datetime, type: str, *, status: RequestStatus | None = None, detail: str | None = None) -> None:
+        """Append a timeline event, moving to ``status`` when given."""
+        if status is not None:
+            self.status = status
+        self.events.append(Event(at=at, type=type, status=status, detail=detail))
+        self.updated_at = at
+
+    def public_dict(self) -> dict[str, object]:
+        """The fields the storefront contract promises, and nothing internal."""
+        return {
+            "id": self.id,
+            "status": self.status.value,
+            "reason": self.reason,
+            "note": self.note,
+            "message": self.message,
+            "created_at": iso(self.created_at),
+            "updated_at": iso(self.updated_at),
+        }
+
+
+def iso(moment: datetime | None) -> str | None:
+    """ISO-8601 in UTC with a ``Z``, as the storefront contract uses (naive datetimes are taken as UTC)."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

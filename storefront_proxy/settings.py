@@ -1,0 +1,119 @@
+"""Every environment variable the app and its workers read, in one typed object.
+
+Nothing else in the project reads ``os.environ``: web, worker and CLI all get a ``Settings``.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Only used in development, so a fresh clone runs with no configuration at all.
+DEVELOPMENT_API_KEY = "devshop-api-key"
+DEVELOPMENT_API_SECRET = "devshop-api-secret-for-local-development-only"
+
+
+class SettingsError(Exception):
+    """The configuration cannot start the app; the message is one line for the operator."""
+
+
+class Settings(BaseSettings):
+    """The app's configuration, read from the environment (and a local ``.env``)."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    app_env: Literal["development", "test", "production"] = Field(
+        "production", validation_alias="APP_ENV"
+    )
+    shopify_api_key: str | None = Field(None, validation_alias="SHOPIFY_API_KEY")
+    shopify_api_secret: SecretStr | None = Field(None, validation_alias="SHOPIFY_API_SECRET")
+    # Pinned once for every Admin API call; see SHOPIFY-PLATFORM.md on versioning.
+    shopify_api_version: str = Field("2026-10", validation_alias="SHOPIFY_API_VERSION")
+    redis_url: str = Field("redis://127.0.0.1:6379/0", validation_alias="REDIS_URL")
+    port: int = Field(8000, validation_alias="PORT")
+    # Development and tests: send Admin API calls to the devshop instead of https://{shop}.
+    shopify_admin_origin: str | None = Field(None, validation_alias="SHOPIFY_ADMIN_ORIGIN")
+    # A custom-app shop registered at start-up, for web and worker alike.
+    shopify_shop: str | None = Field(None, validation_alias="SHOPIFY_SHOP")
+    shopify_access_token: SecretStr | None = Field(None, validation_alias="SHOPIFY_ACCESS_TOKEN")
+
+    # How long a storefront form's csrf token stays valid.
+    csrf_token_ttl_seconds: int = Field(2 * 60 * 60, validation_alias="CSRF_TOKEN_TTL_SECONDS")
+    # Requests per minute one shopper may make to the storefront routes (GET and POST).
+    proxy_rate_limit_per_minute: int = Field(120, validation_alias="PROXY_RATE_LIMIT_PER_MINUTE")
+    # Cancellation requests per hour one shopper may submit.
+    cancel_rate_limit_per_hour: int = Field(20, validation_alias="CANCEL_RATE_LIMIT_PER_HOUR")
+    # Seconds for one Admin API HTTP call before it counts as a network failure.
+    shopify_timeout_seconds: float = Field(10.0, validation_alias="SHOPIFY_TIMEOUT_SECONDS")
+    # Bounded polling of orderCancel's Job: number of polls and the longest pause between two.
+    cancel_job_max_polls: int = Field(20, validation_alias="CANCEL_JOB_MAX_POLLS")
+    cancel_job_max_poll_interval: float = Field(3.0, validation_alias="CANCEL_JOB_MAX_POLL_INTERVAL")
+    # RQ retry schedule (seconds) for transient failures: network, 5xx, throttling.
+    cancel_retry_intervals: list[int] = Field(
+        default_factory=lambda: [5, 15, 60, 180, 600], validation_alias="CANCEL_RETRY_INTERVALS"
+    )
+
+    @field_validator("shopify_shop")
+    @classmethod
+    def _shop_domain(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        return normalize_shop_domain(value)
+
+    @property
+    def is_development(self) -> bool:
+        return self.app_env in ("development", "test")
+
+    def api_secret(self) -> str:
+        """The app's client secret (raises when it is missing)."""
+        if self.shopify_api_secret is None or not self.shopify_api_secret.get_secret_value():
+            raise SettingsError("SHOPIFY_API_SECRET is not set")
+        return self.shopify_api_secret.get_secret_value()
+
+    def checked(self) -> Settings:
+        """Fill development defaults, or refuse to start production without its secrets."""
+        if self.is_development:
+            updates: dict[str, object] = {}
+            if not self.shopify_api_key:
+                updates["shopify_api_key"] = DEVELOPMENT_API_KEY
+            if self.shopify_api_secret is None:
+                updates["shopify_api_secret"] = SecretStr(DEVELOPMENT_API_SECRET)
+            return self.model_copy(update=updates)
+        missing = [
+            name
+            for name, value in (
+                ("SHOPIFY_API_KEY", self.shopify_api_key),
+                ("SHOPIFY_API_SECRET", self.shopify_api_secret and self.shopify_api_secret.get_secret_value()),
+            )
+            if not value
+        ]
+        if missing:
+            raise SettingsError(
+                f"{' and '.join(missing)} must be set (the app's credentials from the Shopify Partner "
+                "dashboard); set APP_ENV=development to run locally with development defaults"
+            )
+        if self.shopify_shop and not self.shopify_access_token:
+            raise SettingsError("SHOPIFY_SHOP is set but SHOPIFY_ACCESS_TOKEN is not")
+        return self
+
+
+def normalize_shop_domain(value: str) -> str:
+    """``Example-Shop`` or ``https://example-shop.myshopify.com/`` → ``example-shop.myshopify.com``."""
+    domain = value.strip().lower().removeprefix("https://").removeprefix("http://").rstrip("/")
+    if "." not in domain:
+        domain = f"{domain}.myshopify.com"
+    return domain
+
+
+@functools.cache
+def get_settings() -> Settings:
+    """The process's settings, for entry points that have no app object (worker, CLI)."""
+    try:
+        return Settings().checked()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = first["loc"][0] if first["loc"] else "configuration"
+        raise SettingsError(f"{name}: {first['msg']}") from None

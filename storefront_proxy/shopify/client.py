@@ -1,0 +1,220 @@
+"""The one place the app calls Shopify's Admin GraphQL API (gql over requests).
+
+Each public method sends one named operation from ``operations/`` and returns validated models. Failures are
+sorted into ``errors``: transient ones (network, 5xx, THROTTLED) are retried here a bounded number of times,
+then raised for the caller (an RQ retry in the worker, a 503 on the storefront).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from gql import GraphQLRequest, gql
+from gql.transport.exceptions import (
+    TransportConnectionFailed,
+    TransportError,
+    TransportProtocolError,
+    TransportServerError,
+)
+from gql.transport.requests import RequestsHTTPTransport
+from graphql import DocumentNode
+
+from storefront_proxy.shopify.errors import (
+    ShopifyAuthError,
+    ShopifyQueryError,
+    ShopifyThrottledError,
+    ShopifyTransientError,
+)
+from storefront_proxy.shopify.models import CancelJob, Order, UserError, order_gid
+
+log = logging.getLogger(__name__)
+
+OPERATIONS_DIR = Path(__file__).with_name("operations")
+ORDER_FRAGMENT = "OrderForCancellation"
+# Shopify caps staffNote at 255 characters (orderCancel docs).
+STAFF_NOTE_MAX = 255
+# Never wait longer than this for the cost bucket inside one call; beyond it the caller retries later.
+MAX_THROTTLE_WAIT_SECONDS = 20.0
+
+
+def load_operation(name: str) -> str:
+    """The source of ``operations/<name>.graphql``, with the order fragment appended when it is used."""
+    source = (OPERATIONS_DIR / f"{name}.graphql").read_text()
+    if f"...{ORDER_FRAGMENT}" in source:
+        source += "\n" + (OPERATIONS_DIR / "order_fields.graphql").read_text()
+    return source
+
+
+OPERATION_FILES = ("get_order", "list_customer_orders", "cancel_order", "get_job")
+DOCUMENTS: dict[str, DocumentNode] = {name: gql(load_operation(name)) for name in OPERATION_FILES}
+
+
+@dataclass(frozen=True)
+class CancelResult:
+    """What ``orderCancel`` answered: a Job to poll, or Shopify's reasons for refusing."""
+
+    job: CancelJob | None
+    user_errors: list[UserError]
+
+
+def admin_endpoint(shop: str, api_version: str, admin_origin: str | None = None) -> str:
+    """``https://{shop}/admin/api/{version}/graphql.json``, or the same path on ``admin_origin``."""
+    origin = admin_origin.rstrip("/") if admin_origin else f"https://{shop}"
+    return f"{origin}/admin/api/{api_version}/graphql.json"
+
+
+class ShopifyClient:
+    """Admin GraphQL calls for one shop with its access token."""
+
+    def __init__(
+        self,
+        shop: str,
+        access_token: str,
+        *,
+        api_version: str,
+        admin_origin: str | None = None,
+        timeout: float = 10.0,
+        max_attempts: int = 3,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.shop = shop
+        self.max_attempts = max_attempts
+        self._sleep = sleep
+        self._transport = RequestsHTTPTransport(
+            url=admin_endpoint(shop, api_version, admin_origin),
+            headers={"X-Shopify-Access-Token": access_token, "Content-Type": "application/json"},
+            timeout=timeout,
+            retries=0,
+            verify=True,
+        )
+
+    # -- operations -----------------------------------------------------------------------------
+
+    def get_order(self, order_id: int) -> Order | None:
+        """The order with numeric id ``order_id``, or None when the shop has no such order."""
+        data = self.execute("get_order", {"id": order_gid(order_id)})
+        return Order.model_validate(data["order"]) if data.get("order") else None
+
+    def list_customer_orders(self, customer_id: int, first: int = 20) -> list[Order]:
+        """The customer's most recent orders, newest first."""
+        data = self.execute("list_customer_orders", {"first": first, "query": f"customer_id:{customer_id}"})
+        orders = [Order.model_validate(node) for node in data["orders"]["nodes"]]
+        # Shopify's search is fuzzy about unknown filters; never show another customer's order.
+        return [order for order in orders if order.belongs_to(customer_id)]
+
+    def cancel_order(
+        self,
+        order_id: int,
+        *,
+        refund_method: dict[str, Any] | None,
+        restock: bool,
+        notify_customer: bool,
+        staff_note: str,
+    ) -> CancelResult:
+        """Ask Shopify to cancel the order as the customer's wish; the work runs as a Shopify Job."""
+        variables = {
+            "orderId": order_gid(order_id),
+            "reason": "CUSTOMER",
+            "restock": restock,
+            "refundMethod": refund_method,
+            "notifyCustomer": notify_customer,
+            "staffNote": staff_note[:STAFF_NOTE_MAX],
+        }
+        # A mutation must not be sent twice on an ambiguous failure (network drop after sending):
+        # the caller re-reads the order before trying again.
+        payload = self.execute("cancel_order", variables, retry=False)["orderCancel"]
+        job = payload.get("job")
+        return CancelResult(
+            job=CancelJob.model_validate(job) if job else None,
+            user_errors=[UserError.model_validate(e) for e in payload.get("orderCancelUserErrors") or []],
+        )
+
+    def get_job(self, job_id: str) -> CancelJob | None:
+        data = self.execute("get_job", {"id": job_id})
+        return CancelJob.model_validate(data["job"]) if data.get("job") else None
+
+    # -- transport ------------------------------------------------------------------------------
+
+    def execute(self, operation: str, variables: dict[str, Any], *, retry: bool = True) -> dict[str, Any]:
+        """Send one operation; retry transient failures up to ``max_attempts`` when ``retry``."""
+        attempts = self.max_attempts if retry else 1
+        for attempt in range(1, attempts + 1):
+            try:
+                return self._execute_once(operation, variables)
+            except ShopifyTransientError as exc:
+                if attempt == attempts:
+                    raise
+                wait = exc.retry_after if isinstance(exc, ShopifyThrottledError) else 0.5 * 2 ** (attempt - 1)
+                log.info(
+                    "shopify %s transient failure, retrying in %.1fs: %s",
+                    operation,
+                    wait,
+                    exc,
+                    extra={"shop": self.shop},
+                )
+                self._sleep(wait)
+        raise AssertionError("unreachable")
+
+    def _execute_once(self, operation: str, variables: dict[str, Any]) -> dict[str, Any]:
+        request = GraphQLRequest(DOCUMENTS[operation], variable_values=variables)
+        try:
+            if self._transport.session is None:
+                self._transport.connect()
+            result = self._transport.execute(request)
+        except TransportServerError as exc:
+            if exc.code in (401, 403):
+                raise ShopifyAuthError(f"Shopify refused the access token ({exc.code})") from exc
+            if exc.code == 429:
+                raise ShopifyThrottledError("Shopify answered 429 Too Many Requests", retry_after=1.0) from exc
+            if exc.code is not None and exc.code >= 500:
+                raise ShopifyTransientError(f"Shopify answered HTTP {exc.code}") from exc
+            raise ShopifyQueryError(f"Shopify answered HTTP {exc.code}") from exc
+        except (TransportConnectionFailed, TransportProtocolError) as exc:
+            raise ShopifyTransientError(f"Shopify could not be reached: {type(exc).__name__}") from exc
+        except TransportError as exc:
+            raise ShopifyTransientError(f"Shopify transport failed: {type(exc).__name__}") from exc
+
+        if result.errors:
+            self._raise_for_errors(result.errors, result.extensions or {})
+        if result.data is None:
+            raise ShopifyTransientError("Shopify answered without data")
+        return result.data
+
+    @staticmethod
+    def _raise_for_errors(errors: Any, extensions: dict[str, Any]) -> None:
+        # An invalid token answers 401 with {"errors": "[API] Invalid API key or access token ..."}.
+        if isinstance(errors, str):
+            raise ShopifyAuthError("Shopify refused the access token")
+        codes = {((error or {}).get("extensions") or {}).get("code") for error in errors}
+        if "THROTTLED" in codes:
+            raise ShopifyThrottledError("Shopify throttled the request", retry_after=throttle_wait(extensions))
+        if codes & {"INTERNAL_SERVER_ERROR", "SERVICE_UNAVAILABLE"}:
+            raise ShopifyTransientError("Shopify reported an internal error")
+        if codes & {"ACCESS_DENIED", "UNAUTHORIZED"}:
+            raise ShopifyAuthError("Shopify denied access to the operation")
+        first = errors[0].get("message", "unknown error") if errors else "unknown error"
+        raise ShopifyQueryError(f"Shopify rejected the query: {first}")
+
+    def close(self) -> None:
+        self._transport.close()
+
+
+def throttle_wait(extensions: dict[str, Any]) -> float:
+    """Seconds the cost bucket needs before the throttled query fits again.
+
+    Shopify's rate-limit docs: wait (requestedQueryCost - currentlyAvailable) / restoreRate.
+    https://shopify.dev/docs/apps/build/apis/graphql-admin/rate-limits
+    """
+    cost = extensions.get("cost") or {}
+    status = cost.get("throttleStatus") or {}
+    try:
+        needed = float(cost["requestedQueryCost"]) - float(status["currentlyAvailable"])
+        wait = needed / float(status["restoreRate"])
+    except (KeyError, TypeError, ValueError, ZeroDivisionError):
+        return 1.0
+    return min(max(wait, 0.5), MAX_THROTTLE_WAIT_SECONDS)

@@ -1,0 +1,77 @@
+"""Typed views of the Admin API objects the app reads, and GID helpers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from pydantic import AliasPath, BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+ORDER_GID_PREFIX = "gid://shopify/Order/"
+CUSTOMER_GID_PREFIX = "gid://shopify/Customer/"
+
+
+def order_gid(order_id: int) -> str:
+    return f"{ORDER_GID_PREFIX}{order_id}"
+
+
+def customer_gid(customer_id: int) -> str:
+    return f"{CUSTOMER_GID_PREFIX}{customer_id}"
+
+
+def numeric_id(gid: str) -> int:
+    """``gid://shopify/Order/148977776`` → ``148977776``."""
+    return int(gid.rsplit("/", 1)[-1].split("?", 1)[0])
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True, extra="ignore")
+
+
+class Fulfillment(_Model):
+    id: str
+    status: str
+
+
+class LineItem(_Model):
+    name: str
+    quantity: int
+
+
+class Order(_Model):
+    """The order fields of ``OrderForCancellation`` (operations/order_fields.graphql)."""
+
+    id: str
+    legacy_resource_id: int
+    name: str
+    created_at: datetime
+    cancelled_at: datetime | None = None
+    cancel_reason: str | None = None
+    closed: bool = False
+    test: bool = False
+    display_financial_status: str | None = None
+    # Shopify documents this enum as open-ended; unknown values are kept as strings.
+    display_fulfillment_status: str
+    customer_id: str | None = Field(None, validation_alias=AliasPath("customer", "id"))
+    tags: list[str] = Field(default_factory=list)
+    total_amount: Decimal | None = Field(None, validation_alias=AliasPath("totalPriceSet", "shopMoney", "amount"))
+    currency_code: str | None = Field(
+        None, validation_alias=AliasPath("totalPriceSet", "shopMoney", "currencyCode")
+    )
+    fulfillments: list[Fulfillment] = Field(default_factory=list)
+    line_items: list[LineItem] = Field(default_factory=list, validation_alias=AliasPath("lineItems", "nodes"))
+
+    def belongs_to(self, customer_id: int) -> bool:
+        return self.customer_id == customer_gid(customer_id)
+
+
+class CancelJob(_Model):
+    id: str
+    done: bool
+
+
+class UserError(_Model):
+    code: str | None = None
+    field: list[str] | None = None
+    message: str

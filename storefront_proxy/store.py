@@ -1,0 +1,169 @@
+"""Redis persistence of shops, policies and cancellation requests: the only module that knows key names."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import redis
+from redis.client import Pipeline
+
+from storefront_proxy.policy import Policy
+from storefront_proxy.records import CancellationRequest
+
+KEY_PREFIX = "selfservice"
+# Writers retry an optimistic transaction this often before giving up on a hot key.
+MAX_WATCH_RETRIES = 20
+
+# Errors that mean "Redis is unreachable right now": callers answer 503 or retry later.
+REDIS_UNAVAILABLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+
+
+def connect(redis_url: str) -> redis.Redis:
+    """A Redis client that fails fast when the server is away, so a storefront request gets its 503 quickly."""
+    return redis.Redis.from_url(
+        redis_url,
+        socket_connect_timeout=2,
+        socket_timeout=5,
+        health_check_interval=15,
+        retry_on_timeout=False,
+    )
+
+
+class RequestChangedError(Exception):
+    """Another writer kept changing the request; the update was not applied."""
+
+
+class Store:
+    """Typed access to the app's Redis data."""
+
+    def __init__(self, connection: redis.Redis) -> None:
+        self.redis = connection
+
+    # -- keys -------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _shop_key(shop: str) -> str:
+        return f"{KEY_PREFIX}:shop:{shop}"
+
+    @staticmethod
+    def _policy_key(shop: str) -> str:
+        return f"{KEY_PREFIX}:policy:{shop}"
+
+    @staticmethod
+    def _request_key(request_id: str) -> str:
+        return f"{KEY_PREFIX}:request:{request_id}"
+
+    @staticmethod
+    def _order_request_key(shop: str, order_id: int) -> str:
+        return f"{KEY_PREFIX}:order-request:{shop}:{order_id}"
+
+    @staticmethod
+    def _shop_requests_key(shop: str) -> str:
+        return f"{KEY_PREFIX}:requests:{shop}"
+
+    # -- shops ------------------------------------------------------------------------------------
+
+    def register_shop(self, shop: str, access_token: str) -> None:
+        self.redis.hset(self._shop_key(shop), mapping={"access_token": access_token})
+
+    def access_token(self, shop: str) -> str | None:
+        token = self.redis.hget(self._shop_key(shop), "access_token")
+        return token.decode() if token else None
+
+    # -- policies ---------------------------------------------------------------------------------
+
+    def get_policy(self, shop: str) -> Policy:
+        """The shop's policy, or the defaults when the merchant never changed it."""
+        raw = self.redis.get(self._policy_key(shop))
+        return Policy.model_validate_json(raw) if raw else Policy()
+
+    def save_policy(self, shop: str, policy: Policy) -> None:
+        self.redis.set(self._policy_key(shop), policy.model_dump_json())
+
+    # -- cancellation requests --------------------------------------------------------------------
+
+    def get_request(self, request_id: str) -> CancellationRequest | None:
+        raw = self.redis.get(self._request_key(request_id))
+        return CancellationRequest.model_validate_json(raw) if raw else None
+
+    def request_for_order(self, shop: str, order_id: int) -> CancellationRequest | None:
+        request_id = self.redis.get(self._order_request_key(shop, order_id))
+        return self.get_request(request_id.decode()) if request_id else None
+
+    def create_request(
+        self,
+        request: CancellationRequest,
+        enqueue: Callable[[Pipeline], None] | None = None,
+    ) -> tuple[CancellationRequest, bool]:
+        """Store ``request`` unless the order already has one; returns (the order's request, created).
+
+        The record, the (shop, order) index and the job ``enqueue`` adds to the pipeline are written in one
+        MULTI/EXEC: concurrent duplicates produce exactly one record and one job, and a Redis failure leaves
+        nothing half-written.
+        """
+        index_key = self._order_request_key(request.shop, request.order_id)
+        with self.redis.pipeline() as pipe:
+            for _ in range(MAX_WATCH_RETRIES):
+                try:
+                    pipe.watch(index_key)
+                    existing_id = pipe.get(index_key)
+                    if existing_id:
+                        pipe.unwatch()
+                        existing = self.get_request(existing_id.decode())
+                        if existing is not None:
+                            return existing, False
+                        raise RequestChangedError(f"index points at a missing request for order {request.order_id}")
+                    pipe.multi()
+                    pipe.set(self._request_key(request.id), request.model_dump_json())
+                    pipe.set(index_key, request.id)
+                    pipe.zadd(self._shop_requests_key(request.shop), {request.id: request.created_at.timestamp()})
+                    if enqueue is not None:
+                        enqueue(pipe)
+                    pipe.execute()
+                    return request, True
+                except redis.WatchError:
+                    continue
+        raise RequestChangedError(f"could not create a request for order {request.order_id}")
+
+    def update_request(
+        self,
+        request_id: str,
+        change: Callable[[CancellationRequest], None],
+        enqueue: Callable[[Pipeline], None] | None = None,
+    ) -> CancellationRequest:
+        """Apply ``change`` to the stored request atomically (optimistic WATCH/MULTI, retried on conflict)."""
+        key = self._request_key(request_id)
+        with self.redis.pipeline() as pipe:
+            for _ in range(MAX_WATCH_RETRIES):
+                try:
+                    pipe.watch(key)
+                    raw = pipe.get(key)
+                    if raw is None:
+                        raise KeyError(request_id)
+                    request = CancellationRequest.model_validate_json(raw)
+                    change(request)
+                    pipe.multi()
+                    pipe.set(key, request.model_dump_json())
+                    if enqueue is not None:
+                        enqueue(pipe)
+                    pipe.execute()
+                    return request
+                except redis.WatchError:
+                    continue
+        raise RequestChangedError(f"request {request_id} kept changing")
+
+    def shop_request_ids(self, shop: str, limit: int = 100) -> list[str]:
+        """The shop's request ids, newest first."""
+        return [raw.decode() for raw in self.redis.zrevrange(self._shop_requests_key(shop), 0, limit - 1)]
+
+    # -- rate limiting ----------------------------------------------------------------------------
+
+    def count_hit(self, name: str, window_seconds: int, now: float) -> int:
+        """Count one hit in the fixed window containing ``now``; returns the hits so far in that window."""
+        window = int(now // window_seconds)
+        key = f"{KEY_PREFIX}:rate:{name}:{window}"
+        with self.redis.pipeline() as pipe:
+            pipe.incr(key)
+            pipe.expire(key, window_seconds + 1)
+            hits, _ = pipe.execute()
+        return int(hits)

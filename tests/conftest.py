@@ -1,0 +1,66 @@
+"""Shared fixtures: a real Redis for every test, the app factory, and Shopify's schema."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+import redis
+
+from devshop.embedded_redis import EmbeddedRedis
+from storefront_proxy.app import create_app
+from storefront_proxy.settings import Settings
+from tests.helpers import API_KEY, API_SECRET, SHOP, TOKEN
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """REDIS_URL when it points at a server, else an embedded redis-server for the session."""
+    configured = os.environ.get("REDIS_URL")
+    if configured:
+        yield configured
+        return
+    with EmbeddedRedis() as server:
+        yield server.url
+
+
+@pytest.fixture
+def redis_conn(redis_url: str) -> Iterator[redis.Redis]:
+    conn = redis.Redis.from_url(redis_url)
+    conn.flushdb()
+    yield conn
+    conn.flushdb()
+
+
+@pytest.fixture
+def settings(redis_url: str, redis_conn: redis.Redis) -> Settings:
+    return Settings(
+        APP_ENV="test",
+        SHOPIFY_API_KEY=API_KEY,
+        SHOPIFY_API_SECRET=API_SECRET,
+        REDIS_URL=redis_url,
+        SHOPIFY_SHOP=SHOP,
+        SHOPIFY_ACCESS_TOKEN=TOKEN,
+        SHOPIFY_ADMIN_ORIGIN="https://admin.test",
+        _env_file=None,
+    )
+
+
+@pytest.fixture
+def app(settings: Settings):
+    app = create_app(settings)
+    app.config.update(TESTING=True)
+    return app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def admin_schema():
+    from devshop.schema import load_admin_schema
+
+    return load_admin_schema()

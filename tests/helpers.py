@@ -1,0 +1,125 @@
+"""Test helpers: signing proxy requests as Shopify does, and canned Admin API payloads."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from devshop.signing import sign_proxy_query
+
+SHOP = "teashop.myshopify.com"
+TOKEN = "shpat_test_token_0123456789abcdef"
+API_SECRET = "test-api-secret-that-is-long-enough-for-hmac-sha256"
+API_KEY = "test-api-key"
+CUSTOMER = 7001
+OTHER_CUSTOMER = 7002
+
+
+def signed_query(
+    shop: str = SHOP,
+    customer: int | str | None = CUSTOMER,
+    *,
+    secret: str = API_SECRET,
+    timestamp: int | None = None,
+    path_prefix: str = "/apps/self-service",
+    extra: list[tuple[str, str]] | None = None,
+) -> str:
+    """The query string Shopify's app proxy appends, signed with ``secret``."""
+    params: list[tuple[str, str]] = list(extra or [])
+    params += [
+        ("shop", shop),
+        ("logged_in_customer_id", "" if customer is None else str(customer)),
+        ("path_prefix", path_prefix),
+        ("timestamp", str(int(time.time()) if timestamp is None else timestamp)),
+    ]
+    params.append(("signature", sign_proxy_query(params, secret)))
+    return urlencode(params)
+
+
+def admin_order(
+    order_id: int = 5001,
+    *,
+    customer: int | None = CUSTOMER,
+    age: timedelta = timedelta(minutes=5),
+    now: datetime | None = None,
+    fulfillment: str = "UNFULFILLED",
+    financial: str = "PAID",
+    cancelled_at: str | None = None,
+    closed: bool = False,
+    tags: list[str] | None = None,
+    fulfillments: list[dict[str, str]] | None = None,
+) -> dict[str, Any]:
+    """An Order as the Admin API returns it for the OrderForCancellation fragment."""
+    created = (now or datetime.now(UTC)) - age
+    return {
+        "id": f"gid://shopify/Order/{order_id}",
+        "legacyResourceId": str(order_id),
+        "name": f"#{order_id - 4000}",
+        "createdAt": created.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "cancelledAt": cancelled_at,
+        "cancelReason": "CUSTOMER" if cancelled_at else None,
+        "closed": closed,
+        "test": False,
+        "displayFinancialStatus": financial,
+        "displayFulfillmentStatus": fulfillment,
+        "customer": {"id": f"gid://shopify/Customer/{customer}"} if customer else None,
+        "tags": tags or [],
+        "totalPriceSet": {"shopMoney": {"amount": "42.50", "currencyCode": "EUR"}},
+        "fulfillments": fulfillments or [],
+        "lineItems": {"nodes": [{"name": "Sencha, 100 g", "quantity": 2}]},
+    }
+
+
+def throttle_status(available: float = 1000.0, requested: int = 80) -> dict[str, Any]:
+    return {
+        "cost": {
+            "requestedQueryCost": requested,
+            "actualQueryCost": requested,
+            "throttleStatus": {"maximumAvailable": 1000.0, "currentlyAvailable": available, "restoreRate": 50.0},
+        }
+    }
+
+
+ADMIN_URL = "https://admin.test/admin/api/2026-10/graphql.json"
+
+
+class FakeAdmin:
+    """A ``responses`` callback answering the app's Admin API operations from a dict of orders.
+
+    For HTTP-level unit tests; the integration tests use the devshop, which executes on Shopify's schema.
+    """
+
+    def __init__(self, orders: list[dict[str, Any]] | None = None) -> None:
+        self.orders = {int(o["legacyResourceId"]): o for o in orders or []}
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+
+    @staticmethod
+    def operation(query: str) -> str:
+        for name in ("GetOrderForCancellation", "ListCustomerOrders", "CancelOrder", "GetJob"):
+            if name in query:
+                return name
+        raise AssertionError(f"unexpected document: {query[:80]}")
+
+    def __call__(self, request: Any) -> tuple[int, dict[str, str], str]:
+        import json
+
+        body = json.loads(request.body)
+        name = self.operation(body["query"])
+        variables = body.get("variables") or {}
+        self.calls.append((name, variables))
+        assert request.headers["X-Shopify-Access-Token"] == TOKEN
+        if name == "GetOrderForCancellation":
+            order_id = int(variables["id"].rsplit("/", 1)[1])
+            data: dict[str, Any] = {"order": self.orders.get(order_id)}
+        elif name == "ListCustomerOrders":
+            customer = variables["query"].split(":", 1)[1]
+            nodes = [o for o in self.orders.values() if o["customer"] and o["customer"]["id"].endswith(f"/{customer}")]
+            data = {"orders": {"nodes": nodes}}
+        else:
+            raise AssertionError(f"{name} is not expected in this test")
+        return 200, {"Content-Type": "application/json"}, json.dumps({"data": data, "extensions": throttle_status()})
+
+    def names(self) -> list[str]:
+        return [name for name, _ in self.calls]

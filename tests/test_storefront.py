@@ -1,0 +1,361 @@
+"""The /proxy contract over HTTP: real Redis, Shopify's Admin API answered by `responses`."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import timedelta
+
+import pytest
+import redis
+import responses
+from rq import Queue
+
+from storefront_proxy.app import create_app
+from storefront_proxy.policy import Policy, ReviewMode
+from storefront_proxy.queue import QUEUE_NAME, cancel_job_id
+from tests.helpers import (
+    ADMIN_URL,
+    CUSTOMER,
+    OTHER_CUSTOMER,
+    SHOP,
+    FakeAdmin,
+    admin_order,
+    signed_query,
+)
+
+JSON = {"Accept": "application/json"}
+
+
+@pytest.fixture
+def shop():
+    """Shopify's Admin API with a few orders of the test customer and one of another customer."""
+    fake = FakeAdmin(
+        [
+            admin_order(5001),
+            admin_order(5002, fulfillment="FULFILLED", fulfillments=[{"id": "gid://shopify/Fulfillment/1", "status": "SUCCESS"}]),
+            admin_order(5003, age=timedelta(hours=3)),
+            admin_order(5004, customer=OTHER_CUSTOMER),
+        ]
+    )
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        mock.add_callback(responses.POST, ADMIN_URL, callback=fake)
+        yield fake
+
+
+def get(client, path, customer=CUSTOMER, headers=JSON, **kwargs):
+    return client.get(f"{path}?{signed_query(customer=customer, **kwargs)}", headers=headers)
+
+
+def post(client, path, body=None, customer=CUSTOMER, headers=JSON, **kwargs):
+    return client.post(f"{path}?{signed_query(customer=customer)}", headers=headers, **({"json": body} if body is not None else kwargs))
+
+
+def csrf(client, order_id=5001):
+    return get(client, f"/proxy/orders/{order_id}").get_json()["csrf_token"]
+
+
+def queued_job_ids(redis_conn):
+    return Queue(QUEUE_NAME, connection=redis_conn).job_ids
+
+
+# -- reading ------------------------------------------------------------------------------------------
+
+
+def test_order_shows_eligibility_deadline_reasons_and_token(client, shop):
+    response = get(client, "/proxy/orders/5001")
+    assert response.status_code == 200
+    body = response.get_json()
+    assert set(body) == {"order_id", "name", "eligible", "ineligible_reasons", "cancel_deadline", "reasons", "csrf_token", "request"}
+    assert body["order_id"] == 5001 and body["eligible"] is True and body["request"] is None
+    assert body["ineligible_reasons"] == []
+    assert body["cancel_deadline"].endswith("Z")
+    assert [r["code"] for r in body["reasons"]][:2] == ["changed_mind", "ordered_by_mistake"]
+    assert body["csrf_token"]
+
+
+def test_ineligible_order_lists_stable_codes_and_still_has_a_token(client, shop):
+    body = get(client, "/proxy/orders/5002").get_json()
+    assert body["eligible"] is False
+    assert [r["code"] for r in body["ineligible_reasons"]] == ["fulfillment_started"]
+    assert body["csrf_token"]
+    late = get(client, "/proxy/orders/5003").get_json()
+    assert [r["code"] for r in late["ineligible_reasons"]] == ["window_closed"]
+
+
+def test_orders_list_has_only_the_customers_orders(client, shop):
+    body = get(client, "/proxy/orders").get_json()
+    assert sorted(o["order_id"] for o in body["orders"]) == [5001, 5002, 5003]
+    assert all("csrf_token" in o and "ineligible_reasons" in o for o in body["orders"])
+
+
+def test_another_customers_order_answers_like_an_unknown_one(client, shop):
+    theirs = get(client, "/proxy/orders/5004")
+    unknown = get(client, "/proxy/orders/9999")
+    assert theirs.status_code == unknown.status_code == 404
+    assert theirs.get_json() == unknown.get_json()
+    assert theirs.get_json()["error"]["code"] == "order_not_found"
+
+
+@pytest.mark.parametrize("order_id", ["abc", "0", "-1", "5001.0", "1" * 25, "gid:%2F%2Fshopify%2FOrder%2F5001"])
+def test_malformed_order_ids_are_400(client, shop, order_id):
+    response = get(client, f"/proxy/orders/{order_id}")
+    assert response.status_code in (400, 404)
+    assert response.get_json()["error"]["code"] in ("invalid_order_id", "not_found")
+
+
+def test_html_page_for_browsers(client, shop):
+    response = get(client, "/proxy/orders/5001", headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+    assert response.status_code == 200
+    assert response.mimetype == "text/html"
+    html = response.get_data(as_text=True)
+    assert 'action="/apps/self-service/orders/5001/cancellation"' in html
+    assert 'name="csrf_token"' in html
+
+
+def test_links_follow_the_shops_own_proxy_path(client, shop):
+    response = get(client, "/proxy/orders", headers={"Accept": "text/html"}, path_prefix="/tools/cancel-my-order")
+    assert 'href="/tools/cancel-my-order/orders/5001"' in response.get_data(as_text=True)
+
+
+# -- authentication -------------------------------------------------------------------------------------
+
+
+def test_anonymous_visitor_is_told_to_log_in(client, shop):
+    response = get(client, "/proxy/orders/5001", customer=None)
+    assert response.status_code == 401
+    assert response.get_json()["error"]["code"] == "login_required"
+    assert "log in" in response.get_json()["error"]["message"].lower()
+
+
+def test_tampered_and_stale_signatures_are_401(client, shop):
+    query = signed_query()
+    tampered = query.replace(f"logged_in_customer_id={CUSTOMER}", f"logged_in_customer_id={OTHER_CUSTOMER}")
+    assert client.get(f"/proxy/orders/5001?{tampered}", headers=JSON).status_code == 401
+    stale = get(client, "/proxy/orders/5001", timestamp=int(time.time()) - 91)
+    assert stale.status_code == 401
+    assert stale.get_json()["error"]["code"] == "invalid_signature"
+    future = get(client, "/proxy/orders/5001", timestamp=int(time.time()) + 120)
+    assert future.status_code == 401
+    unsigned = client.get(f"/proxy/orders/5001?shop={SHOP}&logged_in_customer_id={CUSTOMER}", headers=JSON)
+    assert unsigned.status_code == 401
+    assert shop.calls == []
+
+
+def test_wrong_secret_is_401(client, shop):
+    response = get(client, "/proxy/orders/5001", secret="another-apps-secret-also-long-enough-000")
+    assert response.status_code == 401
+
+
+# -- asking to cancel -----------------------------------------------------------------------------------
+
+
+def test_post_queues_one_job_and_repeats_return_the_same_request(client, shop, redis_conn):
+    token = csrf(client)
+    first = post(client, "/proxy/orders/5001/cancellation", {"reason": "changed_mind", "note": " Wrong size ", "csrf_token": token})
+    assert first.status_code == 202
+    created = first.get_json()["request"]
+    assert created["status"] == "queued" and created["note"] == "Wrong size" and created["reason"] == "changed_mind"
+    assert set(created) == {"id", "status", "reason", "note", "message", "created_at", "updated_at"}
+    assert queued_job_ids(redis_conn) == [cancel_job_id(created["id"])]
+
+    again = post(client, "/proxy/orders/5001/cancellation", {"reason": "other", "csrf_token": token})
+    assert again.status_code == 200
+    assert again.get_json()["request"]["id"] == created["id"]
+    assert queued_job_ids(redis_conn) == [cancel_job_id(created["id"])]
+
+    status = get(client, "/proxy/orders/5001/cancellation")
+    assert status.status_code == 200 and status.get_json()["request"]["id"] == created["id"]
+    order = get(client, "/proxy/orders/5001").get_json()
+    assert order["request"]["id"] == created["id"] and order["eligible"] is False
+
+
+def test_form_post_and_header_token_are_accepted(client, shop):
+    token = csrf(client)
+    response = client.post(
+        f"/proxy/orders/5001/cancellation?{signed_query()}",
+        data={"reason": "ordered_by_mistake"},
+        headers={"Accept": "application/json", "X-CSRF-Token": token},
+    )
+    assert response.status_code == 202
+
+
+def test_html_form_post_shows_the_status_page(client, shop):
+    token = csrf(client)
+    response = client.post(
+        f"/proxy/orders/5001/cancellation?{signed_query()}",
+        data={"reason": "changed_mind", "csrf_token": token},
+        headers={"Accept": "text/html"},
+    )
+    assert response.status_code == 202
+    html = response.get_data(as_text=True)
+    assert 'data-status="queued"' in html and 'http-equiv="refresh"' in html
+
+
+def test_manual_review_holds_the_request_without_a_job(client, shop, app, redis_conn):
+    app.extensions["store"].save_policy(SHOP, Policy(review_mode=ReviewMode.MANUAL))
+    response = post(client, "/proxy/orders/5001/cancellation", {"reason": "changed_mind", "csrf_token": csrf(client)})
+    assert response.status_code == 202
+    assert response.get_json()["request"]["status"] == "pending_review"
+    assert queued_job_ids(redis_conn) == []
+
+
+def test_no_request_yet_is_404(client, shop):
+    response = get(client, "/proxy/orders/5001/cancellation")
+    assert response.status_code == 404
+    assert response.get_json()["error"]["code"] == "request_not_found"
+
+
+def test_ineligible_order_is_409_with_reasons(client, shop, redis_conn):
+    response = post(client, "/proxy/orders/5002/cancellation", {"reason": "changed_mind", "csrf_token": csrf(client, 5002)})
+    assert response.status_code == 409
+    error = response.get_json()["error"]
+    assert error["code"] == "not_eligible"
+    assert [r["code"] for r in error["reasons"]] == ["fulfillment_started"]
+    assert queued_job_ids(redis_conn) == []
+
+
+def test_csrf_token_is_bound_to_the_order_and_required(client, shop):
+    other_orders_token = csrf(client, 5003)
+    for body in ({"reason": "changed_mind"}, {"reason": "changed_mind", "csrf_token": other_orders_token}, {"reason": "changed_mind", "csrf_token": "123.abc"}):
+        response = post(client, "/proxy/orders/5001/cancellation", body)
+        assert response.status_code == 403
+        assert response.get_json()["error"]["code"] == "invalid_csrf_token"
+
+
+def test_csrf_token_is_bound_to_the_customer(client, shop, app):
+    from storefront_proxy.proxy.csrf import issue_token
+
+    token = issue_token(app.extensions["settings"].api_secret(), SHOP, OTHER_CUSTOMER, 5001, time.time(), 600)
+    assert post(client, "/proxy/orders/5001/cancellation", {"reason": "changed_mind", "csrf_token": token}).status_code == 403
+
+
+def test_expired_csrf_token_is_403(client, shop, app):
+    from storefront_proxy.proxy.csrf import issue_token
+
+    token = issue_token(app.extensions["settings"].api_secret(), SHOP, CUSTOMER, 5001, time.time() - 7200, 60)
+    assert post(client, "/proxy/orders/5001/cancellation", {"reason": "changed_mind", "csrf_token": token}).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ({}, "missing_reason"),
+        ({"reason": ""}, "missing_reason"),
+        ({"reason": 5}, "missing_reason"),
+        ({"reason": "not_a_reason"}, "invalid_reason"),
+        ({"reason": "other", "note": "x" * 501}, "note_too_long"),
+        ({"reason": "other", "note": ["list"]}, "invalid_note"),
+    ],
+)
+def test_bad_fields_are_400(client, shop, redis_conn, body, code):
+    response = post(client, "/proxy/orders/5001/cancellation", {**body, "csrf_token": csrf(client)})
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == code
+    assert queued_job_ids(redis_conn) == []
+
+
+def test_note_of_exactly_500_characters_is_fine(client, shop):
+    response = post(client, "/proxy/orders/5001/cancellation", {"reason": "other", "note": "x" * 500, "csrf_token": csrf(client)})
+    assert response.status_code == 202
+
+
+@pytest.mark.parametrize("raw", [b"{not json", b"[1, 2]", b'"text"', b"null"])
+def test_invalid_json_is_400(client, shop, raw):
+    response = client.post(
+        f"/proxy/orders/5001/cancellation?{signed_query()}",
+        data=raw,
+        headers={"Accept": "application/json", "Content-Type": "application/json"},
+    )
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == "invalid_json"
+
+
+def test_oversized_body_is_413(client, shop):
+    response = client.post(
+        f"/proxy/orders/5001/cancellation?{signed_query()}",
+        data=json.dumps({"reason": "other", "note": "x" * 40000}),
+        headers={"Accept": "application/json", "Content-Type": "application/json"},
+    )
+    assert response.status_code == 413
+    assert response.get_json()["error"]["code"] == "payload_too_large"
+
+
+def test_too_many_requests_is_429(client, shop, app):
+    app.extensions["settings"] = app.extensions["settings"].model_copy(update={"proxy_rate_limit_per_minute": 3})
+    statuses = [get(client, "/proxy/orders/5001").status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    limited = get(client, "/proxy/orders/5001")
+    assert limited.get_json()["error"]["code"] == "too_many_requests"
+    assert int(limited.headers["Retry-After"]) > 0
+
+
+def test_wrong_method_and_unknown_path_are_json_errors(client, shop):
+    assert client.delete(f"/proxy/orders/5001?{signed_query()}", headers=JSON).status_code == 405
+    missing = client.get(f"/proxy/nothing-here?{signed_query()}", headers=JSON)
+    assert missing.status_code == 404 and missing.get_json()["error"]["code"] == "not_found"
+
+
+# -- dependencies down ----------------------------------------------------------------------------------
+
+
+def test_shopify_down_is_503_and_nothing_is_recorded(client, redis_conn):
+    with responses.RequestsMock() as mock:
+        mock.add(responses.POST, ADMIN_URL, status=502)
+        mock.add(responses.POST, ADMIN_URL, status=503)
+        response = get(client, "/proxy/orders/5001")
+    assert response.status_code == 503
+    assert response.get_json()["error"]["code"] == "shop_unavailable"
+    assert response.headers["Retry-After"]
+
+
+def test_shopify_unreachable_is_503(client):
+    with responses.RequestsMock() as mock:
+        mock.add(responses.POST, ADMIN_URL, body=ConnectionError("refused"))
+        mock.add(responses.POST, ADMIN_URL, body=ConnectionError("refused"))
+        token_response = get(client, "/proxy/orders/5001")
+    assert token_response.status_code == 503
+
+
+def test_redis_down_is_503_and_nothing_half_written(settings, shop, redis_conn):
+    from storefront_proxy.settings import Settings
+
+    down = Settings(**{**settings.model_dump(), "redis_url": "redis://127.0.0.1:1/0"})
+    app = create_app(down)
+    response = app.test_client().get(f"/proxy/orders/5001?{signed_query()}", headers=JSON)
+    assert response.status_code == 503
+    assert response.get_json()["error"]["code"] == "service_unavailable"
+
+
+def test_redis_failing_during_post_leaves_no_record(client, shop, app, redis_conn, monkeypatch):
+    token = csrf(client)
+    store = app.extensions["store"]
+    original = store.redis.pipeline
+
+    class FailingPipeline:
+        def __init__(self, pipe):
+            self.pipe = pipe
+
+        def __getattr__(self, name):
+            return getattr(self.pipe, name)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.pipe.reset()
+
+        def execute(self, *args, **kwargs):
+            if self.pipe.explicit_transaction:
+                self.pipe.reset()
+                raise redis.exceptions.ConnectionError("connection lost")
+            return self.pipe.execute(*args, **kwargs)
+
+    monkeypatch.setattr(store.redis, "pipeline", lambda *a, **k: FailingPipeline(original(*a, **k)))
+    response = post(client, "/proxy/orders/5001/cancellation", {"reason": "changed_mind", "csrf_token": token})
+    assert response.status_code == 503
+    assert not [k for k in redis_conn.keys("selfservice:*") if b":rate:" not in k and b":shop:" not in k]
+    assert queued_job_ids(redis_conn) == []
+    monkeypatch.undo()
+    retry = post(client, "/proxy/orders/5001/cancellation", {"reason": "changed_mind", "csrf_token": token})
+    assert retry.status_code == 202

@@ -1,0 +1,1 @@
+"""RQ workers: background jobs that call Shopify on the shopper's behalf."""

@@ -1,0 +1,251 @@
+"""RQ jobs: carry out a shopper's cancellation in Shopify.
+
+Run by ``rq worker -c workers.rq_config --with-scheduler`` (see Procfile). Jobs take primitives and return a
+small dict; they never build the Flask app. Transient Shopify failures raise, so RQ retries them on the
+schedule given at enqueue time; every permanent outcome is recorded on the request and returned.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from rq.job import Job
+
+from storefront_proxy.eligibility import FULFILLMENT_STARTED, check_eligibility
+from storefront_proxy.policy import RefundMethod
+from storefront_proxy.records import CancellationRequest, RequestStatus
+from storefront_proxy.settings import Settings, get_settings
+from storefront_proxy.shopify.client import STAFF_NOTE_MAX, ShopifyClient
+from storefront_proxy.shopify.errors import (
+    ShopifyAuthError,
+    ShopifyQueryError,
+    ShopifyTransientError,
+    UnknownShopError,
+)
+from storefront_proxy.shopify.shops import client_for_shop
+from storefront_proxy.store import Store, connect
+
+log = logging.getLogger(__name__)
+
+# Inline attempts per Admin API call inside one job run, before the job itself fails and RQ retries it.
+WORKER_SHOPIFY_ATTEMPTS = 4
+
+SHIPPED_MESSAGE = "Your order started shipping before we could cancel it, so it was not cancelled."
+GONE_MESSAGE = "We couldn't find this order any more, so it was not cancelled."
+UNREACHABLE_MESSAGE = "We couldn't reach the shop to cancel your order. The shop's team will look into it."
+
+
+class CancelJobNotFinishedError(ShopifyTransientError):
+    """Shopify's cancel Job did not report done within the polling bound; the next attempt re-checks."""
+
+
+@dataclass
+class WorkerContext:
+    """What a job needs from its process: settings, the store, Shopify clients, a clock and a sleep."""
+
+    settings: Settings
+    store: Store
+    clock: Callable[[], datetime]
+    sleep: Callable[[float], None]
+
+    def shopify(self, shop: str) -> ShopifyClient:
+        return client_for_shop(self.settings, self.store, shop, max_attempts=WORKER_SHOPIFY_ATTEMPTS)
+
+
+@functools.cache
+def worker_context() -> WorkerContext:
+    settings = get_settings()
+    return WorkerContext(settings, Store(connect(settings.redis_url)), lambda: datetime.now(UTC), time.sleep)
+
+
+def cancel_order(request_id: str) -> dict[str, Any]:
+    """RQ entry point: cancel the order of request ``request_id`` in Shopify."""
+    return carry_out_cancellation(worker_context(), request_id)
+
+
+def carry_out_cancellation(ctx: WorkerContext, request_id: str) -> dict[str, Any]:
+    """Re-check the order, call orderCancel, wait for Shopify's Job and record the outcome."""
+    request = ctx.store.get_request(request_id)
+    if request is None:
+        log.warning("cancellation request vanished", extra={"request_id": request_id})
+        return {"request_id": request_id, "status": "missing"}
+    if request.status.is_final or request.status is RequestStatus.PENDING_REVIEW:
+        return _outcome(request)
+
+    request = _update(ctx, request_id, lambda r: _start_attempt(r, ctx.clock()))
+    try:
+        client = ctx.shopify(request.shop)
+        return _cancel_in_shopify(ctx, client, request)
+    except (ShopifyAuthError, ShopifyQueryError, UnknownShopError) as exc:
+        # Retrying cannot fix a refused token or a rejected document: support has to look.
+        log.error("cancellation failed permanently: %s", exc, extra={"request_id": request_id, "shop": request.shop})
+        return _finish(ctx, request_id, RequestStatus.FAILED, "failed", UNREACHABLE_MESSAGE, error=str(exc))
+
+
+def _cancel_in_shopify(ctx: WorkerContext, client: ShopifyClient, request: CancellationRequest) -> dict[str, Any]:
+    order = client.get_order(request.order_id)
+    if order is None:
+        return _finish(ctx, request.id, RequestStatus.REJECTED, "order_missing", GONE_MESSAGE)
+    if order.cancelled_at is not None:
+        return _finish(ctx, request.id, RequestStatus.CANCELLED, "cancelled", None, detail="order found cancelled")
+
+    if request.shopify_job_id:
+        # An earlier attempt already asked Shopify; let that Job finish before asking again.
+        _wait_for_job(ctx, client, request.shopify_job_id)
+        order = client.get_order(request.order_id) or order
+        if order.cancelled_at is not None:
+            return _finish(ctx, request.id, RequestStatus.CANCELLED, "cancelled", None, detail="confirmed cancelledAt")
+
+    # The window is judged when the shopper asked; everything else is judged now, with the current policy.
+    policy = ctx.store.get_policy(request.shop)
+    eligibility = check_eligibility(order, policy, now=request.requested_at)
+    if not eligibility.eligible:
+        codes = eligibility.codes
+        message = SHIPPED_MESSAGE if FULFILLMENT_STARTED in codes else eligibility.reasons[0].message
+        return _finish(ctx, request.id, RequestStatus.REJECTED, "rejected", message, detail=", ".join(codes))
+
+    result = client.cancel_order(
+        request.order_id,
+        refund_method=_refund_method(policy.refund_method),
+        restock=policy.restock,
+        notify_customer=policy.notify_customer,
+        staff_note=staff_note(request, policy.reason_label(request.reason)),
+    )
+    if result.user_errors:
+        # Shopify has no "already cancelled" code: re-read the order before calling it a failure.
+        confirmed = client.get_order(request.order_id)
+        if confirmed is not None and confirmed.cancelled_at is not None:
+            return _finish(ctx, request.id, RequestStatus.CANCELLED, "cancelled", None, detail="order found cancelled")
+        shopify_message = "; ".join(error.message for error in result.user_errors)
+        return _finish(
+            ctx,
+            request.id,
+            RequestStatus.FAILED,
+            "failed",
+            f"The shop could not cancel this order: {shopify_message}",
+            error=shopify_message,
+        )
+
+    if result.job is not None:
+        job_id = result.job.id
+        _update(ctx, request.id, lambda r: _note_job(r, job_id, ctx.clock()))
+        if not result.job.done:
+            _wait_for_job(ctx, client, job_id)
+
+    confirmed = client.get_order(request.order_id)
+    if confirmed is not None and confirmed.cancelled_at is not None:
+        return _finish(ctx, request.id, RequestStatus.CANCELLED, "cancelled", None, detail="confirmed cancelledAt")
+    if confirmed is not None and _job_done(client, result.job.id if result.job else None):
+        # Shopify finished its Job but the order is not cancelled: the cancellation failed inside Shopify.
+        return _finish(
+            ctx, request.id, RequestStatus.FAILED, "failed", "The shop could not cancel this order.",
+            error="orderCancel job finished without cancelledAt",
+        )
+    raise CancelJobNotFinishedError("Shopify has not confirmed the cancellation yet")
+
+
+def _wait_for_job(ctx: WorkerContext, client: ShopifyClient, job_id: str) -> None:
+    """Poll Shopify's Job until done, a bounded number of times with growing pauses."""
+    pause = 0.25
+    for _ in range(ctx.settings.cancel_job_max_polls):
+        job = client.get_job(job_id)
+        if job is None or job.done:
+            return
+        ctx.sleep(pause)
+        pause = min(pause * 1.6, ctx.settings.cancel_job_max_poll_interval)
+
+
+def _job_done(client: ShopifyClient, job_id: str | None) -> bool:
+    if job_id is None:
+        return True
+    job = client.get_job(job_id)
+    return job is None or job.done
+
+
+def staff_note(request: CancellationRequest, reason_label: str | None) -> str:
+    """The note staff see on the cancelled order: the shopper's reason and note, within Shopify's 255 characters."""
+    note = f"Cancelled by the customer (self-service). Reason: {reason_label or request.reason}."
+    if request.note:
+        note += f" Note: {' '.join(request.note.split())}"
+    if len(note) > STAFF_NOTE_MAX:
+        note = note[: STAFF_NOTE_MAX - 1] + "…"
+    return note
+
+
+def _refund_method(method: RefundMethod) -> dict[str, Any] | None:
+    # OrderCancelRefundMethodInput is @oneOf; without it nothing is refunded (authorizations are voided anyway).
+    if method is RefundMethod.ORIGINAL_PAYMENT:
+        return {"originalPaymentMethodsRefund": True}
+    if method is RefundMethod.STORE_CREDIT:
+        return {"storeCreditRefund": {}}
+    return None
+
+
+def _start_attempt(request: CancellationRequest, now: datetime) -> None:
+    request.attempts += 1
+    request.record(now, "processing", status=RequestStatus.PROCESSING, detail=f"attempt {request.attempts}")
+
+
+def _note_job(request: CancellationRequest, job_id: str, now: datetime) -> None:
+    request.shopify_job_id = job_id
+    request.record(now, "shopify_job_started", detail=job_id)
+
+
+def _finish(
+    ctx: WorkerContext,
+    request_id: str,
+    status: RequestStatus,
+    event: str,
+    message: str | None,
+    *,
+    detail: str | None = None,
+    error: str | None = None,
+) -> dict[str, Any]:
+    def change(request: CancellationRequest) -> None:
+        request.message = message
+        if error is not None:
+            request.last_error = error
+        request.record(ctx.clock(), event, status=status, detail=detail or error)
+
+    request = _update(ctx, request_id, change)
+    log.info("cancellation %s", status.value, extra={"request_id": request_id, "shop": request.shop})
+    return _outcome(request)
+
+
+def _update(ctx: WorkerContext, request_id: str, change: Callable[[CancellationRequest], None]) -> CancellationRequest:
+    return ctx.store.update_request(request_id, change)
+
+
+def _outcome(request: CancellationRequest) -> dict[str, Any]:
+    return {"request_id": request.id, "status": request.status.value}
+
+
+def on_cancel_failure(job: Job, connection: Any, exc_type: type, exc_value: BaseException, traceback: Any) -> None:
+    """RQ failure callback: record the error; when RQ has no retries left, the request ends ``failed``."""
+    request_id = (job.meta or {}).get("request_id") or (job.args[0] if job.args else None)
+    if not request_id:
+        return
+    ctx = worker_context()
+    will_retry = bool(job.retries_left and job.retries_left > 0)
+    error = f"{exc_type.__name__}: {exc_value}" if exc_value is not None else exc_type.__name__
+
+    def change(request: CancellationRequest) -> None:
+        if request.status.is_final:
+            return
+        request.last_error = error
+        if will_retry:
+            request.record(ctx.clock(), "retry_scheduled", status=RequestStatus.QUEUED, detail=error)
+        else:
+            request.message = UNREACHABLE_MESSAGE
+            request.record(ctx.clock(), "failed", status=RequestStatus.FAILED, detail=error)
+
+    try:
+        ctx.store.update_request(request_id, change)
+    except KeyError:
+        log.warning("failure callback for a missing request", extra={"request_id": request_id})

@@ -1,0 +1,23 @@
+"""Settings module for ``rq worker -c workers.rq_config`` (rq reads REDIS_URL and QUEUES from it).
+
+Importing it also registers the configured custom-app shop, so web and worker see the same token.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from storefront_proxy.queue import QUEUE_NAME
+from storefront_proxy.settings import get_settings
+from storefront_proxy.shopify.shops import register_configured_shop
+from storefront_proxy.store import REDIS_UNAVAILABLE, Store, connect
+
+_settings = get_settings()
+
+REDIS_URL = _settings.redis_url
+QUEUES = [QUEUE_NAME]
+
+try:
+    register_configured_shop(_settings, Store(connect(_settings.redis_url)))
+except REDIS_UNAVAILABLE:
+    logging.getLogger(__name__).warning("Redis unreachable at worker start-up; the shop lookup falls back to settings")

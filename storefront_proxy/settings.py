@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     cancel_rate_limit_per_hour: int = Field(20, validation_alias="CANCEL_RATE_LIMIT_PER_HOUR")
     # Seconds for one Admin API HTTP call before it counts as a network failure.
     shopify_timeout_seconds: float = Field(10.0, validation_alias="SHOPIFY_TIMEOUT_SECONDS")
+    # Inline attempts per Admin API call inside one worker job run, before RQ retries the whole job.
+    shopify_worker_attempts: int = Field(4, ge=1, le=10, validation_alias="SHOPIFY_WORKER_ATTEMPTS")
     # Bounded polling of orderCancel's Job: number of polls and the longest pause between two.
     cancel_job_max_polls: int = Field(20, validation_alias="CANCEL_JOB_MAX_POLLS")
     cancel_job_max_poll_interval: float = Field(3.0, validation_alias="CANCEL_JOB_MAX_POLL_INTERVAL")
@@ -55,6 +57,14 @@ class Settings(BaseSettings):
     cancel_retry_intervals: list[int] = Field(
         default_factory=lambda: [5, 15, 60, 180, 600], validation_alias="CANCEL_RETRY_INTERVALS"
     )
+
+    @field_validator("cancel_retry_intervals", mode="before")
+    @classmethod
+    def _intervals(cls, value: object) -> object:
+        # "5,15,60" or "[5, 15, 60]", from the environment or from code alike.
+        if isinstance(value, str):
+            return [int(part) for part in value.strip().strip("[]").split(",") if part.strip()]
+        return value
 
     @field_validator("shopify_shop")
     @classmethod

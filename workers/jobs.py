@@ -33,9 +33,6 @@ from storefront_proxy.store import Store, connect
 
 log = logging.getLogger(__name__)
 
-# Inline attempts per Admin API call inside one job run, before the job itself fails and RQ retries it.
-WORKER_SHOPIFY_ATTEMPTS = 4
-
 SHIPPED_MESSAGE = "Your order started shipping before we could cancel it, so it was not cancelled."
 GONE_MESSAGE = "We couldn't find this order any more, so it was not cancelled."
 UNREACHABLE_MESSAGE = "We couldn't reach the shop to cancel your order. The shop's team will look into it."
@@ -55,7 +52,7 @@ class WorkerContext:
     sleep: Callable[[float], None]
 
     def shopify(self, shop: str) -> ShopifyClient:
-        return client_for_shop(self.settings, self.store, shop, max_attempts=WORKER_SHOPIFY_ATTEMPTS)
+        return client_for_shop(self.settings, self.store, shop, max_attempts=self.settings.shopify_worker_attempts)
 
 
 @functools.cache

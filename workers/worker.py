@@ -2,8 +2,9 @@
 
 rq marks a started job abandoned once its heartbeat lapses (rq/worker/base.py ``get_heartbeat_ttl``:
 monitoring interval + 60 s), and only a worker's periodic maintenance (every 10 minutes by default)
-re-queues it. A cancellation waits while that happens, so this worker heartbeats more often, lets a
-heartbeat lapse sooner, and runs maintenance every 30 s. Jobs are idempotent, so a re-run is safe.
+re-queues it, between two blocking dequeues of up to 405 s. A cancellation waits while that happens, so
+this worker heartbeats more often, lets a heartbeat lapse sooner, and runs maintenance every 30 s even when
+idle. Jobs are idempotent, so a re-run is safe.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from rq import Worker
 from rq.job import Job
 
 JOB_MONITORING_INTERVAL = 5
-HEARTBEAT_GRACE_SECONDS = 15
+HEARTBEAT_GRACE_SECONDS = 10
 MAINTENANCE_INTERVAL = 30
 
 
@@ -26,6 +27,11 @@ class SelfServiceWorker(Worker):
         if kwargs.get("maintenance_interval") in (None, 600):
             kwargs["maintenance_interval"] = MAINTENANCE_INTERVAL
         super().__init__(*args, **kwargs)
+
+    @property
+    def dequeue_timeout(self) -> int:
+        # An idle worker blocks in BLPOP for this long and only runs maintenance between two waits.
+        return max(1, min(self.worker_ttl - 15, self.maintenance_interval))
 
     def get_heartbeat_ttl(self, job: Job, working_time: float = 0.0) -> int:
         if job.timeout and job.timeout > 0:

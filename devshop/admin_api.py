@@ -1,0 +1,672 @@
+"""The Admin GraphQL endpoint: auth, cost and throttling, validation and execution on the real schema, faults."""
+
+from __future__ import annotations
+
+import base64
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import graphql
+from flask import Blueprint, Response, current_app, jsonify, request
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLResolveInfo,
+    GraphQLSchema,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    OperationType,
+    SelectionSetNode,
+)
+
+from devshop.schema import API_VERSION, load_admin_schema
+from devshop.state import (
+    REQUEST_FAULT_KINDS,
+    Customer,
+    DevshopState,
+    Fulfillment,
+    Job,
+    LineItem,
+    Order,
+    iso_utc,
+    legacy_id_from_gid,
+)
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("devshop_admin_api", __name__)
+
+INVALID_TOKEN_MESSAGE = "[API] Invalid API key or access token (unrecognized login or wrong password)"
+RATE_LIMITS_DOC = "https://shopify.dev/api/usage/rate-limits"
+MUTATION_COST = 10
+CONNECTION_COST = 2
+MAX_QUERY_COST = 1000
+MAX_PAGE_SIZE = 250
+HTTP_FAULT_STATUS = {"http_500": 500, "http_502": 502, "http_503": 503}
+HTTP_FAULT_TEXT = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable"}
+
+
+@dataclass
+class RequestContext:
+    """What resolvers need: the shop and the operation being run (for fault targeting)."""
+
+    state: DevshopState
+    operation_name: str | None
+
+
+# -- the endpoint ---------------------------------------------------------------------------------------------------
+
+
+@bp.post("/admin/api/<version>/graphql.json")
+def graphql_endpoint(version: str) -> Response | tuple[Response, int]:
+    """Serve one Admin API GraphQL request the way Shopify does."""
+    state: DevshopState = current_app.extensions["devshop"]
+    if request.headers.get("X-Shopify-Access-Token") != state.access_token:
+        return jsonify({"errors": INVALID_TOKEN_MESSAGE}), 401
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not isinstance(body.get("query"), str):
+        return jsonify({"errors": {"query": "Required parameter missing or invalid"}}), 400
+    if version != API_VERSION:
+        log.warning("Request for API version %s; the devshop serves %s's schema", version, API_VERSION)
+    variables = body.get("variables") or {}
+    if not isinstance(variables, dict):
+        return jsonify({"errors": {"query": "Required parameter missing or invalid"}}), 400
+    payload, status = handle_graphql(state, body["query"], variables, body.get("operationName"), version)
+    if isinstance(payload, str):
+        return Response(payload, status=status, mimetype="text/plain")
+    return jsonify(payload), status
+
+
+def handle_graphql(
+    state: DevshopState,
+    query: str,
+    variables: dict[str, Any],
+    operation_name: str | None,
+    api_version: str | None = None,
+) -> tuple[dict[str, Any] | str, int]:
+    """Run one authenticated request; returns (JSON payload or plain-text body, HTTP status)."""
+    schema = load_admin_schema()
+    try:
+        document = graphql.parse(query)
+    except GraphQLError as error:
+        state.record_call(operation_name, variables, api_version)
+        return {"errors": [_validation_error(error)]}, 200
+    operation = graphql.get_operation_ast(document, operation_name)
+    if operation_name is None and operation is not None and operation.name is not None:
+        operation_name = operation.name.value
+    call = state.record_call(operation_name, variables, api_version)
+
+    errors = graphql.validate(schema, document)
+    if errors:
+        return {"errors": [_validation_error(error) for error in errors]}, 200
+
+    requested = request_cost(schema, document, operation_name, variables)
+    fault = state.take_fault(operation_name, REQUEST_FAULT_KINDS)
+    if fault is not None:
+        call.fault = fault.kind
+        log.info("Fault %s fired for %s", fault.kind, operation_name)
+        if fault.kind in HTTP_FAULT_STATUS:
+            status = HTTP_FAULT_STATUS[fault.kind]
+            return fault.message or HTTP_FAULT_TEXT[status], status
+        if fault.kind == "throttle":
+            throttle_status = {**state.throttle_status(), "currentlyAvailable": 0}
+            return _throttled(requested, throttle_status), 200
+        if fault.kind == "delay":
+            time.sleep(fault.delay)
+
+    if requested > MAX_QUERY_COST:
+        cost = _cost_extension(requested, None, state.throttle_status())
+        message = f"Query cost is {requested}, which exceeds the single query max cost limit ({MAX_QUERY_COST})."
+        extensions = {"code": "MAX_COST_EXCEEDED", "cost": requested, "maxCost": MAX_QUERY_COST}
+        error = {"message": message, "extensions": extensions}
+        return {"errors": [error], "extensions": cost}, 200
+    allowed, throttle_status = state.spend(requested)
+    if not allowed:
+        return _throttled(requested, throttle_status), 200
+
+    result = graphql.execute_sync(
+        schema,
+        document,
+        root_value=root_value(state, operation),
+        context_value=RequestContext(state, operation_name),
+        variable_values=variables,
+        operation_name=operation_name,
+        field_resolver=resolve_field,
+    )
+    payload: dict[str, Any] = {}
+    if result.errors:
+        payload["errors"] = [error.formatted for error in result.errors]
+    payload["data"] = result.data
+    payload["extensions"] = _cost_extension(requested, requested, throttle_status)
+    return payload, 200
+
+
+def _validation_error(error: GraphQLError) -> dict[str, Any]:
+    formatted: dict[str, Any] = {"message": error.message}
+    if error.locations:
+        formatted["locations"] = [{"line": loc.line, "column": loc.column} for loc in error.locations]
+    formatted["extensions"] = {"code": "GRAPHQL_VALIDATION_FAILED"}
+    return formatted
+
+
+def _cost_extension(requested: int, actual: int | None, throttle_status: dict[str, float]) -> dict[str, Any]:
+    return {
+        "cost": {
+            "requestedQueryCost": requested,
+            "actualQueryCost": actual,
+            "throttleStatus": throttle_status,
+        }
+    }
+
+
+def _throttled(requested: int, throttle_status: dict[str, float]) -> dict[str, Any]:
+    error = {"message": "Throttled", "extensions": {"code": "THROTTLED", "documentation": RATE_LIMITS_DOC}}
+    return {"errors": [error], "extensions": _cost_extension(requested, None, throttle_status)}
+
+
+# -- cost -----------------------------------------------------------------------------------------------------------
+
+
+def request_cost(
+    schema: GraphQLSchema, document: DocumentNode, operation_name: str | None, variables: Mapping[str, Any]
+) -> int:
+    """Shopify's requested cost: objects 1, scalars 0, connections 2 + page size x children, mutation field 10."""
+    operation = graphql.get_operation_ast(document, operation_name)
+    if operation is None:
+        return 0
+    root_type = schema.get_root_type(operation.operation)
+    if root_type is None:
+        return 0
+    fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+    calculator = _CostCalculator(schema, fragments, _variable_values(operation, variables))
+    is_mutation = operation.operation == OperationType.MUTATION
+    return calculator.selection_cost(operation.selection_set, root_type, is_mutation_root=is_mutation)
+
+
+def _variable_values(operation: OperationDefinitionNode, variables: Mapping[str, Any]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for definition in operation.variable_definitions or ():
+        name = definition.variable.name.value
+        if name in variables:
+            values[name] = variables[name]
+        elif definition.default_value is not None:
+            values[name] = graphql.value_from_ast_untyped(definition.default_value)
+    return values
+
+
+class _CostCalculator:
+    def __init__(self, schema: GraphQLSchema, fragments: dict[str, FragmentDefinitionNode], variables: dict[str, Any]):
+        self.schema = schema
+        self.fragments = fragments
+        self.variables = variables
+
+    def selection_cost(
+        self, selection_set: SelectionSetNode | None, parent: Any, *, is_mutation_root: bool = False
+    ) -> int:
+        if selection_set is None:
+            return 0
+        total = 0
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                total += self.field_cost(selection, parent, is_mutation_root)
+            elif isinstance(selection, InlineFragmentNode):
+                type_condition = selection.type_condition
+                condition = self.schema.get_type(type_condition.name.value) if type_condition else parent
+                total += self.selection_cost(selection.selection_set, condition, is_mutation_root=is_mutation_root)
+            elif isinstance(selection, FragmentSpreadNode):
+                fragment = self.fragments.get(selection.name.value)
+                if fragment is not None:
+                    condition = self.schema.get_type(fragment.type_condition.name.value)
+                    total += self.selection_cost(fragment.selection_set, condition, is_mutation_root=is_mutation_root)
+        return total
+
+    def field_cost(self, node: FieldNode, parent: Any, is_mutation_root: bool) -> int:
+        fields = getattr(parent, "fields", None)
+        field_def = fields.get(node.name.value) if fields else None
+        if field_def is None:  # __typename and friends
+            return 0
+        named = graphql.get_named_type(field_def.type)
+        children = self.selection_cost(node.selection_set, named)
+        if is_mutation_root:
+            return MUTATION_COST + children
+        if not graphql.is_composite_type(named):
+            return 0
+        if "first" in field_def.args or "last" in field_def.args:
+            # A plain list of objects with first: (Order.fulfillments) costs per element; a connection's elements
+            # are already counted by its nodes/edges selection.
+            per_item = children + (1 if graphql.is_list_type(graphql.get_nullable_type(field_def.type)) else 0)
+            return CONNECTION_COST + self.page_size(node) * per_item
+        return 1 + children
+
+    def page_size(self, node: FieldNode) -> int:
+        for argument in node.arguments or ():
+            if argument.name.value in ("first", "last"):
+                value = graphql.value_from_ast_untyped(argument.value, self.variables)
+                if isinstance(value, int) and value >= 0:
+                    return value
+        return 1
+
+
+# -- resolvers ------------------------------------------------------------------------------------------------------
+
+
+def resolve_field(source: Any, info: GraphQLResolveInfo, **args: Any) -> Any:
+    """graphql-core's default resolver, plus a type-correct placeholder for unmodelled non-null fields."""
+    value = graphql.default_field_resolver(source, info, **args)
+    if value is None and graphql.is_non_null_type(info.return_type):
+        if isinstance(source, Mapping) and info.field_name in source:
+            return value  # a modelled field that is really null: let graphql-core report it
+        return placeholder(info.return_type, info)
+    return value
+
+
+def placeholder(type_: Any, info: GraphQLResolveInfo) -> Any:
+    """A harmless value of the given output type (empty list, empty object, zero, first enum value)."""
+    type_ = graphql.get_nullable_type(type_)
+    if graphql.is_list_type(type_):
+        return []
+    if graphql.is_object_type(type_):
+        return {}
+    if graphql.is_abstract_type(type_):
+        return {"__typename": info.schema.get_possible_types(type_)[0].name}
+    if graphql.is_enum_type(type_):
+        return "EUR" if "EUR" in type_.values else next(iter(type_.values))
+    name = type_.name
+    context: RequestContext = info.context
+    scalar_defaults: dict[str, Any] = {
+        "Boolean": False,
+        "Int": 0,
+        "Float": 0.0,
+        "String": "",
+        "ID": f"gid://shopify/{info.parent_type.name}/0",
+        "DateTime": iso_utc(context.state.clock()),
+        "Date": iso_utc(context.state.clock())[:10],  # type: ignore[index]
+        "Decimal": "0.0",
+        "Money": "0.0",
+        "UnsignedInt64": "0",
+        "BigInt": "0",
+        "URL": f"https://{context.state.shop_domain}/",
+        "JSON": {},
+    }
+    return scalar_defaults.get(name, "")
+
+
+def root_value(state: DevshopState, operation: OperationDefinitionNode | None) -> dict[str, Any]:
+    """The query or mutation root object for this operation."""
+    if operation is not None and operation.operation == OperationType.MUTATION:
+        return {"orderCancel": _resolve_order_cancel}
+    return query_root(state)
+
+
+def query_root(state: DevshopState) -> dict[str, Any]:
+    """The QueryRoot object (also what a finished Job's `query` field returns)."""
+
+    def order(info: GraphQLResolveInfo, id: str) -> dict[str, Any] | None:  # noqa: A002 - GraphQL argument name
+        found = state.get_order(legacy_id_from_gid(id, "Order"))
+        return order_node(state, found) if found else None
+
+    def job(info: GraphQLResolveInfo, id: str) -> dict[str, Any] | None:  # noqa: A002
+        found = state.get_job(id)
+        return job_node(state, found) if found else None
+
+    def customer(info: GraphQLResolveInfo, id: str) -> dict[str, Any] | None:  # noqa: A002
+        found = state.get_customer(legacy_id_from_gid(id, "Customer"))
+        return customer_node(state, found) if found else None
+
+    def node(info: GraphQLResolveInfo, id: str) -> dict[str, Any] | None:  # noqa: A002
+        return node_by_gid(state, id)
+
+    def nodes(info: GraphQLResolveInfo, ids: list[str]) -> list[dict[str, Any] | None]:
+        return [node_by_gid(state, gid) for gid in ids]
+
+    return {
+        "order": order,
+        "orders": lambda info, **args: orders_connection(state, **args),
+        "job": job,
+        "customer": customer,
+        "node": node,
+        "nodes": nodes,
+        "shop": {
+            "__typename": "Shop",
+            "id": "gid://shopify/Shop/1",
+            "name": "Devshop",
+            "myshopifyDomain": state.shop_domain,
+            "email": "owner@example.com",
+            "currencyCode": "EUR",
+            "ianaTimezone": "Etc/UTC",
+        },
+    }
+
+
+def node_by_gid(state: DevshopState, gid: str) -> dict[str, Any] | None:
+    """Resolve `node(id:)` for the kinds of object the devshop models."""
+    if gid.startswith("gid://shopify/Order/"):
+        order = state.get_order(legacy_id_from_gid(gid, "Order"))
+        return order_node(state, order) if order else None
+    if gid.startswith("gid://shopify/Customer/"):
+        customer = state.get_customer(legacy_id_from_gid(gid, "Customer"))
+        return customer_node(state, customer) if customer else None
+    if gid.startswith("gid://shopify/Job/"):
+        job = state.get_job(gid)
+        return job_node(state, job) if job else None
+    if gid.startswith("gid://shopify/OrderCancelJobResult/"):
+        job = state.get_job_by_result_id(gid)
+        return job_result_node(state, job) if job else None
+    return None
+
+
+def orders_connection(
+    state: DevshopState,
+    *,
+    first: int | None = None,
+    last: int | None = None,
+    after: str | None = None,
+    before: str | None = None,
+    query: str | None = None,
+    sortKey: str | None = None,  # noqa: N803 - GraphQL argument name
+    reverse: bool | None = False,
+    savedSearchId: str | None = None,  # noqa: N803, ARG001
+) -> dict[str, Any]:
+    """`orders(...)`: filter by Shopify search syntax, sort, paginate."""
+    orders = [order for order in state.list_orders() if _matches_search(order, query)]
+    sort_keys: dict[str, Callable[[Order], Any]] = {
+        "CREATED_AT": lambda o: (o.created_at, o.legacy_id),
+        "PROCESSED_AT": lambda o: (o.processed_at, o.legacy_id),
+        "UPDATED_AT": lambda o: (o.cancelled_at or o.created_at, o.legacy_id),
+        "ORDER_NUMBER": lambda o: o.legacy_id,
+        "TOTAL_PRICE": lambda o: (float(o.total_price), o.legacy_id),
+    }
+    orders.sort(key=sort_keys.get(sortKey or "ID", lambda o: o.legacy_id), reverse=bool(reverse))
+    return connection(
+        [order_node(state, order) for order in orders],
+        first=first,
+        last=last,
+        after=after,
+        before=before,
+        field_name="orders",  # reverse was applied by the sort above
+    )
+
+
+def _matches_search(order: Order, query: str | None) -> bool:
+    """Shopify search syntax, the terms the app uses plus a few handy ones; unknown terms are ignored like Shopify."""
+    if not query:
+        return True
+    for term in query.split():
+        if term.upper() == "AND" or ":" not in term:
+            continue
+        key, _, value = term.partition(":")
+        value = value.strip("'\"")
+        if key == "customer_id" and str(order.customer_id) != value:
+            return False
+        if key == "id" and str(order.legacy_id) != value:
+            return False
+        if key == "name" and order.name.lstrip("#") != value.lstrip("#"):
+            return False
+        if key == "tag" and value not in order.tags:
+            return False
+        if key == "financial_status" and order.display_financial_status.lower() != value.lower():
+            return False
+        if key == "fulfillment_status" and order.display_fulfillment_status.lower() != value.lower():
+            return False
+        if key == "status":
+            status = "cancelled" if order.cancelled_at else "closed" if order.closed else "open"
+            if value.lower() != "any" and status != value.lower():
+                return False
+        if key not in ("customer_id", "id", "name", "tag", "financial_status", "fulfillment_status", "status"):
+            log.warning("Ignoring unsupported order search term %r", term)
+    return True
+
+
+def connection(
+    nodes: list[dict[str, Any]],
+    *,
+    first: int | None = None,
+    last: int | None = None,
+    after: str | None = None,
+    before: str | None = None,
+    reverse: bool | None = False,
+    field_name: str = "connection",
+    **_ignored: Any,
+) -> dict[str, Any]:
+    """A Relay connection over already-ordered nodes, with Shopify's first/last rules."""
+    if reverse:
+        nodes = nodes[::-1]
+    if first is None and last is None:
+        raise GraphQLError("you must provide one of first or last")
+    for name, size in (("first", first), ("last", last)):
+        if size is not None and not 0 <= size <= MAX_PAGE_SIZE:
+            raise GraphQLError(f"The {name} argument on {field_name} must be between 0 and {MAX_PAGE_SIZE}")
+    cursors = [_cursor(node) for node in nodes]
+    start, end = 0, len(nodes)
+    if after in cursors:
+        start = cursors.index(after) + 1
+    if before in cursors:
+        end = cursors.index(before)
+    window = list(range(start, end))
+    has_next = end < len(nodes)
+    has_previous = start > 0
+    if first is not None:
+        has_next = has_next or len(window) > first
+        window = window[:first]
+    if last is not None:
+        has_previous = has_previous or len(window) > last
+        window = window[len(window) - last :] if last else []
+    page = [nodes[i] for i in window]
+    page_cursors = [cursors[i] for i in window]
+    return {
+        "nodes": page,
+        "edges": [{"cursor": cursor, "node": node} for cursor, node in zip(page_cursors, page, strict=True)],
+        "pageInfo": {
+            "hasNextPage": has_next,
+            "hasPreviousPage": has_previous,
+            "startCursor": page_cursors[0] if page_cursors else None,
+            "endCursor": page_cursors[-1] if page_cursors else None,
+        },
+    }
+
+
+def _cursor(node: Mapping[str, Any]) -> str:
+    return base64.urlsafe_b64encode(f"devshop:{node['id']}".encode()).decode()
+
+
+def money_bag(amount: str, currency: str) -> dict[str, Any]:
+    """A MoneyBag in one currency (shop and presentment are the same in the devshop)."""
+    money = {"amount": amount, "currencyCode": currency}
+    return {"shopMoney": money, "presentmentMoney": dict(money)}
+
+
+def customer_node(state: DevshopState, customer: Customer) -> dict[str, Any]:
+    """Customer as a GraphQL object."""
+    return {
+        "__typename": "Customer",
+        "id": customer.gid,
+        "legacyResourceId": str(customer.legacy_id),
+        "email": customer.email,
+        "displayName": customer.display_name,
+        "firstName": customer.first_name,
+        "lastName": customer.last_name,
+        "numberOfOrders": str(sum(1 for o in state.list_orders() if o.customer_id == customer.legacy_id)),
+        "orders": lambda info, **args: orders_connection(
+            state, **{**args, "query": f"customer_id:{customer.legacy_id} {args.get('query') or ''}"}
+        ),
+    }
+
+
+def line_item_node(order: Order, item: LineItem) -> dict[str, Any]:
+    """LineItem as a GraphQL object; quantities reflect fulfilment and cancellation."""
+    fulfilled = item.quantity if order.fulfillments else 0
+    current = 0 if order.cancelled_at is not None else item.quantity
+    unit = money_bag(item.unit_price, order.currency)
+    total = money_bag(f"{float(item.unit_price) * item.quantity:.2f}", order.currency)
+    return {
+        "__typename": "LineItem",
+        "id": item.gid,
+        "name": item.name,
+        "title": item.title,
+        "variantTitle": item.variant_title,
+        "sku": item.sku,
+        "vendor": item.vendor,
+        "quantity": item.quantity,
+        "currentQuantity": current,
+        "unfulfilledQuantity": max(0, current - fulfilled),
+        "fulfillableQuantity": max(0, current - fulfilled),
+        "refundableQuantity": current,
+        "nonFulfillableQuantity": 0,
+        "requiresShipping": True,
+        "restockable": current > 0,
+        "canRestock": current > 0,
+        "merchantEditable": order.cancelled_at is None and not order.fulfillments,
+        "fulfillmentStatus": "fulfilled" if fulfilled else "unfulfilled",
+        "originalUnitPriceSet": unit,
+        "discountedUnitPriceSet": unit,
+        "originalTotalSet": total,
+        "discountedTotalSet": total,
+    }
+
+
+def fulfillment_node(state: DevshopState, order: Order, fulfillment: Fulfillment) -> dict[str, Any]:
+    """Fulfillment as a GraphQL object."""
+    return {
+        "__typename": "Fulfillment",
+        "id": fulfillment.gid,
+        "legacyResourceId": str(fulfillment.legacy_id),
+        "name": f"{order.name}-F{order.fulfillments.index(fulfillment) + 1}",
+        "status": fulfillment.status,
+        "createdAt": iso_utc(fulfillment.created_at),
+        "updatedAt": iso_utc(fulfillment.created_at),
+        "totalQuantity": sum(item.quantity for item in order.line_items),
+        "order": lambda info: order_node(state, order),
+    }
+
+
+def order_node(state: DevshopState, order: Order) -> dict[str, Any]:
+    """Order as a GraphQL object, with callables for fields that take arguments."""
+    customer = state.get_customer(order.customer_id) if order.customer_id is not None else None
+    total = money_bag(order.total_price, order.currency)
+    zero = money_bag("0.00", order.currency)
+    current_total = zero if order.cancelled_at is not None else total
+    quantity = sum(item.quantity for item in order.line_items)
+
+    def fulfillments(
+        info: GraphQLResolveInfo, first: int | None = None, query: str | None = None
+    ) -> list[dict[str, Any]]:
+        items = [fulfillment_node(state, order, f) for f in order.fulfillments]
+        return items[:first] if first is not None else items
+
+    def line_items(info: GraphQLResolveInfo, **args: Any) -> dict[str, Any]:
+        nodes = [line_item_node(order, item) for item in order.line_items]
+        return connection(nodes, field_name="lineItems", **args)
+
+    return {
+        "__typename": "Order",
+        "id": order.gid,
+        "legacyResourceId": str(order.legacy_id),
+        "name": order.name,
+        "number": int(order.name.lstrip("#")) if order.name.lstrip("#").isdigit() else order.legacy_id,
+        "email": order.email,
+        "createdAt": iso_utc(order.created_at),
+        "processedAt": iso_utc(order.processed_at),
+        "updatedAt": iso_utc(max(t for t in (order.created_at, order.cancelled_at, order.closed_at) if t is not None)),
+        "cancelledAt": iso_utc(order.cancelled_at),
+        "cancelReason": order.cancel_reason,
+        "closed": order.closed,
+        "closedAt": iso_utc(order.closed_at),
+        "test": order.test,
+        "confirmed": True,
+        "displayFinancialStatus": order.display_financial_status,
+        "displayFulfillmentStatus": order.display_fulfillment_status,
+        "fullyPaid": order.display_financial_status in ("PAID", "PARTIALLY_REFUNDED", "REFUNDED"),
+        "unpaid": order.display_financial_status in ("AUTHORIZED", "PENDING", "EXPIRED", "VOIDED"),
+        "capturable": order.display_financial_status == "AUTHORIZED",
+        "refundable": order.display_financial_status in ("PAID", "PARTIALLY_REFUNDED"),
+        "restockable": order.cancelled_at is None,
+        "fulfillable": order.cancelled_at is None and not order.fulfillments,
+        "requiresShipping": True,
+        "canNotifyCustomer": order.email is not None,
+        "merchantEditable": order.cancelled_at is None and not order.fulfillments,
+        "edited": False,
+        "customer": customer_node(state, customer) if customer else None,
+        "tags": list(order.tags),
+        "note": None,
+        "currencyCode": order.currency,
+        "presentmentCurrencyCode": order.currency,
+        "paymentGatewayNames": ["bogus"],
+        "totalPriceSet": total,
+        "originalTotalPriceSet": total,
+        "subtotalPriceSet": total,
+        "currentTotalPriceSet": current_total,
+        "currentSubtotalPriceSet": current_total,
+        "totalPrice": order.total_price,
+        "subtotalLineItemsQuantity": quantity,
+        "currentSubtotalLineItemsQuantity": 0 if order.cancelled_at is not None else quantity,
+        "statusPageUrl": f"https://{state.shop_domain}/account/orders/{order.legacy_id}",
+        "fulfillments": fulfillments,
+        "lineItems": line_items,
+    }
+
+
+def job_node(state: DevshopState, job: Job) -> dict[str, Any]:
+    """Job as a GraphQL object; `query` (the QueryRoot) is only filled once the job is done, as on Shopify."""
+    done = state.job_done(job)
+    return {"__typename": "Job", "id": job.id, "done": done, "query": query_root(state) if done else None}
+
+
+def job_result_node(state: DevshopState, job: Job) -> dict[str, Any]:
+    """OrderCancelJobResult (2026-10) as a GraphQL object."""
+    done = state.job_done(job)
+    errors = [{"code": "INVALID", "field": ["orderId"], "message": job.failed_message}] if job.failed_message else []
+    order = state.get_order(job.order_id)
+    return {
+        "__typename": "OrderCancelJobResult",
+        "id": job.result_id,
+        "done": done,
+        "status": "STARTED" if not done else "FAILED" if job.failed_message else "SUCCEEDED",
+        "errors": errors,
+        "order": order_node(state, order) if order else None,
+    }
+
+
+def _resolve_order_cancel(
+    info: GraphQLResolveInfo,
+    orderId: str,  # noqa: N803 - GraphQL argument names
+    reason: str,
+    restock: bool,
+    refundMethod: dict[str, Any] | None = None,  # noqa: N803
+    refund: bool | None = None,
+    notifyCustomer: bool | None = None,  # noqa: N803
+    staffNote: str | None = None,  # noqa: N803
+) -> dict[str, Any]:
+    """Mutation orderCancel: validate, start a job, or answer orderCancelUserErrors."""
+    context: RequestContext = info.context
+    state = context.state
+    fault = state.take_fault(context.operation_name, frozenset({"user_error"}))
+    if fault is not None:
+        log.info("Fault user_error fired for %s", context.operation_name)
+        error = {"code": "INVALID", "field": ["orderId"], "message": fault.message or "Order cannot be cancelled"}
+        return {"job": None, "jobResult": None, "orderCancelUserErrors": [error], "userErrors": []}
+    outcome = state.request_cancel(
+        orderId,
+        reason=reason,
+        restock=restock,
+        refund_method=refundMethod,
+        refund=refund,
+        notify_customer=notifyCustomer,
+        staff_note=staffNote,
+        operation_name=context.operation_name,
+    )
+    if outcome.job is None:
+        return {"job": None, "jobResult": None, "orderCancelUserErrors": outcome.user_errors, "userErrors": []}
+    job = outcome.job
+    return {
+        "job": lambda info: job_node(state, job),
+        "jobResult": lambda info: job_result_node(state, job),
+        "orderCancelUserErrors": [],
+        "userErrors": [],
+    }
+

@@ -1,0 +1,45 @@
+"""The devshop Flask app factory."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from flask import Flask
+
+from devshop.proxy import ProxyConfig
+from devshop.seed import seed_customers, seed_demo_data
+from devshop.state import DEFAULT_ACCESS_TOKEN, DEFAULT_SHOP_DOMAIN, DevshopState
+
+
+def create_devshop(
+    *,
+    app_url: str,
+    api_secret: str,
+    shop_domain: str = DEFAULT_SHOP_DOMAIN,
+    access_token: str = DEFAULT_ACCESS_TOKEN,
+    cancel_job_seconds: float = 1.0,
+    proxy_path_prefix: str = "/apps/self-service",
+    clock: Callable[[], float] = time.time,
+    seed: bool = True,
+) -> Flask:
+    """Build a devshop; its DevshopState is at app.extensions["devshop"] (seed=False: customers but no orders)."""
+    from devshop import admin_api, control, home, proxy
+
+    app = Flask(__name__)
+    app.json.sort_keys = False  # type: ignore[attr-defined]  # keep GraphQL responses in selection order
+    state = DevshopState(
+        shop_domain=shop_domain,
+        access_token=access_token,
+        cancel_job_seconds=cancel_job_seconds,
+        clock=clock,
+        seeder=seed_demo_data if seed else seed_customers,
+    )
+    prefix = "/" + proxy_path_prefix.strip("/")
+    app.extensions["devshop"] = state
+    app.extensions["devshop_proxy"] = ProxyConfig(app_url=app_url, api_secret=api_secret, path_prefix=prefix)
+    app.register_blueprint(admin_api.bp)
+    app.register_blueprint(control.bp)
+    app.register_blueprint(home.bp)
+    app.register_blueprint(proxy.bp, url_prefix=prefix)
+    return app

@@ -1,0 +1,171 @@
+"""The devshop's JSON control API for tests and the launcher (no auth: development only)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, redirect, request
+
+from devshop.state import (
+    DEMO_CUSTOMER_ID,
+    DevshopState,
+    UnknownCustomerError,
+    UnknownOrderError,
+    iso_utc,
+)
+
+bp = Blueprint("devshop_control", __name__, url_prefix="/devshop")
+
+
+def _state() -> DevshopState:
+    return current_app.extensions["devshop"]
+
+
+def _body() -> dict[str, Any]:
+    body = request.get_json(silent=True)
+    return body if isinstance(body, dict) else {}
+
+
+def _customer_id(body: dict[str, Any]) -> int | None:
+    """The demo customer when absent; an explicit null makes a guest order."""
+    if "customer_id" not in body:
+        return DEMO_CUSTOMER_ID
+    return None if body["customer_id"] is None else int(body["customer_id"])
+
+
+@bp.errorhandler(UnknownOrderError)
+def _unknown_order(error: UnknownOrderError) -> tuple[Response, int]:
+    return jsonify({"error": str(error)}), 404
+
+
+@bp.errorhandler(UnknownCustomerError)
+@bp.errorhandler(ValueError)
+@bp.errorhandler(TypeError)
+def _bad_request(error: Exception) -> tuple[Response, int]:
+    return jsonify({"error": str(error)}), 400
+
+
+@bp.post("/reset")
+def reset() -> Any:
+    """Reseed the demo data and clear faults, calls, jobs and the throttle bucket."""
+    _state().reset()
+    if request.args.get("next", "").startswith("/"):  # the home page's reset button
+        return redirect(request.args["next"], code=303)
+    return jsonify({"ok": True})
+
+
+@bp.get("/orders")
+def list_orders() -> Response:
+    """Every order, oldest first."""
+    return jsonify([order.to_json() for order in _state().list_orders()])
+
+
+@bp.post("/orders")
+def create_order() -> tuple[Response, int]:
+    """Create an order from JSON (customer_id, age_minutes or created_at, statuses, tags, flags, name)."""
+    body = _body()
+    state = _state()
+    legacy_id = state.create_order(
+        customer_id=_customer_id(body),
+        age_minutes=float(body.get("age_minutes", 5)),
+        created_at=body.get("created_at"),
+        display_fulfillment_status=body.get("display_fulfillment_status", "UNFULFILLED"),
+        display_financial_status=body.get("display_financial_status", "PAID"),
+        tags=list(body.get("tags", [])),
+        cancelled=bool(body.get("cancelled", False)),
+        closed=bool(body.get("closed", False)),
+        fulfilled=bool(body.get("fulfilled", False)),
+        name=body.get("name"),
+        test=bool(body.get("test", False)),
+    )
+    order = state.get_order(legacy_id)
+    assert order is not None
+    return jsonify(order.to_json()), 201
+
+
+@bp.get("/orders/<int:legacy_id>")
+def get_order(legacy_id: int) -> tuple[Response, int] | Response:
+    """One order, including what its cancel was asked to do."""
+    order = _state().get_order(legacy_id)
+    if order is None:
+        return jsonify({"error": f"Order {legacy_id} does not exist"}), 404
+    return jsonify(order.to_json())
+
+
+@bp.post("/orders/<int:legacy_id>/fulfill")
+def fulfill(legacy_id: int) -> Response:
+    """Ship the order (FULFILLED, one successful fulfillment)."""
+    return jsonify(_state().fulfill(legacy_id).to_json())
+
+
+@bp.post("/orders/<int:legacy_id>/cancel")
+def staff_cancel(legacy_id: int) -> Response:
+    """Cancel the order as staff would (now, reason STAFF)."""
+    return jsonify(_state().staff_cancel(legacy_id).to_json())
+
+
+@bp.post("/jobs/finish")
+def finish_jobs() -> Response:
+    """Complete every pending cancel job now (also ones hung by a fault)."""
+    _state().finish_jobs()
+    return jsonify({"ok": True})
+
+
+@bp.get("/calls")
+def calls() -> Response:
+    """The Admin API call log, oldest first."""
+    state = _state()
+    with state.lock:
+        entries = [{**asdict(call), "at_iso": iso_utc(call.at)} for call in state.calls]
+    return jsonify(entries)
+
+
+@bp.get("/throttle")
+def throttle_status() -> Response:
+    """The throttle bucket now."""
+    return jsonify(_state().throttle_status())
+
+
+@bp.post("/throttle")
+def set_throttle() -> Response:
+    """Reconfigure the throttle bucket (maximum_available, restore_rate, currently_available)."""
+    body = _body()
+    return jsonify(
+        _state().set_throttle(
+            maximum_available=body.get("maximum_available"),
+            restore_rate=body.get("restore_rate"),
+            currently_available=body.get("currently_available"),
+        )
+    )
+
+
+@bp.get("/faults")
+def list_faults() -> Response:
+    """Pending faults in firing order."""
+    state = _state()
+    with state.lock:
+        return jsonify([asdict(fault) for fault in state.faults])
+
+
+@bp.post("/faults")
+def add_fault() -> tuple[Response, int]:
+    """Inject a fault: operation ("*"), kind, times (1), delay (0), message."""
+    body = _body()
+    if "kind" not in body:
+        raise ValueError("kind is required")
+    fault = _state().add_fault(
+        operation=str(body.get("operation", "*")),
+        kind=str(body["kind"]),
+        times=int(body.get("times", 1)),
+        delay=float(body.get("delay", 0.0)),
+        message=body.get("message"),
+    )
+    return jsonify(asdict(fault)), 201
+
+
+@bp.delete("/faults")
+def clear_faults() -> Response:
+    """Remove every pending fault."""
+    _state().clear_faults()
+    return jsonify({"ok": True})

@@ -1,0 +1,144 @@
+"""The run command: embedded Redis, the devshop, the web app and a worker, then the URL to open.
+
+    python -m devshop.launch [--port 8000] [--devshop-port 8001]
+
+Web and worker run exactly as the Procfile runs them (gunicorn and ``rq worker``), configured only through
+the environment; the devshop plays the Shopify shop (Admin API and app proxy) on its own port.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import requests
+from werkzeug.serving import make_server
+
+from devshop.app import create_devshop
+from devshop.embedded_redis import EmbeddedRedis
+from storefront_proxy.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+DEVSHOP_TOKEN = "shpat_devshop_local_token_0000000000"
+DEVSHOP_DOMAIN = "devshop.myshopify.com"
+
+
+def child_environment(settings: Settings, redis_url: str, port: int, devshop_origin: str) -> dict[str, str]:
+    """The environment web and worker get: the same variables a production deployment sets."""
+    env = dict(os.environ)
+    env.update(
+        APP_ENV="development",
+        REDIS_URL=redis_url,
+        PORT=str(port),
+        SHOPIFY_API_KEY=settings.shopify_api_key or "",
+        SHOPIFY_API_SECRET=settings.api_secret(),
+        SHOPIFY_ADMIN_ORIGIN=devshop_origin,
+        SHOPIFY_SHOP=DEVSHOP_DOMAIN,
+        SHOPIFY_ACCESS_TOKEN=DEVSHOP_TOKEN,
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+def web_command(port: int, host: str = "127.0.0.1") -> list[str]:
+    return [
+        sys.executable, "-m", "gunicorn",
+        "--bind", f"{host}:{port}",
+        "--workers", "2", "--threads", "4",
+        "--access-logfile", "-",
+        "storefront_proxy.app:create_app()",
+    ]
+
+
+def worker_command(*extra: str) -> list[str]:
+    rq = str(Path(sys.executable).with_name("rq"))
+    return [rq, "worker", "--with-scheduler", "-c", "workers.rq_config", "-w", "workers.worker.SelfServiceWorker", *extra]
+
+
+def wait_for(url: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(url, timeout=1).ok:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{url} did not come up within {timeout:.0f}s")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    settings = Settings(APP_ENV="development").checked()
+    parser.add_argument("--port", type=int, default=settings.port, help="web app port (default: PORT or 8000)")
+    parser.add_argument("--devshop-port", type=int, default=8001, help="devshop port (default 8001)")
+    args = parser.parse_args(argv)
+
+    redis_server: EmbeddedRedis | None = None
+    if "redis_url" in settings.model_fields_set:
+        redis_url = settings.redis_url
+        print(f"Using Redis at REDIS_URL ({redis_url.split('@')[-1]})")
+    else:
+        redis_server = EmbeddedRedis().start()
+        redis_url = redis_server.url
+        print(f"Started embedded Redis on {redis_url}")
+
+    app_url = f"http://127.0.0.1:{args.port}"
+    devshop_origin = f"http://127.0.0.1:{args.devshop_port}"
+    devshop = create_devshop(
+        app_url=app_url, api_secret=settings.api_secret(), shop_domain=DEVSHOP_DOMAIN, access_token=DEVSHOP_TOKEN
+    )
+    devshop_server = make_server("127.0.0.1", args.devshop_port, devshop, threaded=True)
+    threading.Thread(target=devshop_server.serve_forever, daemon=True).start()
+
+    env = child_environment(settings, redis_url, args.port, devshop_origin)
+    children = [
+        subprocess.Popen(web_command(args.port), cwd=ROOT, env=env),
+        subprocess.Popen(worker_command(), cwd=ROOT, env=env),
+    ]
+
+    stopping = threading.Event()
+
+    def stop(*_: object) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        wait_for(f"{app_url}/healthz")
+        print(
+            "\n  Self-service is running.\n"
+            f"  Open {devshop_origin}/ — the devshop: log in as a demo customer, open an order and cancel it.\n"
+            f"  (The app itself answers on {app_url}/proxy/...; the devshop signs requests as Shopify's app proxy.)\n"
+            "  Press Ctrl-C to stop.\n",
+            flush=True,
+        )
+        while not stopping.is_set():
+            for child in children:
+                if child.poll() is not None:
+                    print(f"{child.args[0]} exited with {child.returncode}; stopping", file=sys.stderr)
+                    stopping.set()
+            stopping.wait(0.5)
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.terminate()
+        for child in children:
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        devshop_server.shutdown()
+        if redis_server is not None:
+            redis_server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,620 @@
+"""Thread-safe in-memory state of the devshop: customers, orders, cancel jobs, throttle bucket, faults, call log."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+DEFAULT_SHOP_DOMAIN = "devshop.myshopify.com"
+DEFAULT_ACCESS_TOKEN = "shpat_devshop_local_token_0000000000"
+DEFAULT_CURRENCY = "EUR"
+DEMO_CUSTOMER_ID = 1001
+FIRST_ORDER_ID = 5001
+FIRST_ORDER_NUMBER = 1001
+FIRST_LINE_ITEM_ID = 9001
+FIRST_FULFILLMENT_ID = 7001
+MAX_STAFF_NOTE_LENGTH = 255
+# Shopify refuses orderCancel once anything has shipped; these statuses mean nothing has (SHOPIFY-PLATFORM.md 2/3).
+CANCELLABLE_FULFILLMENT_STATUSES = frozenset({"UNFULFILLED", "ON_HOLD", "SCHEDULED"})
+FAULT_KINDS = frozenset({"http_500", "http_502", "http_503", "throttle", "user_error", "delay", "hang_job"})
+# Faults answered before execution; user_error and hang_job are taken by orderCancel itself.
+REQUEST_FAULT_KINDS = frozenset({"http_500", "http_502", "http_503", "throttle", "delay"})
+
+
+class DevshopError(Exception):
+    """Base error of the devshop state."""
+
+
+class UnknownCustomerError(DevshopError):
+    """No customer with that id."""
+
+
+class UnknownOrderError(DevshopError):
+    """No order with that id."""
+
+
+def iso_utc(ts: float | None) -> str | None:
+    """Format a Unix timestamp as Shopify's DateTime (ISO-8601, seconds, "Z")."""
+    if ts is None:
+        return None
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_iso(value: str) -> float:
+    """Parse an ISO-8601 timestamp ("Z" or offset; naive means UTC) into Unix seconds."""
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.timestamp()
+
+
+@dataclass
+class Customer:
+    """A shop customer."""
+
+    legacy_id: int
+    first_name: str
+    last_name: str
+    email: str | None
+
+    @property
+    def gid(self) -> str:
+        return f"gid://shopify/Customer/{self.legacy_id}"
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+@dataclass
+class LineItem:
+    """One line of an order; prices are decimal strings in the order's currency."""
+
+    legacy_id: int
+    title: str
+    quantity: int
+    unit_price: str
+    variant_title: str | None = None
+    sku: str | None = None
+    vendor: str | None = "Devshop Supply Co."
+
+    @property
+    def gid(self) -> str:
+        return f"gid://shopify/LineItem/{self.legacy_id}"
+
+    @property
+    def name(self) -> str:
+        return f"{self.title} - {self.variant_title}" if self.variant_title else self.title
+
+
+@dataclass
+class Fulfillment:
+    """A shipment of (all of) an order."""
+
+    legacy_id: int
+    created_at: float
+    status: str = "SUCCESS"
+
+    @property
+    def gid(self) -> str:
+        return f"gid://shopify/Fulfillment/{self.legacy_id}"
+
+
+@dataclass
+class CancelRecord:
+    """What the last successful cancel was asked to do, kept for test assertions."""
+
+    source: str  # "api" (orderCancel) or "staff" (control API)
+    reason: str
+    restock: bool | None = None
+    notify_customer: bool | None = None
+    staff_note: str | None = None
+    refund_method: dict[str, Any] | None = None
+    refund: bool | None = None
+    job_id: str | None = None
+
+
+@dataclass
+class Order:
+    """An order as the devshop models it."""
+
+    legacy_id: int
+    name: str
+    customer_id: int | None
+    email: str | None
+    created_at: float
+    processed_at: float
+    display_financial_status: str = "PAID"
+    display_fulfillment_status: str = "UNFULFILLED"
+    currency: str = DEFAULT_CURRENCY
+    line_items: list[LineItem] = field(default_factory=list)
+    fulfillments: list[Fulfillment] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    test: bool = False
+    closed: bool = False
+    closed_at: float | None = None
+    cancelled_at: float | None = None
+    cancel_reason: str | None = None
+    cancel: CancelRecord | None = None
+
+    @property
+    def gid(self) -> str:
+        return f"gid://shopify/Order/{self.legacy_id}"
+
+    @property
+    def total_price(self) -> str:
+        total = sum((Decimal(li.unit_price) * li.quantity for li in self.line_items), Decimal("0"))
+        return str(total.quantize(Decimal("0.01")))
+
+    def to_json(self) -> dict[str, Any]:
+        """The order as the control API shows it."""
+        data = asdict(self)
+        data.update(
+            legacy_id=self.legacy_id,
+            gid=self.gid,
+            created_at=iso_utc(self.created_at),
+            processed_at=iso_utc(self.processed_at),
+            closed_at=iso_utc(self.closed_at),
+            cancelled_at=iso_utc(self.cancelled_at),
+            total_price=self.total_price,
+            fulfillments=[
+                {"id": f.gid, "status": f.status, "created_at": iso_utc(f.created_at)} for f in self.fulfillments
+            ],
+        )
+        return data
+
+
+@dataclass
+class Job:
+    """An asynchronous orderCancel job; done once the clock passes completes_at (never if None)."""
+
+    id: str
+    result_id: str
+    order_id: int
+    created_at: float
+    completes_at: float | None
+    reason: str
+    restock: bool
+    refund_method: dict[str, Any] | None = None
+    refund: bool | None = None
+    notify_customer: bool | None = None
+    staff_note: str | None = None
+    applied: bool = False
+    failed_message: str | None = None
+
+
+@dataclass
+class Fault:
+    """An injected failure for one operation name (or "*"), firing `times` more times."""
+
+    operation: str
+    kind: str
+    times: int = 1
+    delay: float = 0.0
+    message: str | None = None
+
+
+@dataclass
+class Call:
+    """One Admin API request as received."""
+
+    operation_name: str | None
+    variables: dict[str, Any]
+    at: float
+    api_version: str | None = None
+    fault: str | None = None
+
+
+@dataclass
+class ThrottleBucket:
+    """Shopify's leaky bucket of query cost points for this shop."""
+
+    maximum_available: float = 1000.0
+    restore_rate: float = 50.0
+    currently_available: float = 1000.0
+    updated_at: float = 0.0
+
+    def status(self) -> dict[str, float]:
+        """The bucket as Shopify reports it in extensions.cost.throttleStatus."""
+        return {
+            "maximumAvailable": self.maximum_available,
+            "currentlyAvailable": round(self.currently_available),
+            "restoreRate": self.restore_rate,
+        }
+
+
+@dataclass
+class CancelOutcome:
+    """Result of an orderCancel request: either a job or user errors."""
+
+    job: Job | None
+    user_errors: list[dict[str, Any]]
+
+
+class DevshopState:
+    """The whole shop, guarded by one re-entrant lock; every read first settles jobs that are due by the clock."""
+
+    def __init__(
+        self,
+        *,
+        shop_domain: str = DEFAULT_SHOP_DOMAIN,
+        access_token: str = DEFAULT_ACCESS_TOKEN,
+        cancel_job_seconds: float = 1.0,
+        clock: Callable[[], float] = time.time,
+        seeder: Callable[[DevshopState], None] | None = None,
+    ) -> None:
+        self.lock = threading.RLock()
+        self.shop_domain = shop_domain
+        self.access_token = access_token
+        self.cancel_job_seconds = cancel_job_seconds
+        self.clock = clock
+        self.seeder = seeder
+        self.customers: dict[int, Customer] = {}
+        self.orders: dict[int, Order] = {}
+        self.jobs: dict[str, Job] = {}
+        self.faults: list[Fault] = []
+        self.calls: list[Call] = []
+        self.bucket = ThrottleBucket()
+        self._next_order_id = FIRST_ORDER_ID
+        self._next_order_number = FIRST_ORDER_NUMBER
+        self._next_line_item_id = FIRST_LINE_ITEM_ID
+        self._next_fulfillment_id = FIRST_FULFILLMENT_ID
+        self.reset()
+
+    # -- lifecycle ------------------------------------------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Back to the initial data: reseed, and clear faults, calls, jobs and the throttle bucket."""
+        with self.lock:
+            self.customers.clear()
+            self.orders.clear()
+            self.jobs.clear()
+            self.faults.clear()
+            self.calls.clear()
+            self.bucket = ThrottleBucket(updated_at=self.clock())
+            self._next_order_id = FIRST_ORDER_ID
+            self._next_order_number = FIRST_ORDER_NUMBER
+            self._next_line_item_id = FIRST_LINE_ITEM_ID
+            self._next_fulfillment_id = FIRST_FULFILLMENT_ID
+            if self.seeder is not None:
+                self.seeder(self)
+
+    # -- customers and orders -------------------------------------------------------------------------------------
+
+    def add_customer(self, legacy_id: int, first_name: str, last_name: str, email: str | None) -> Customer:
+        """Add (or replace) a customer."""
+        with self.lock:
+            customer = Customer(legacy_id, first_name, last_name, email)
+            self.customers[legacy_id] = customer
+            return customer
+
+    def get_customer(self, legacy_id: int) -> Customer | None:
+        """The customer with that numeric id, or None."""
+        with self.lock:
+            return self.customers.get(legacy_id)
+
+    def create_order(
+        self,
+        *,
+        customer_id: int | None = DEMO_CUSTOMER_ID,
+        age_minutes: float = 5,
+        created_at: float | str | None = None,
+        display_fulfillment_status: str = "UNFULFILLED",
+        display_financial_status: str = "PAID",
+        tags: Iterable[str] = (),
+        cancelled: bool = False,
+        closed: bool = False,
+        fulfilled: bool = False,
+        name: str | None = None,
+        line_items: Iterable[tuple[str, int, str]] | None = None,
+        test: bool = False,
+    ) -> int:
+        """Create an order and return its numeric (legacy) id; line_items are (title, quantity, unit_price)."""
+        with self.lock:
+            now = self.clock()
+            if customer_id is not None and customer_id not in self.customers:
+                raise UnknownCustomerError(f"Customer {customer_id} does not exist")
+            if created_at is None:
+                created = now - age_minutes * 60
+            elif isinstance(created_at, str):
+                created = parse_iso(created_at)
+            else:
+                created = float(created_at)
+            legacy_id = self._next_order_id
+            self._next_order_id += 1
+            number = self._next_order_number
+            self._next_order_number += 1
+            customer = self.customers.get(customer_id) if customer_id is not None else None
+            order = Order(
+                legacy_id=legacy_id,
+                name=name or f"#{number}",
+                customer_id=customer_id,
+                email=customer.email if customer else None,
+                created_at=created,
+                processed_at=created,
+                display_financial_status=display_financial_status,
+                display_fulfillment_status=display_fulfillment_status,
+                tags=list(tags),
+                test=test,
+            )
+            for title, quantity, unit_price in line_items or [("Devshop Sample Mug", 1, "25.00")]:
+                order.line_items.append(LineItem(self._next_line_item_id, title, quantity, unit_price))
+                self._next_line_item_id += 1
+            self.orders[legacy_id] = order
+            if fulfilled:
+                self.fulfill(legacy_id)
+            if cancelled:
+                self.staff_cancel(legacy_id)
+            if closed:
+                order.closed = True
+                order.closed_at = now
+            log.info("Created order %s (%s)", order.name, legacy_id)
+            return legacy_id
+
+    def get_order(self, legacy_id: int) -> Order | None:
+        """The order with that numeric id (after settling due jobs), or None."""
+        with self.lock:
+            self.settle_jobs()
+            return self.orders.get(legacy_id)
+
+    def list_orders(self) -> list[Order]:
+        """All orders, oldest first."""
+        with self.lock:
+            self.settle_jobs()
+            return sorted(self.orders.values(), key=lambda o: (o.created_at, o.legacy_id))
+
+    def _require_order(self, legacy_id: int) -> Order:
+        order = self.orders.get(legacy_id)
+        if order is None:
+            raise UnknownOrderError(f"Order {legacy_id} does not exist")
+        return order
+
+    def fulfill(self, legacy_id: int) -> Order:
+        """Mark the order FULFILLED with one successful fulfillment."""
+        with self.lock:
+            self.settle_jobs()
+            order = self._require_order(legacy_id)
+            order.display_fulfillment_status = "FULFILLED"
+            order.fulfillments.append(Fulfillment(self._next_fulfillment_id, self.clock()))
+            self._next_fulfillment_id += 1
+            return order
+
+    def staff_cancel(self, legacy_id: int) -> Order:
+        """Cancel the order as a merchant would in the admin (now, reason STAFF)."""
+        with self.lock:
+            self.settle_jobs()
+            order = self._require_order(legacy_id)
+            order.cancelled_at = self.clock()
+            order.cancel_reason = "STAFF"
+            order.cancel = CancelRecord(source="staff", reason="STAFF")
+            return order
+
+    # -- orderCancel and jobs -------------------------------------------------------------------------------------
+
+    def request_cancel(
+        self,
+        order_gid: str,
+        *,
+        reason: str,
+        restock: bool,
+        refund_method: dict[str, Any] | None = None,
+        refund: bool | None = None,
+        notify_customer: bool | None = None,
+        staff_note: str | None = None,
+        operation_name: str | None = None,
+    ) -> CancelOutcome:
+        """Apply orderCancel's checks and start an asynchronous cancel job, as Shopify does.
+
+        A pending hang_job fault matching `operation_name` is consumed only when a job actually starts.
+        """
+        with self.lock:
+            self.settle_jobs()
+            order = self.orders.get(legacy_id_from_gid(order_gid, "Order"))
+            if order is None:
+                return CancelOutcome(None, [_user_error("NOT_FOUND", ["orderId"], "Order does not exist")])
+            if order.cancelled_at is not None:
+                return CancelOutcome(None, [_user_error("INVALID", ["orderId"], "Order has already been cancelled")])
+            if order.fulfillments or order.display_fulfillment_status not in CANCELLABLE_FULFILLMENT_STATUSES:
+                message = "Cannot cancel an order that has fulfillments"
+                return CancelOutcome(None, [_user_error("INVALID", ["orderId"], message)])
+            if staff_note is not None and len(staff_note) > MAX_STAFF_NOTE_LENGTH:
+                message = f"Staff note is too long (maximum is {MAX_STAFF_NOTE_LENGTH} characters)"
+                return CancelOutcome(None, [_user_error("INVALID", ["staffNote"], message)])
+            hang = self.take_fault(operation_name, frozenset({"hang_job"})) is not None
+            now = self.clock()
+            job = Job(
+                id=f"gid://shopify/Job/{uuid.uuid4()}",
+                result_id=f"gid://shopify/OrderCancelJobResult/{uuid.uuid4()}",
+                order_id=order.legacy_id,
+                created_at=now,
+                completes_at=None if hang else now + self.cancel_job_seconds,
+                reason=reason,
+                restock=restock,
+                refund_method=refund_method,
+                refund=refund,
+                notify_customer=notify_customer,
+                staff_note=staff_note,
+            )
+            self.jobs[job.id] = job
+            log.info("Started cancel job %s for order %s%s", job.id, order.name, " (hung by fault)" if hang else "")
+            self.settle_jobs()  # cancel_job_seconds may be 0
+            return CancelOutcome(job, [])
+
+    def get_job(self, job_gid: str) -> Job | None:
+        """The job with that GID (after settling due jobs), or None."""
+        with self.lock:
+            self.settle_jobs()
+            return self.jobs.get(job_gid)
+
+    def get_job_by_result_id(self, result_gid: str) -> Job | None:
+        """The job whose OrderCancelJobResult has that GID, or None."""
+        with self.lock:
+            self.settle_jobs()
+            return next((job for job in self.jobs.values() if job.result_id == result_gid), None)
+
+    def job_done(self, job: Job) -> bool:
+        """Whether the job has finished by the clock."""
+        with self.lock:
+            return job.completes_at is not None and self.clock() >= job.completes_at
+
+    def finish_jobs(self) -> None:
+        """Complete every pending job now, including ones held by a hang_job fault."""
+        with self.lock:
+            now = self.clock()
+            for job in self.jobs.values():
+                if job.completes_at is None or job.completes_at > now:
+                    job.completes_at = now
+            self.settle_jobs()
+
+    def settle_jobs(self) -> None:
+        """Apply every job that is due by the clock to its order (jobs run lazily; there are no threads)."""
+        with self.lock:
+            now = self.clock()
+            for job in self.jobs.values():
+                if job.applied or job.completes_at is None or job.completes_at > now:
+                    continue
+                job.applied = True
+                self._apply_cancel(job)
+
+    def _apply_cancel(self, job: Job) -> None:
+        order = self.orders.get(job.order_id)
+        if order is None or order.cancelled_at is not None:
+            job.failed_message = "Order has already been cancelled" if order else "Order does not exist"
+            return
+        order.cancelled_at = job.completes_at
+        order.cancel_reason = job.reason
+        # Authorized (uncaptured) payments are voided whatever refundMethod says (SHOPIFY-PLATFORM.md section 2).
+        refund_requested = bool(job.refund) or bool(
+            job.refund_method
+            and (job.refund_method.get("originalPaymentMethodsRefund") or job.refund_method.get("storeCreditRefund"))
+        )
+        if order.display_financial_status in ("AUTHORIZED", "PENDING"):
+            order.display_financial_status = "VOIDED"
+        elif refund_requested:
+            order.display_financial_status = "REFUNDED"
+        order.cancel = CancelRecord(
+            source="api",
+            reason=job.reason,
+            restock=job.restock,
+            notify_customer=job.notify_customer,
+            staff_note=job.staff_note,
+            refund_method=job.refund_method,
+            refund=job.refund,
+            job_id=job.id,
+        )
+        log.info("Cancel job %s cancelled order %s", job.id, order.name)
+
+    # -- throttle -------------------------------------------------------------------------------------------------
+
+    def _refill(self) -> None:
+        now = self.clock()
+        bucket = self.bucket
+        elapsed = max(0.0, now - bucket.updated_at)
+        bucket.currently_available = min(
+            bucket.maximum_available, bucket.currently_available + elapsed * bucket.restore_rate
+        )
+        bucket.updated_at = now
+
+    def throttle_status(self) -> dict[str, float]:
+        """The bucket after refilling it by the clock."""
+        with self.lock:
+            self._refill()
+            return self.bucket.status()
+
+    def spend(self, cost: float) -> tuple[bool, dict[str, float]]:
+        """Take `cost` points from the bucket if available; return (allowed, throttleStatus after)."""
+        with self.lock:
+            self._refill()
+            if self.bucket.currently_available < cost:
+                return False, self.bucket.status()
+            self.bucket.currently_available -= cost
+            return True, self.bucket.status()
+
+    def set_throttle(
+        self,
+        *,
+        maximum_available: float | None = None,
+        restore_rate: float | None = None,
+        currently_available: float | None = None,
+    ) -> dict[str, float]:
+        """Reconfigure the bucket; currently_available is capped at maximum_available."""
+        with self.lock:
+            self._refill()
+            bucket = self.bucket
+            if maximum_available is not None:
+                bucket.maximum_available = float(maximum_available)
+            if restore_rate is not None:
+                bucket.restore_rate = float(restore_rate)
+            if currently_available is not None:
+                bucket.currently_available = float(currently_available)
+            bucket.currently_available = min(bucket.currently_available, bucket.maximum_available)
+            return bucket.status()
+
+    # -- faults and call log --------------------------------------------------------------------------------------
+
+    def add_fault(
+        self,
+        operation: str = "*",
+        kind: str = "http_500",
+        times: int = 1,
+        delay: float = 0.0,
+        message: str | None = None,
+    ) -> Fault:
+        """Inject a fault for an operation name ("*" for any); faults fire in the order added."""
+        if kind not in FAULT_KINDS:
+            raise ValueError(f"Unknown fault kind {kind!r}; expected one of {sorted(FAULT_KINDS)}")
+        if times < 1:
+            raise ValueError("times must be at least 1")
+        with self.lock:
+            fault = Fault(operation=operation, kind=kind, times=int(times), delay=float(delay), message=message)
+            self.faults.append(fault)
+            return fault
+
+    def clear_faults(self) -> None:
+        """Remove every pending fault."""
+        with self.lock:
+            self.faults.clear()
+
+    def take_fault(self, operation_name: str | None, kinds: frozenset[str]) -> Fault | None:
+        """Consume one firing of the first pending fault of one of `kinds` that matches the operation."""
+        with self.lock:
+            for fault in self.faults:
+                if fault.kind in kinds and fault.operation in ("*", operation_name):
+                    fault.times -= 1
+                    if fault.times <= 0:
+                        self.faults.remove(fault)
+                    return fault
+            return None
+
+    def record_call(self, operation_name: str | None, variables: dict[str, Any], api_version: str | None) -> Call:
+        """Log a received Admin API call."""
+        with self.lock:
+            call = Call(operation_name, dict(variables or {}), self.clock(), api_version)
+            self.calls.append(call)
+            return call
+
+    def calls_for(self, operation_name: str) -> list[Call]:
+        """The logged calls of one operation."""
+        with self.lock:
+            return [call for call in self.calls if call.operation_name == operation_name]
+
+
+def _user_error(code: str, field_path: list[str], message: str) -> dict[str, Any]:
+    return {"code": code, "field": field_path, "message": message}
+
+
+def legacy_id_from_gid(gid: str, resource: str) -> int:
+    """The numeric id of `gid://shopify/<resource>/<n>`, or -1 when it isn't one."""
+    prefix = f"gid://shopify/{resource}/"
+    tail = gid[len(prefix) :] if isinstance(gid, str) and gid.startswith(prefix) else ""
+    return int(tail) if tail.isdigit() else -1
+

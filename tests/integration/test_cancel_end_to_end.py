@@ -1,0 +1,282 @@
+"""A shopper cancels through the devshop's app proxy; real Redis; real `rq worker` processes run orderCancel.
+
+The devshop executes every Admin API call on Shopify's schema, throttles by cost and can inject faults.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+
+import pytest
+from rq import Queue
+
+from devshop.embedded_redis import EmbeddedRedis
+from storefront_proxy.app import create_app
+from storefront_proxy.policy import Policy, RefundMethod, ReviewMode
+from storefront_proxy.queue import QUEUE_NAME
+from storefront_proxy.settings import Settings
+from storefront_proxy.store import Store
+from tests.helpers import signed_query
+from tests.integration.conftest import ADA, GRACE, SHOP, proxy_session, wait_for_status, wait_until
+
+pytestmark = pytest.mark.integration
+
+JSON = {"Accept": "application/json"}
+PREFIX = "/apps/self-service"
+
+
+def order_url(devshop_server, order_id: int, suffix: str = "") -> str:
+    return f"{devshop_server.url}{PREFIX}/orders/{order_id}{suffix}"
+
+
+def ask_to_cancel(session, devshop_server, order_id: int, reason: str = "changed_mind", note: str | None = None):
+    page = session.get(order_url(devshop_server, order_id), headers=JSON, timeout=10)
+    assert page.status_code == 200, page.text
+    body = {"reason": reason, "csrf_token": page.json()["csrf_token"], **({"note": note} if note else {})}
+    return session.post(order_url(devshop_server, order_id, "/cancellation"), json=body, headers=JSON, timeout=10)
+
+
+def new_order(devshop, **kwargs) -> int:
+    return devshop.create_order(customer_id=ADA, **kwargs)
+
+
+def test_shopper_cancels_in_the_browser_flow_and_sees_cancelled(web, devshop, devshop_server, workers, store):
+    """The HTML pages a person uses: order page → form post → status page → cancelled."""
+    order_id = new_order(devshop)
+    workers.start()
+    browser = proxy_session(devshop_server.url, ADA)
+    page = browser.get(order_url(devshop_server, order_id), headers={"Accept": "text/html"}, timeout=10)
+    assert page.status_code == 200 and "Cancel order" in page.text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    action = re.search(r'<form method="post" action="([^"]+)"', page.text).group(1)
+    assert action == f"{PREFIX}/orders/{order_id}/cancellation"
+
+    posted = browser.post(
+        f"{devshop_server.url}{action}",
+        data={"reason": "ordered_by_mistake", "note": "Bought the wrong colour", "csrf_token": token},
+        headers={"Accept": "text/html"},
+        timeout=10,
+    )
+    assert posted.status_code == 202
+    assert 'data-status="queued"' in posted.text or 'data-status="processing"' in posted.text
+
+    request = wait_for_status(store, SHOP, order_id, {"cancelled", "failed", "rejected"})
+    assert request.status.value == "cancelled", workers.logs()
+    final = browser.get(order_url(devshop_server, order_id), headers={"Accept": "text/html"}, timeout=10)
+    assert 'data-status="cancelled"' in final.text and "http-equiv" not in final.text
+
+    order = devshop.get_order(order_id)
+    assert order.cancelled_at is not None
+    assert order.cancel.reason == "CUSTOMER"
+    assert order.cancel.restock is True and order.cancel.notify_customer is True
+    assert order.cancel.refund_method == {"originalPaymentMethodsRefund": True}
+    assert "I ordered by mistake" in order.cancel.staff_note and "Bought the wrong colour" in order.cancel.staff_note
+    assert [e.type for e in request.events][:2] == ["requested", "processing"]
+    assert request.attempts == 1
+
+
+def test_policy_choices_reach_shopify(web, devshop, devshop_server, workers, store):
+    store.save_policy(SHOP, Policy(refund_method=RefundMethod.STORE_CREDIT, restock=False, notify_customer=False))
+    order_id = new_order(devshop)
+    workers.start()
+    assert ask_to_cancel(proxy_session(devshop_server.url, ADA), devshop_server, order_id).status_code == 202
+    assert wait_for_status(store, SHOP, order_id, {"cancelled", "failed"}).status.value == "cancelled"
+    cancel = devshop.get_order(order_id).cancel
+    assert cancel.refund_method == {"storeCreditRefund": {}}
+    assert cancel.restock is False and cancel.notify_customer is False
+
+
+def test_concurrent_duplicate_posts_make_exactly_one_job(web, devshop, devshop_server, workers, store, redis_conn):
+    order_id = new_order(devshop)
+    session = proxy_session(devshop_server.url, ADA)
+    token = session.get(order_url(devshop_server, order_id), headers=JSON, timeout=10).json()["csrf_token"]
+    results: list[tuple[int, str]] = []
+    start = threading.Barrier(12)
+
+    def post() -> None:
+        own = proxy_session(devshop_server.url, ADA)
+        start.wait()
+        response = own.post(
+            order_url(devshop_server, order_id, "/cancellation"),
+            json={"reason": "changed_mind", "csrf_token": token},
+            headers=JSON,
+            timeout=20,
+        )
+        results.append((response.status_code, response.json()["request"]["id"]))
+
+    threads = [threading.Thread(target=post) for _ in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    statuses = sorted(status for status, _ in results)
+    assert statuses == [200] * 11 + [202]
+    assert len({request_id for _, request_id in results}) == 1
+    assert len(Queue(QUEUE_NAME, connection=redis_conn).job_ids) == 1
+
+    workers.start()
+    assert wait_for_status(store, SHOP, order_id, {"cancelled", "failed"}).status.value == "cancelled"
+    assert len(devshop.calls_for("CancelOrder")) == 1
+    # Asking again after it finished returns the finished request and queues nothing.
+    again = ask_to_cancel(session, devshop_server, order_id)
+    assert again.status_code == 200 and again.json()["request"]["status"] == "cancelled"
+    assert Queue(QUEUE_NAME, connection=redis_conn).job_ids == []
+
+
+def test_order_fulfilled_meanwhile_ends_rejected_with_a_message(web, devshop, devshop_server, workers, store):
+    order_id = new_order(devshop)
+    session = proxy_session(devshop_server.url, ADA)
+    assert ask_to_cancel(session, devshop_server, order_id).status_code == 202
+    devshop.fulfill(order_id)
+    workers.start()
+    request = wait_for_status(store, SHOP, order_id, {"cancelled", "rejected", "failed"})
+    assert request.status.value == "rejected"
+    shown = session.get(order_url(devshop_server, order_id, "/cancellation"), headers=JSON, timeout=10).json()["request"]
+    assert shown["status"] == "rejected" and "shipping" in shown["message"]
+    assert devshop.calls_for("CancelOrder") == []
+    assert devshop.get_order(order_id).cancelled_at is None
+
+
+def test_window_is_judged_when_the_shopper_asked(web, devshop, devshop_server, workers, store):
+    order_id = new_order(devshop, age_minutes=60 - 2 / 60)  # two seconds left
+    assert ask_to_cancel(proxy_session(devshop_server.url, ADA), devshop_server, order_id).status_code == 202
+    time.sleep(2.5)  # the deadline passes before any worker runs
+    workers.start()
+    assert wait_for_status(store, SHOP, order_id, {"cancelled", "rejected", "failed"}).status.value == "cancelled"
+
+
+def test_throttled_then_ok(web, devshop, devshop_server, workers, store):
+    order_id = new_order(devshop)
+    assert ask_to_cancel(proxy_session(devshop_server.url, ADA), devshop_server, order_id).status_code == 202
+    devshop.add_fault("GetOrderForCancellation", "throttle", times=1)
+    devshop.add_fault("CancelOrder", "throttle", times=1)
+    workers.start()
+    request = wait_for_status(store, SHOP, order_id, {"cancelled", "failed"})
+    assert request.status.value == "cancelled", workers.logs()
+    assert len(devshop.calls_for("CancelOrder")) >= 1
+
+
+def test_server_errors_then_ok_across_rq_retries(web, devshop, devshop_server, workers, store):
+    order_id = new_order(devshop)
+    assert ask_to_cancel(proxy_session(devshop_server.url, ADA), devshop_server, order_id).status_code == 202
+    # Two inline attempts per call: the first job run fails, RQ retries it, the second run succeeds.
+    devshop.add_fault("*", "http_502", times=3)
+    workers.start()
+    request = wait_for_status(store, SHOP, order_id, {"cancelled", "failed"}, timeout=30)
+    assert request.status.value == "cancelled", workers.logs()
+    assert request.attempts == 2
+    assert "retry_scheduled" in [e.type for e in request.events]
+
+
+def test_shopify_down_for_good_ends_failed_and_retryable_by_support(web, devshop, devshop_server, workers, store):
+    order_id = new_order(devshop)
+    assert ask_to_cancel(proxy_session(devshop_server.url, ADA), devshop_server, order_id).status_code == 202
+    devshop.add_fault("*", "http_503", times=1000)
+    workers.start()
+    request = wait_for_status(store, SHOP, order_id, {"cancelled", "failed"}, timeout=40)
+    devshop.clear_faults()
+    assert request.status.value == "failed"
+    assert request.attempts == 4  # the first run and three RQ retries
+    assert request.message and "couldn't reach the shop" in request.message
+    assert "503" in (request.last_error or "")
+
+
+def test_user_errors_end_failed_with_shopifys_message(web, devshop, devshop_server, workers, store):
+    order_id = new_order(devshop)
+    assert ask_to_cancel(proxy_session(devshop_server.url, ADA), devshop_server, order_id).status_code == 202
+    devshop.add_fault("CancelOrder", "user_error", message="Order has an active return in progress")
+    workers.start()
+    request = wait_for_status(store, SHOP, order_id, {"cancelled", "failed"})
+    assert request.status.value == "failed"
+    assert "active return in progress" in request.message
+    assert request.last_error == "Order has an active return in progress"
+
+
+def test_user_error_on_an_order_found_cancelled_counts_as_done(web, devshop, devshop_server, workers, store):
+    """Staff cancel the order while our orderCancel is in flight: Shopify answers INVALID, the order is cancelled."""
+    order_id = new_order(devshop)
+    assert ask_to_cancel(proxy_session(devshop_server.url, ADA), devshop_server, order_id).status_code == 202
+    devshop.add_fault("CancelOrder", "delay", delay=1.5)
+    calls_before = len(devshop.calls_for("GetOrderForCancellation"))
+    workers.start()
+    wait_until(lambda: len(devshop.calls_for("GetOrderForCancellation")) > calls_before, message="the worker's order read")
+    devshop.staff_cancel(order_id)
+    request = wait_for_status(store, SHOP, order_id, {"cancelled", "failed", "rejected"})
+    assert request.status.value == "cancelled", workers.logs()
+    assert len(devshop.calls_for("CancelOrder")) == 1
+
+
+def test_worker_killed_mid_job_is_finished_by_the_next_worker(web, devshop, devshop_server, workers, store, redis_conn):
+    order_id = new_order(devshop)
+    assert ask_to_cancel(proxy_session(devshop_server.url, ADA), devshop_server, order_id).status_code == 202
+    devshop.add_fault("CancelOrder", "hang_job")
+    first = workers.start()
+    wait_until(
+        lambda: (r := store.request_for_order(SHOP, order_id)) and r.shopify_job_id,
+        message="the first worker to call orderCancel",
+    )
+    workers.kill_hard(first)
+    devshop.finish_jobs()  # Shopify finishes its job although our worker is gone
+
+    workers.start()
+    request = wait_for_status(store, SHOP, order_id, {"cancelled", "failed", "rejected"}, timeout=45)
+    assert request.status.value == "cancelled", workers.logs()
+    assert len(devshop.calls_for("CancelOrder")) == 1
+    assert request.attempts == 2
+
+
+def test_manual_review_waits_for_a_person(web, devshop, devshop_server, workers, store, redis_conn):
+    store.save_policy(SHOP, Policy(review_mode=ReviewMode.MANUAL))
+    order_id = new_order(devshop)
+    response = ask_to_cancel(proxy_session(devshop_server.url, ADA), devshop_server, order_id)
+    assert response.status_code == 202 and response.json()["request"]["status"] == "pending_review"
+    assert Queue(QUEUE_NAME, connection=redis_conn).job_ids == []
+
+
+def test_proxy_answers_other_customers_and_visitors(web, devshop, devshop_server):
+    grace_order = devshop.create_order(customer_id=GRACE)
+    ada = proxy_session(devshop_server.url, ADA)
+    assert ada.get(order_url(devshop_server, grace_order), headers=JSON, timeout=10).status_code == 404
+    listed = ada.get(f"{devshop_server.url}{PREFIX}/orders", headers=JSON, timeout=10).json()["orders"]
+    assert grace_order not in [o["order_id"] for o in listed] and listed
+    visitor = proxy_session(devshop_server.url, ADA)
+    visitor.get(f"{devshop_server.url}/logout", timeout=5)
+    anonymous = visitor.get(order_url(devshop_server, grace_order), headers=JSON, timeout=10)
+    assert anonymous.status_code == 401 and anonymous.json()["error"]["code"] == "login_required"
+
+
+def test_workers_ride_out_a_redis_outage(integration_env, devshop, tmp_path):
+    """Redis goes away and comes back on the same address: the same worker process carries on."""
+    from tests.integration.conftest import Workers
+
+    with EmbeddedRedis() as own_redis:
+        env = {**integration_env, "REDIS_URL": own_redis.url}
+        settings = Settings(**env, _env_file=None)
+        client = create_app(settings).test_client()
+        pool = Workers(env, tmp_path)
+        worker = pool.start()
+        try:
+            time.sleep(1.5)
+            own_redis.stop()
+            time.sleep(3)
+            down = client.get(f"/proxy/orders/5001?{signed_query(SHOP, ADA)}", headers=JSON)
+            assert down.status_code == 503 and down.json["error"]["code"] == "service_unavailable"
+            own_redis.start()
+
+            order_id = devshop.create_order(customer_id=ADA)
+            token = client.get(f"/proxy/orders/{order_id}?{signed_query(SHOP, ADA)}", headers=JSON).json["csrf_token"]
+            posted = client.post(
+                f"/proxy/orders/{order_id}/cancellation?{signed_query(SHOP, ADA)}",
+                json={"reason": "changed_mind", "csrf_token": token},
+                headers=JSON,
+            )
+            assert posted.status_code == 202
+            store = Store(create_app(settings).extensions["store"].redis)
+            request = wait_for_status(store, SHOP, order_id, {"cancelled", "failed"}, timeout=30)
+            assert request.status.value == "cancelled", pool.logs()
+            assert worker.poll() is None, "the worker process must not have exited"
+        finally:
+            pool.stop_all()

@@ -1,0 +1,82 @@
+"""Eligibility rules, including the exact deadline."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from storefront_proxy.eligibility import check_eligibility
+from storefront_proxy.policy import Policy
+from storefront_proxy.shopify.models import Order
+from tests.helpers import admin_order
+
+NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
+
+
+def order(**kwargs) -> Order:
+    return Order.model_validate(admin_order(now=NOW, **kwargs))
+
+
+def codes(o: Order, policy: Policy | None = None, now: datetime = NOW) -> list[str]:
+    return check_eligibility(o, policy or Policy(), now).codes
+
+
+def test_fresh_unfulfilled_paid_order_is_eligible():
+    verdict = check_eligibility(order(), Policy(), NOW)
+    assert verdict.eligible
+    assert verdict.deadline == NOW - timedelta(minutes=5) + timedelta(minutes=60)
+
+
+def test_window_is_open_until_just_before_the_deadline_and_closed_exactly_at_it():
+    o = order(age=timedelta(0))
+    deadline = NOW + timedelta(minutes=60)
+    assert codes(o, now=deadline - timedelta(microseconds=1)) == []
+    assert codes(o, now=deadline) == ["window_closed"]
+    assert codes(o, now=deadline + timedelta(seconds=1)) == ["window_closed"]
+
+
+def test_window_follows_the_policy():
+    o = order(age=timedelta(minutes=20))
+    assert codes(o, Policy(cancel_window_minutes=20)) == ["window_closed"]
+    assert codes(o, Policy(cancel_window_minutes=21)) == []
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "expected"),
+    [
+        ({"cancelled_at": "2026-11-21T11:58:00Z"}, ["already_cancelled"]),
+        ({"fulfillment": "FULFILLED"}, ["fulfillment_started"]),
+        ({"fulfillment": "PARTIALLY_FULFILLED"}, ["fulfillment_started"]),
+        ({"fulfillment": "IN_PROGRESS"}, ["fulfillment_started"]),
+        ({"fulfillment": "SOME_FUTURE_VALUE"}, ["fulfillment_started"]),
+        ({"fulfillments": [{"id": "gid://shopify/Fulfillment/1", "status": "CANCELLED"}]}, ["fulfillment_started"]),
+        ({"closed": True}, ["order_closed"]),
+        ({"financial": "REFUNDED"}, ["payment_status"]),
+        ({"financial": "VOIDED"}, ["payment_status"]),
+        ({"tags": ["Wholesale"]}, ["excluded_tag"]),
+    ],
+)
+def test_each_rule_has_its_stable_code(kwargs, expected):
+    assert codes(order(**kwargs), Policy(excluded_order_tags=["wholesale"])) == expected
+
+
+@pytest.mark.parametrize("status", ["AUTHORIZED", "PAID", "PARTIALLY_PAID", "PENDING"])
+def test_default_financial_statuses(status):
+    assert codes(order(financial=status)) == []
+
+
+def test_disabled_shop():
+    assert codes(order(), Policy(enabled=False)) == ["self_service_disabled"]
+
+
+def test_several_reasons_are_all_reported():
+    assert codes(order(fulfillment="FULFILLED", age=timedelta(hours=2), tags=["wholesale"]), Policy(excluded_order_tags=["wholesale"])) == [
+        "fulfillment_started",
+        "excluded_tag",
+        "window_closed",
+    ]
+
+
+def test_cancelled_order_shows_no_deadline():
+    assert check_eligibility(order(cancelled_at="2026-11-21T11:58:00Z"), Policy(), NOW).deadline is None

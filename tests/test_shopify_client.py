@@ -1,0 +1,151 @@
+"""The Admin API client over HTTP (`responses`): throttling, server errors, auth, and what it sends."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import requests
+import responses
+from responses.registries import OrderedRegistry
+
+from storefront_proxy.shopify.client import ShopifyClient, admin_endpoint, throttle_wait
+from storefront_proxy.shopify.errors import (
+    ShopifyAuthError,
+    ShopifyQueryError,
+    ShopifyThrottledError,
+    ShopifyTransientError,
+)
+from tests.helpers import ADMIN_URL, TOKEN, admin_order, throttle_status
+
+THROTTLED = {
+    "errors": [{"message": "Throttled", "extensions": {"code": "THROTTLED"}}],
+    "extensions": {
+        "cost": {
+            "requestedQueryCost": 120,
+            "actualQueryCost": None,
+            "throttleStatus": {"maximumAvailable": 1000.0, "currentlyAvailable": 20.0, "restoreRate": 50.0},
+        }
+    },
+}
+
+
+@pytest.fixture
+def sleeps():
+    return []
+
+
+@pytest.fixture
+def client(sleeps):
+    return ShopifyClient(
+        "teashop.myshopify.com", TOKEN, api_version="2026-10", admin_origin="https://admin.test", sleep=sleeps.append
+    )
+
+
+def order_body(order_id=5001):
+    return {"data": {"order": admin_order(order_id)}, "extensions": throttle_status()}
+
+
+def test_endpoint_is_the_shops_own_unless_an_origin_is_configured():
+    assert admin_endpoint("a.myshopify.com", "2026-10") == "https://a.myshopify.com/admin/api/2026-10/graphql.json"
+    assert admin_endpoint("a.myshopify.com", "2026-10", "http://127.0.0.1:8001/") == (
+        "http://127.0.0.1:8001/admin/api/2026-10/graphql.json"
+    )
+
+
+@responses.activate(registry=OrderedRegistry)
+def test_throttled_then_ok_waits_what_the_bucket_needs(client, sleeps):
+    responses.post(ADMIN_URL, json=THROTTLED)
+    responses.post(ADMIN_URL, json=order_body())
+    order = client.get_order(5001)
+    assert order is not None and order.legacy_resource_id == 5001
+    # (120 requested - 20 available) / 50 per second
+    assert sleeps == [2.0]
+    sent = json.loads(responses.calls[0].request.body)
+    assert "query GetOrderForCancellation" in sent["query"]
+    assert sent["variables"] == {"id": "gid://shopify/Order/5001"}
+    assert responses.calls[0].request.headers["X-Shopify-Access-Token"] == TOKEN
+
+
+@responses.activate(registry=OrderedRegistry)
+def test_server_errors_then_ok_back_off(client, sleeps):
+    responses.post(ADMIN_URL, status=502)
+    responses.post(ADMIN_URL, status=503, body="Service Unavailable")
+    responses.post(ADMIN_URL, json=order_body())
+    assert client.get_order(5001) is not None
+    assert sleeps == [0.5, 1.0]
+
+
+@responses.activate(registry=OrderedRegistry)
+def test_http_429_counts_as_throttling(client, sleeps):
+    responses.post(ADMIN_URL, status=429, body="Too Many Requests")
+    responses.post(ADMIN_URL, json=order_body())
+    assert client.get_order(5001) is not None
+    assert sleeps == [1.0]
+
+
+@responses.activate
+def test_transient_failures_give_up_after_the_attempts(client, sleeps):
+    responses.post(ADMIN_URL, body=requests.ConnectionError("connection refused"))
+    with pytest.raises(ShopifyTransientError):
+        client.get_order(5001)
+    assert len(responses.calls) == 3
+
+
+@responses.activate
+def test_throttled_past_all_attempts_raises_throttled(client):
+    responses.post(ADMIN_URL, json=THROTTLED)
+    with pytest.raises(ShopifyThrottledError) as raised:
+        client.get_order(5001)
+    assert raised.value.retry_after == 2.0
+
+
+@responses.activate
+def test_invalid_token_is_an_auth_error_and_not_retried(client):
+    responses.post(ADMIN_URL, status=401, json={"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"})
+    with pytest.raises(ShopifyAuthError):
+        client.get_order(5001)
+    assert len(responses.calls) == 1
+
+
+@responses.activate
+def test_graphql_validation_errors_are_query_errors(client):
+    responses.post(ADMIN_URL, json={"errors": [{"message": "Field 'x' doesn't exist", "extensions": {"code": "undefinedField"}}]})
+    with pytest.raises(ShopifyQueryError):
+        client.get_order(5001)
+
+
+@responses.activate
+def test_cancel_is_sent_once_even_when_the_answer_is_lost(client):
+    responses.post(ADMIN_URL, status=502)
+    with pytest.raises(ShopifyTransientError):
+        client.cancel_order(5001, refund_method=None, restock=True, notify_customer=True, staff_note="n")
+    assert len(responses.calls) == 1
+
+
+@responses.activate
+def test_cancel_sends_the_policy_and_reads_job_and_user_errors(client):
+    responses.post(
+        ADMIN_URL,
+        json={
+            "data": {
+                "orderCancel": {
+                    "job": {"id": "gid://shopify/Job/1", "done": False},
+                    "orderCancelUserErrors": [],
+                }
+            }
+        },
+    )
+    result = client.cancel_order(
+        5001, refund_method={"originalPaymentMethodsRefund": True}, restock=False, notify_customer=True, staff_note="x" * 300
+    )
+    assert result.job is not None and result.job.id == "gid://shopify/Job/1" and not result.user_errors
+    variables = json.loads(responses.calls[0].request.body)["variables"]
+    assert variables["reason"] == "CUSTOMER" and variables["restock"] is False
+    assert variables["refundMethod"] == {"originalPaymentMethodsRefund": True}
+    assert len(variables["staffNote"]) == 255
+
+
+def test_throttle_wait_without_cost_data_is_one_second():
+    assert throttle_wait({}) == 1.0
+    assert throttle_wait({"cost": {"requestedQueryCost": 10, "throttleStatus": {"currentlyAvailable": 50, "restoreRate": 50}}}) == 0.5

@@ -18,7 +18,7 @@ from storefront_proxy.cancellations import (
 )
 from storefront_proxy.errors import ApiError
 from storefront_proxy.queue import make_queue
-from storefront_proxy.settings import Settings, get_settings
+from storefront_proxy.settings import Settings, load_settings_or_exit
 from storefront_proxy.shopify.errors import ShopifyError
 from storefront_proxy.shopify.shops import client_for_shop, register_configured_shop
 from storefront_proxy.store import REDIS_UNAVAILABLE, RequestChangedError, Store, connect
@@ -41,7 +41,7 @@ HTTP_ERROR_CODES = {
 
 def create_app(settings: Settings | None = None) -> Flask:
     """Build the web app; ``settings`` defaults to the environment's."""
-    settings = (settings or get_settings()).checked()
+    settings = (settings or load_settings_or_exit()).checked()
     app = Flask(__name__)
     app.config.update(MAX_CONTENT_LENGTH=MAX_BODY_BYTES, JSON_SORT_KEYS=False)
 

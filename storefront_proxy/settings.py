@@ -6,6 +6,7 @@ Nothing else in the project reads ``os.environ``: web, worker and CLI all get a 
 from __future__ import annotations
 
 import functools
+import sys
 from typing import Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -127,3 +128,13 @@ def get_settings() -> Settings:
         first = exc.errors()[0]
         name = first["loc"][0] if first["loc"] else "configuration"
         raise SettingsError(f"{name}: {first['msg']}") from None
+
+
+def load_settings_or_exit() -> Settings:
+    """Entry points' settings: a configuration problem stops the process with one line, not a traceback."""
+    try:
+        return get_settings()
+    except SettingsError as exc:
+        print(f"Cannot start: {exc}", file=sys.stderr)
+        # 3 is gunicorn's "worker failed to boot": the master stops instead of respawning forever.
+        raise SystemExit(3) from None

@@ -175,13 +175,16 @@ def staff_note(request: CancellationRequest, reason_label: str | None) -> str:
     return note
 
 
-def _refund_method(method: RefundMethod) -> dict[str, Any] | None:
-    # OrderCancelRefundMethodInput is @oneOf; without it nothing is refunded (authorizations are voided anyway).
+def _refund_method(method: RefundMethod) -> dict[str, Any]:
+    """OrderCancelRefundMethodInput (a @oneOf input); "none" says so explicitly rather than omitting it.
+
+    Authorized, uncaptured payments are voided whatever this says (orderCancel docs).
+    """
     if method is RefundMethod.ORIGINAL_PAYMENT:
         return {"originalPaymentMethodsRefund": True}
     if method is RefundMethod.STORE_CREDIT:
         return {"storeCreditRefund": {}}
-    return None
+    return {"originalPaymentMethodsRefund": False}
 
 
 def _start_attempt(request: CancellationRequest, now: datetime) -> None:

@@ -8,11 +8,11 @@ from __future__ import annotations
 import logging
 
 from storefront_proxy.queue import QUEUE_NAME
-from storefront_proxy.settings import get_settings
+from storefront_proxy.settings import load_settings_or_exit
 from storefront_proxy.shopify.shops import register_configured_shop
 from storefront_proxy.store import REDIS_UNAVAILABLE, Store, connect
 
-_settings = get_settings()
+_settings = load_settings_or_exit()
 
 REDIS_URL = _settings.redis_url
 QUEUES = [QUEUE_NAME]

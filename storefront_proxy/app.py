@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,7 +20,7 @@ from storefront_proxy.cancellations import (
 from storefront_proxy.errors import ApiError
 from storefront_proxy.queue import make_queue
 from storefront_proxy.settings import Settings, load_settings_or_exit
-from storefront_proxy.shopify.errors import ShopifyError
+from storefront_proxy.shopify.errors import ShopifyError, ShopifyThrottledError
 from storefront_proxy.shopify.shops import client_for_shop, register_configured_shop
 from storefront_proxy.store import REDIS_UNAVAILABLE, RequestChangedError, Store, connect
 
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 16 * 1024
 # Storefront calls answer while the shopper waits: one quick retry at most, then a 503.
 WEB_SHOPIFY_ATTEMPTS = 2
+WEB_MAX_THROTTLE_WAIT_SECONDS = 1.0
 
 HTTP_ERROR_CODES = {
     400: "bad_request",
@@ -53,7 +55,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["cancellations"] = Cancellations(
         store=store,
         queue=queue,
-        shopify=lambda shop: client_for_shop(settings, store, shop, max_attempts=WEB_SHOPIFY_ATTEMPTS),
+        shopify=lambda shop: client_for_shop(
+            settings, store, shop, max_attempts=WEB_SHOPIFY_ATTEMPTS, max_throttle_wait=WEB_MAX_THROTTLE_WAIT_SECONDS
+        ),
         clock=lambda: datetime.now(UTC),
         retry_intervals=settings.cancel_retry_intervals,
     )
@@ -130,7 +134,8 @@ def _register_error_handlers(app: Flask) -> None:
     def shopify_unavailable(error: ShopifyError) -> Response:
         log.warning("shopify unavailable: %s", error)
         api_error = ApiError(503, "shop_unavailable", "The shop can't be reached right now. Please try again in a minute.")
-        api_error.headers["Retry-After"] = "30"
+        retry_after = math.ceil(error.retry_after) if isinstance(error, ShopifyThrottledError) else 30
+        api_error.headers["Retry-After"] = str(max(1, retry_after))
         return render_error(api_error)
 
     @app.errorhandler(RequestChangedError)

@@ -55,10 +55,6 @@ class OrderView:
     eligibility: Eligibility
     request: CancellationRequest | None
 
-    @property
-    def can_request(self) -> bool:
-        return self.eligibility.eligible and self.request is None
-
 
 class Cancellations:
     """The storefront's use cases for one process (web)."""
@@ -83,7 +79,12 @@ class Cancellations:
         orders = self.shopify(shop).list_customer_orders(customer_id, first=RECENT_ORDERS)
         now = self.clock()
         return [
-            OrderView(order, policy, check_eligibility(order, policy, now), self.store.request_for_order(shop, order.legacy_resource_id))
+            OrderView(
+                order,
+                policy,
+                check_eligibility(order, policy, now),
+                self.existing_request(shop, customer_id, order.legacy_resource_id),
+            )
             for order in orders
         ]
 
@@ -92,7 +93,7 @@ class Cancellations:
         order = self._owned_order(shop, customer_id, order_id)
         policy = self.store.get_policy(shop)
         return OrderView(
-            order, policy, check_eligibility(order, policy, self.clock()), self.store.request_for_order(shop, order_id)
+            order, policy, check_eligibility(order, policy, self.clock()), self.existing_request(shop, customer_id, order_id)
         )
 
     def existing_request(self, shop: str, customer_id: int, order_id: int) -> CancellationRequest | None:

@@ -64,6 +64,8 @@ class CancellationRequest(BaseModel):
     requested_at: datetime
     created_at: datetime
     updated_at: datetime
+    # When orderCancel was sent, and the Job Shopify answered with: a retry never sends it twice.
+    cancel_sent_at: datetime | None = None
     shopify_job_id: str | None = None
 
     def record(self, at: datetime, type: str, *, status: RequestStatus | None = None, detail: str | None = None) -> None:

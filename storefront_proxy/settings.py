@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     )
     shopify_api_key: str | None = Field(None, validation_alias="SHOPIFY_API_KEY")
     shopify_api_secret: SecretStr | None = Field(None, validation_alias="SHOPIFY_API_SECRET")
+    # The previous secret while Shopify rotates to the new one (it may sign with the old one for a while).
+    shopify_api_secret_old: SecretStr | None = Field(None, validation_alias="SHOPIFY_API_SECRET_OLD")
     # Pinned once for every Admin API call; see SHOPIFY-PLATFORM.md on versioning.
     shopify_api_version: str = Field("2026-10", validation_alias="SHOPIFY_API_VERSION")
     redis_url: str = Field("redis://127.0.0.1:6379/0", validation_alias="REDIS_URL")
@@ -83,6 +85,12 @@ class Settings(BaseSettings):
         if self.shopify_api_secret is None or not self.shopify_api_secret.get_secret_value():
             raise SettingsError("SHOPIFY_API_SECRET is not set")
         return self.shopify_api_secret.get_secret_value()
+
+    def old_api_secret(self) -> str | None:
+        """The previous client secret during a rotation, if configured."""
+        if self.shopify_api_secret_old is None:
+            return None
+        return self.shopify_api_secret_old.get_secret_value() or None
 
     def checked(self) -> Settings:
         """Fill development defaults, or refuse to start production without its secrets."""

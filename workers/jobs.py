@@ -17,7 +17,7 @@ from typing import Any
 
 from rq.job import Job
 
-from storefront_proxy.eligibility import FULFILLMENT_STARTED, check_eligibility
+from storefront_proxy.eligibility import FULFILLMENT_STARTED, WINDOW_CLOSED, check_eligibility
 from storefront_proxy.policy import RefundMethod
 from storefront_proxy.records import CancellationRequest, RequestStatus
 from storefront_proxy.settings import Settings, get_settings
@@ -25,6 +25,7 @@ from storefront_proxy.shopify.client import STAFF_NOTE_MAX, ShopifyClient
 from storefront_proxy.shopify.errors import (
     ShopifyAuthError,
     ShopifyQueryError,
+    ShopifyThrottledError,
     ShopifyTransientError,
     UnknownShopError,
 )
@@ -38,8 +39,17 @@ GONE_MESSAGE = "We couldn't find this order any more, so it was not cancelled."
 UNREACHABLE_MESSAGE = "We couldn't reach the shop to cancel your order. The shop's team will look into it."
 
 
+# A send of orderCancel that produced no Job id (the answer was lost) and no cancellation after this long
+# is taken as never having reached Shopify, and may be sent again.
+SEND_SETTLE_SECONDS = 60
+
+
 class CancelJobNotFinishedError(ShopifyTransientError):
     """Shopify's cancel Job did not report done within the polling bound; the next attempt re-checks."""
+
+
+class CancelAlreadySentError(Exception):
+    """Another run of the same request has already sent orderCancel."""
 
 
 @dataclass
@@ -91,29 +101,34 @@ def _cancel_in_shopify(ctx: WorkerContext, client: ShopifyClient, request: Cance
         return _finish(ctx, request.id, RequestStatus.REJECTED, "order_missing", GONE_MESSAGE)
     if order.cancelled_at is not None:
         return _finish(ctx, request.id, RequestStatus.CANCELLED, "cancelled", None, detail="order found cancelled")
+    if request.cancel_sent_at is not None and not _send_has_lapsed(request, ctx.clock()):
+        return _await_earlier_send(ctx, client, request)
 
-    if request.shopify_job_id:
-        # An earlier attempt already asked Shopify; let that Job finish before asking again.
-        _wait_for_job(ctx, client, request.shopify_job_id)
-        order = client.get_order(request.order_id) or order
-        if order.cancelled_at is not None:
-            return _finish(ctx, request.id, RequestStatus.CANCELLED, "cancelled", None, detail="confirmed cancelledAt")
-
-    # The window is judged when the shopper asked; everything else is judged now, with the current policy.
+    # A request accepted in time is carried out after the deadline too; everything else is judged now,
+    # against the shop's current policy.
     policy = ctx.store.get_policy(request.shop)
-    eligibility = check_eligibility(order, policy, now=request.requested_at)
-    if not eligibility.eligible:
-        codes = eligibility.codes
-        message = SHIPPED_MESSAGE if FULFILLMENT_STARTED in codes else eligibility.reasons[0].message
+    reasons = [r for r in check_eligibility(order, policy, ctx.clock()).reasons if r.code != WINDOW_CLOSED]
+    if reasons:
+        codes = [reason.code for reason in reasons]
+        message = SHIPPED_MESSAGE if FULFILLMENT_STARTED in codes else reasons[0].message
         return _finish(ctx, request.id, RequestStatus.REJECTED, "rejected", message, detail=", ".join(codes))
 
-    result = client.cancel_order(
-        request.order_id,
-        refund_method=_refund_method(policy.refund_method),
-        restock=policy.restock,
-        notify_customer=policy.notify_customer,
-        staff_note=staff_note(request, policy.reason_label(request.reason)),
-    )
+    try:
+        request = _update(ctx, request.id, lambda r: _claim_send(r, ctx.clock()))
+    except CancelAlreadySentError:
+        raise CancelJobNotFinishedError("another attempt is sending orderCancel") from None
+    try:
+        result = client.cancel_order(
+            request.order_id,
+            refund_method=_refund_method(policy.refund_method),
+            restock=policy.restock,
+            notify_customer=policy.notify_customer,
+            staff_note=staff_note(request, policy.reason_label(request.reason)),
+        )
+    except ShopifyThrottledError:
+        # Throttled requests are refused before they run: nothing was sent, the next attempt may send.
+        _update(ctx, request.id, lambda r: _release_send(r, ctx.clock()))
+        raise
     if result.user_errors:
         # Shopify has no "already cancelled" code: re-read the order before calling it a failure.
         confirmed = client.get_order(request.order_id)
@@ -128,41 +143,68 @@ def _cancel_in_shopify(ctx: WorkerContext, client: ShopifyClient, request: Cance
             f"The shop could not cancel this order: {shopify_message}",
             error=shopify_message,
         )
+    if result.job is None:
+        return _confirm(ctx, client, request, job_done=True)
+    job_id = result.job.id
+    request = _update(ctx, request.id, lambda r: _note_job(r, job_id, ctx.clock()))
+    done = result.job.done or _wait_for_job(ctx, client, job_id)
+    return _confirm(ctx, client, request, job_done=done)
 
-    if result.job is not None:
-        job_id = result.job.id
-        _update(ctx, request.id, lambda r: _note_job(r, job_id, ctx.clock()))
-        if not result.job.done:
-            _wait_for_job(ctx, client, job_id)
 
+def _await_earlier_send(ctx: WorkerContext, client: ShopifyClient, request: CancellationRequest) -> dict[str, Any]:
+    """An earlier attempt sent orderCancel: never send it twice, wait for that one's outcome instead."""
+    done = _wait_for_job(ctx, client, request.shopify_job_id) if request.shopify_job_id else False
+    return _confirm(ctx, client, request, job_done=done)
+
+
+def _confirm(ctx: WorkerContext, client: ShopifyClient, request: CancellationRequest, *, job_done: bool) -> dict[str, Any]:
+    """Read cancelledAt: cancelled, failed inside Shopify, or not known yet (raise, so RQ retries later)."""
     confirmed = client.get_order(request.order_id)
     if confirmed is not None and confirmed.cancelled_at is not None:
         return _finish(ctx, request.id, RequestStatus.CANCELLED, "cancelled", None, detail="confirmed cancelledAt")
-    if confirmed is not None and _job_done(client, result.job.id if result.job else None):
+    if job_done:
         # Shopify finished its Job but the order is not cancelled: the cancellation failed inside Shopify.
         return _finish(
-            ctx, request.id, RequestStatus.FAILED, "failed", "The shop could not cancel this order.",
+            ctx,
+            request.id,
+            RequestStatus.FAILED,
+            "failed",
+            "The shop could not cancel this order.",
             error="orderCancel job finished without cancelledAt",
         )
     raise CancelJobNotFinishedError("Shopify has not confirmed the cancellation yet")
 
 
-def _wait_for_job(ctx: WorkerContext, client: ShopifyClient, job_id: str) -> None:
-    """Poll Shopify's Job until done, a bounded number of times with growing pauses."""
+def _wait_for_job(ctx: WorkerContext, client: ShopifyClient, job_id: str) -> bool:
+    """Poll Shopify's Job until done, a bounded number of times with growing pauses; returns whether it is done."""
     pause = 0.25
     for _ in range(ctx.settings.cancel_job_max_polls):
         job = client.get_job(job_id)
         if job is None or job.done:
-            return
+            return True
         ctx.sleep(pause)
         pause = min(pause * 1.6, ctx.settings.cancel_job_max_poll_interval)
+    return False
 
 
-def _job_done(client: ShopifyClient, job_id: str | None) -> bool:
-    if job_id is None:
-        return True
-    job = client.get_job(job_id)
-    return job is None or job.done
+def _send_has_lapsed(request: CancellationRequest, now: datetime) -> bool:
+    """A send with no Job id and no cancellation long after it never reached Shopify: it may be sent again."""
+    assert request.cancel_sent_at is not None
+    return request.shopify_job_id is None and (now - request.cancel_sent_at).total_seconds() >= SEND_SETTLE_SECONDS
+
+
+def _release_send(request: CancellationRequest, now: datetime) -> None:
+    request.cancel_sent_at = None
+    request.record(now, "cancel_not_sent", detail="throttled")
+
+
+def _claim_send(request: CancellationRequest, now: datetime) -> None:
+    """Mark orderCancel as sent, atomically, so that two runs of one request never both send it."""
+    if request.cancel_sent_at is not None and not _send_has_lapsed(request, now):
+        raise CancelAlreadySentError(request.id)
+    request.cancel_sent_at = now
+    request.shopify_job_id = None
+    request.record(now, "cancel_sent")
 
 
 def staff_note(request: CancellationRequest, reason_label: str | None) -> str:

@@ -9,8 +9,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 
 PURPOSE = b"storefront-cancel-csrf-v1"
+# "<expiry seconds>.<base64url HMAC-SHA256 without padding>"
+TOKEN_SHAPE = re.compile(r"([0-9]{1,12})\.([A-Za-z0-9_-]{43})")
 
 
 def _key(secret: str) -> bytes:
@@ -29,10 +32,10 @@ def issue_token(secret: str, shop: str, customer_id: int, order_id: int, now: fl
 
 
 def token_is_valid(secret: str, token: str, shop: str, customer_id: int, order_id: int, now: float) -> bool:
-    expires_text, _, mac = token.partition(".")
-    if not expires_text.isdigit() or not mac or len(token) > 200:
+    shape = TOKEN_SHAPE.fullmatch(token)
+    if shape is None:
         return False
-    expires = int(expires_text)
+    expires, mac = int(shape.group(1)), shape.group(2)
     if expires <= now:
         return False
     return hmac.compare_digest(mac, _mac(secret, shop, customer_id, order_id, expires))

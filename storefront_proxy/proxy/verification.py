@@ -22,8 +22,10 @@ from storefront_proxy.errors import ApiError
 
 log = logging.getLogger(__name__)
 
-SHOP_DOMAIN = re.compile(r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$")
-CUSTOMER_ID = re.compile(r"^[1-9][0-9]{0,19}$")
+SHOP_DOMAIN = re.compile(r"[a-z0-9][a-z0-9-]*\.myshopify\.com")
+CUSTOMER_ID = re.compile(r"[1-9][0-9]{0,19}")
+# Shopify signs with a lowercase hex HMAC-SHA256; anything else is refused before the library compares it.
+SIGNATURE = re.compile(r"[0-9a-f]{64}")
 # shopify-app-js also refuses these when repeated; shopifyapp only checks `shop`.
 SINGLE_VALUED = ("shop", "timestamp", "signature", "logged_in_customer_id", "path_prefix")
 DEFAULT_PATH_PREFIX = "/apps/self-service"
@@ -45,6 +47,8 @@ def verify_proxy_request(query_string: str, client_secret: str, old_client_secre
     params = parse_qs(query_string, keep_blank_values=True)
     if any(len(params.get(name, [])) > 1 for name in SINGLE_VALUED):
         raise _unauthorized("duplicated_parameter")
+    if not SIGNATURE.fullmatch(params.get("signature", [""])[0]):
+        raise _unauthorized("malformed_signature")
     result = verify_app_proxy_req(
         {"method": "GET", "headers": {}, "url": f"https://app.invalid/proxy?{query_string}", "body": ""},
         {"client_id": "", "client_secret": client_secret, "old_client_secret": old_client_secret},
@@ -52,7 +56,7 @@ def verify_proxy_request(query_string: str, client_secret: str, old_client_secre
     if not result.ok:
         raise _unauthorized(result.log.code)
     shop = params.get("shop", [""])[0].lower()
-    if not SHOP_DOMAIN.match(shop):
+    if not SHOP_DOMAIN.fullmatch(shop):
         raise _unauthorized("invalid_shop")
     return {name: values[0] for name, values in params.items()}
 
@@ -69,11 +73,13 @@ def proxy_verified(view: F) -> F:
     @functools.wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         settings = current_app.extensions["settings"]
-        params = verify_proxy_request(request.query_string.decode("latin-1"), settings.api_secret())
+        params = verify_proxy_request(
+            request.query_string.decode("latin-1"), settings.api_secret(), settings.old_api_secret()
+        )
         customer = params.get("logged_in_customer_id", "")
         if customer == "":
             raise ApiError(401, "login_required", "Please log in to your account to see and cancel your orders.")
-        if not CUSTOMER_ID.match(customer):
+        if not CUSTOMER_ID.fullmatch(customer):
             raise ApiError(401, "invalid_customer", "Please log in to your account again.")
         path_prefix = params.get("path_prefix") or DEFAULT_PATH_PREFIX
         if not path_prefix.startswith("/"):

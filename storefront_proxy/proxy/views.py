@@ -21,7 +21,7 @@ from storefront_proxy.proxy.verification import proxy_verified
 from storefront_proxy.records import CancellationRequest, RequestStatus, iso
 
 # Liquid's order.id: a positive integer (Shopify ids fit in an unsigned 64-bit integer).
-ORDER_ID = re.compile(r"^[1-9][0-9]{0,19}$")
+ORDER_ID = re.compile(r"[1-9][0-9]{0,19}")
 CSRF_HEADER = "X-CSRF-Token"
 
 
@@ -36,7 +36,7 @@ def _cancellations() -> Cancellations:
 
 
 def _parse_order_id(order_id: str) -> int:
-    if not ORDER_ID.match(order_id):
+    if not ORDER_ID.fullmatch(order_id):
         raise ApiError(400, "invalid_order_id", "The order id must be the order's number id.")
     return int(order_id)
 
@@ -63,7 +63,7 @@ def order_payload(view: OrderView) -> dict[str, Any]:
     return {
         "order_id": order_id,
         "name": view.order.name,
-        "eligible": view.eligibility.eligible and view.request is None,
+        "eligible": view.eligibility.eligible,
         "ineligible_reasons": [reason.to_dict() for reason in view.eligibility.reasons],
         "cancel_deadline": iso(view.eligibility.deadline),
         "reasons": [{"code": reason.code, "label": reason.label} for reason in view.policy.reasons],
@@ -150,7 +150,10 @@ def create_cancellation(order_id: str) -> Any:
 def _request_fields() -> dict[str, Any]:
     """The POST's fields from a JSON body or a form; malformed JSON is a 400."""
     if request.mimetype == "application/json" or (request.data and request.data.lstrip()[:1] in (b"{", b"[")):
-        body = request.get_json(silent=True)
+        try:
+            body = request.get_json(silent=True)
+        except RecursionError:  # deeply nested arrays; json only turns malformed input into ValueError
+            body = None
         if not isinstance(body, dict):
             raise ApiError(400, "invalid_json", "The request body must be a JSON object.")
         return body
@@ -165,7 +168,18 @@ def _reason_and_note(fields: dict[str, Any]) -> tuple[str, str | None]:
     if note is not None and not isinstance(note, str):
         raise ApiError(400, "invalid_note", "The note must be text.")
     note = (note or "").strip() or None
+    if not _is_text(reason) or (note is not None and not _is_text(note)):
+        raise ApiError(400, "invalid_text", "The reason and note must be plain text.")
     return reason.strip(), note
+
+
+def _is_text(value: str) -> bool:
+    # JSON can carry lone surrogates ("\ud800"), which are not text and cannot be stored.
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def status_label(cancellation: CancellationRequest) -> str:

@@ -80,10 +80,12 @@ class ShopifyClient:
         admin_origin: str | None = None,
         timeout: float = 10.0,
         max_attempts: int = 3,
+        max_throttle_wait: float = MAX_THROTTLE_WAIT_SECONDS,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.shop = shop
         self.max_attempts = max_attempts
+        self.max_throttle_wait = max_throttle_wait
         self._sleep = sleep
         self._transport = RequestsHTTPTransport(
             url=admin_endpoint(shop, api_version, admin_origin),
@@ -125,9 +127,9 @@ class ShopifyClient:
             "notifyCustomer": notify_customer,
             "staffNote": staff_note[:STAFF_NOTE_MAX],
         }
-        # A mutation must not be sent twice on an ambiguous failure (network drop after sending):
-        # the caller re-reads the order before trying again.
-        payload = self.execute("cancel_order", variables, retry=False)["orderCancel"]
+        # A mutation must not be sent twice on an ambiguous failure (network drop after sending): only a
+        # throttled answer, which Shopify gives before running anything, is retried here.
+        payload = self.execute("cancel_order", variables, idempotent=False)["orderCancel"]
         job = payload.get("job")
         return CancelResult(
             job=CancelJob.model_validate(job) if job else None,
@@ -140,14 +142,19 @@ class ShopifyClient:
 
     # -- transport ------------------------------------------------------------------------------
 
-    def execute(self, operation: str, variables: dict[str, Any], *, retry: bool = True) -> dict[str, Any]:
-        """Send one operation; retry transient failures up to ``max_attempts`` when ``retry``."""
-        attempts = self.max_attempts if retry else 1
-        for attempt in range(1, attempts + 1):
+    def execute(self, operation: str, variables: dict[str, Any], *, idempotent: bool = True) -> dict[str, Any]:
+        """Send one operation, retrying transient failures up to ``max_attempts`` times.
+
+        A non-idempotent operation is retried only when throttled, which Shopify answers without running it.
+        """
+        for attempt in range(1, self.max_attempts + 1):
             try:
                 return self._execute_once(operation, variables)
             except ShopifyTransientError as exc:
-                if attempt == attempts:
+                if attempt == self.max_attempts or not (idempotent or isinstance(exc, ShopifyThrottledError)):
+                    raise
+                # A caller that cannot wait that long (a shopper's page) hears about it at once.
+                if isinstance(exc, ShopifyThrottledError) and exc.retry_after > self.max_throttle_wait:
                     raise
                 wait = exc.retry_after if isinstance(exc, ShopifyThrottledError) else 0.5 * 2 ** (attempt - 1)
                 log.info(

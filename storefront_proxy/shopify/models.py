@@ -20,11 +20,6 @@ def customer_gid(customer_id: int) -> str:
     return f"{CUSTOMER_GID_PREFIX}{customer_id}"
 
 
-def numeric_id(gid: str) -> int:
-    """``gid://shopify/Order/148977776`` → ``148977776``."""
-    return int(gid.rsplit("/", 1)[-1].split("?", 1)[0])
-
-
 class _Model(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True, extra="ignore")
 

@@ -14,7 +14,9 @@ def register_configured_shop(settings: Settings, store: Store) -> None:
         store.register_shop(settings.shopify_shop, settings.shopify_access_token.get_secret_value())
 
 
-def client_for_shop(settings: Settings, store: Store, shop: str, *, max_attempts: int) -> ShopifyClient:
+def client_for_shop(
+    settings: Settings, store: Store, shop: str, *, max_attempts: int, max_throttle_wait: float = 20.0
+) -> ShopifyClient:
     """A client with the shop's access token; raises UnknownShopError when the shop has none."""
     token = store.access_token(shop)
     if token is None and shop == settings.shopify_shop and settings.shopify_access_token:
@@ -28,4 +30,5 @@ def client_for_shop(settings: Settings, store: Store, shop: str, *, max_attempts
         admin_origin=settings.shopify_admin_origin,
         timeout=settings.shopify_timeout_seconds,
         max_attempts=max_attempts,
+        max_throttle_wait=max_throttle_wait,
     )

@@ -280,3 +280,16 @@ def test_workers_ride_out_a_redis_outage(integration_env, devshop, tmp_path):
             assert worker.poll() is None, "the worker process must not have exited"
         finally:
             pool.stop_all()
+
+
+def test_a_retry_waits_for_shopifys_job_instead_of_sending_again(web, devshop, devshop_server, workers, store):
+    order_id = new_order(devshop)
+    assert ask_to_cancel(proxy_session(devshop_server.url, ADA), devshop_server, order_id).status_code == 202
+    devshop.add_fault("CancelOrder", "hang_job")
+    workers.start()
+    # The first run gives up polling; RQ retries it, and the retry polls the same Job.
+    wait_until(lambda: (r := store.request_for_order(SHOP, order_id)) and r.attempts >= 2, timeout=30, message="a retry")
+    devshop.finish_jobs()
+    request = wait_for_status(store, SHOP, order_id, {"cancelled", "failed", "rejected"}, timeout=30)
+    assert request.status.value == "cancelled", workers.logs()
+    assert len(devshop.calls_for("CancelOrder")) == 1

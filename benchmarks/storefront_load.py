@@ -1,0 +1,189 @@
+"""Benchmark: storefront latency under load, end-to-end cancellation time, and process memory.
+
+    .venv/bin/python -m benchmarks.storefront_load [--requests 2000] [--concurrency 16] [--orders 40] [--workers 2]
+
+Runs the real stack on loopback: embedded Redis, the devshop (Admin API on Shopify's schema, its cost
+throttle opened wide so the app is what is measured), gunicorn as the Procfile runs it, and `rq worker`s.
+Prints figures; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from urllib.parse import urlencode
+
+import requests
+from werkzeug.serving import make_server
+
+from devshop.app import create_devshop
+from devshop.embedded_redis import EmbeddedRedis, free_port
+from devshop.launch import wait_for, web_command, worker_command
+from devshop.signing import sign_proxy_query
+from storefront_proxy.records import RequestStatus
+from storefront_proxy.store import Store, connect
+
+ROOT = Path(__file__).resolve().parent.parent
+SHOP = "devshop.myshopify.com"
+TOKEN = "shpat_devshop_benchmark_token_0000000"
+SECRET = "benchmark-secret-long-enough-for-hmac-sha256-000"
+CUSTOMER = 1001
+
+
+def signed(customer: int = CUSTOMER) -> str:
+    params = [
+        ("shop", SHOP),
+        ("logged_in_customer_id", str(customer)),
+        ("path_prefix", "/apps/self-service"),
+        ("timestamp", str(int(time.time()))),
+    ]
+    params.append(("signature", sign_proxy_query(params, SECRET)))
+    return urlencode(params)
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(pct / 100 * (len(ordered) - 1))))]
+
+
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    found.append(int(entry.name))
+            except (OSError, IndexError, ValueError):
+                pass
+    return found
+
+
+def load_phase(app_url: str, order_id: int, total: int, concurrency: int) -> None:
+    session_local = threading.local()
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    lock = threading.Lock()
+
+    def one(_: int) -> None:
+        session = getattr(session_local, "session", None)
+        if session is None:
+            session = session_local.session = requests.Session()
+        started = time.perf_counter()
+        response = session.get(f"{app_url}/proxy/orders/{order_id}?{signed()}", headers={"Accept": "application/json"}, timeout=30)
+        elapsed = time.perf_counter() - started
+        with lock:
+            latencies.append(elapsed)
+            statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(concurrency) as pool:
+        list(pool.map(one, range(total)))
+    wall = time.perf_counter() - started
+    ms = [value * 1000 for value in latencies]
+    print(f"GET /proxy/orders/<id> (JSON; each one reads the order from the devshop Admin API)")
+    print(f"  {total} requests, concurrency {concurrency}: {total / wall:.0f} req/s, statuses {statuses}")
+    print(f"  latency ms: p50 {percentile(ms, 50):.1f}  p95 {percentile(ms, 95):.1f}  p99 {percentile(ms, 99):.1f}  max {max(ms):.1f}")
+
+
+def cancel_phase(app_url: str, devshop_state, store: Store, orders: int) -> None:
+    order_ids = [devshop_state.create_order(customer_id=CUSTOMER) for _ in range(orders)]
+    session = requests.Session()
+    asked: dict[int, float] = {}
+    started = time.perf_counter()
+    for order_id in order_ids:
+        token = session.get(f"{app_url}/proxy/orders/{order_id}?{signed()}", headers={"Accept": "application/json"}, timeout=30).json()["csrf_token"]
+        t0 = time.perf_counter()
+        response = session.post(
+            f"{app_url}/proxy/orders/{order_id}/cancellation?{signed()}",
+            json={"reason": "changed_mind", "csrf_token": token},
+            headers={"Accept": "application/json"},
+            timeout=30,
+        )
+        assert response.status_code == 202, response.text
+        asked[order_id] = t0
+    post_wall = time.perf_counter() - started
+    done: dict[int, float] = {}
+    deadline = time.perf_counter() + 120
+    while len(done) < orders and time.perf_counter() < deadline:
+        for order_id in order_ids:
+            if order_id in done:
+                continue
+            request = store.request_for_order(SHOP, order_id)
+            if request is not None and request.status.is_final:
+                done[order_id] = time.perf_counter()
+                assert request.status is RequestStatus.CANCELLED, request.model_dump()
+        time.sleep(0.02)
+    total_wall = time.perf_counter() - started
+    seconds = [done[o] - asked[o] for o in done]
+    print(f"Cancellation end to end (POST → cancelled, devshop orderCancel job takes 0.2 s)")
+    print(f"  {len(done)}/{orders} cancelled; posting took {post_wall:.2f} s; all done after {total_wall:.2f} s")
+    print(f"  per order s: p50 {statistics.median(seconds):.2f}  p95 {percentile(seconds, 95):.2f}  max {max(seconds):.2f}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--orders", type=int, default=40)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args(argv)
+
+    with EmbeddedRedis() as redis_server:
+        web_port = free_port()
+        app_url = f"http://127.0.0.1:{web_port}"
+        devshop = create_devshop(app_url=app_url, api_secret=SECRET, shop_domain=SHOP, access_token=TOKEN, cancel_job_seconds=0.2)
+        state = devshop.extensions["devshop"]
+        state.set_throttle(maximum_available=1e9, restore_rate=1e9, currently_available=1e9)
+        devshop_server = make_server("127.0.0.1", free_port(), devshop, threaded=True)
+        threading.Thread(target=devshop_server.serve_forever, daemon=True).start()
+        env = {
+            "PATH": str(Path(sys.executable).parent),
+            "APP_ENV": "production",
+            "REDIS_URL": redis_server.url,
+            "SHOPIFY_API_KEY": "benchmark",
+            "SHOPIFY_API_SECRET": SECRET,
+            "SHOPIFY_ADMIN_ORIGIN": f"http://127.0.0.1:{devshop_server.server_port}",
+            "SHOPIFY_SHOP": SHOP,
+            "SHOPIFY_ACCESS_TOKEN": TOKEN,
+            "PROXY_RATE_LIMIT_PER_MINUTE": "1000000",
+            "CANCEL_RATE_LIMIT_PER_HOUR": "1000000",
+            "CANCEL_JOB_MAX_POLL_INTERVAL": "0.2",
+        }
+        web = subprocess.Popen(web_command(web_port), cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        workers = [
+            subprocess.Popen(worker_command("--quiet"), cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            for _ in range(args.workers)
+        ]
+        try:
+            wait_for(f"{app_url}/healthz")
+            load_phase(app_url, 5001, args.requests, args.concurrency)
+            cancel_phase(app_url, state, Store(connect(redis_server.url)), args.orders)
+            web_rss = sum(rss_mib(pid) for pid in children(web.pid))
+            worker_rss = [rss_mib(w.pid) for w in workers]
+            print("Memory (RSS)")
+            print(f"  gunicorn master {rss_mib(web.pid):.0f} MiB, its {len(children(web.pid))} workers {web_rss:.0f} MiB together")
+            print(f"  rq worker processes: {', '.join(f'{value:.0f} MiB' for value in worker_rss)}")
+        finally:
+            for process in [web, *workers]:
+                process.terminate()
+            for process in [web, *workers]:
+                process.wait(timeout=15)
+            devshop_server.shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,15 +1,18 @@
 """Benchmark: storefront latency under load, end-to-end cancellation time, and process memory.
 
-    .venv/bin/python -m benchmarks.storefront_load [--requests 2000] [--concurrency 16] [--orders 40] [--workers 2]
+    .venv/bin/python -m benchmarks.storefront_load [--requests 2000] [--devshop-requests 500] [--concurrency 16]
+        [--orders 40] [--workers 2]
 
-Runs the real stack on loopback: embedded Redis, the devshop (Admin API on Shopify's schema, its cost
-throttle opened wide so the app is what is measured), gunicorn as the Procfile runs it, and `rq worker`s.
-Prints figures; asserts nothing.
+Runs the real stack on loopback: embedded Redis, gunicorn as the Procfile runs it, and `rq worker`s.
+First against a fixed-answer Admin API in its own process (the app's own ceiling), then against the devshop
+(Admin API executed on Shopify's schema, its cost throttle opened wide) for reads and whole cancellations.
+Prints figures; asserts nothing. Everything shares this machine's cores with the load generator.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import statistics
 import subprocess
 import sys
@@ -71,7 +74,7 @@ def children(pid: int) -> list[int]:
     return found
 
 
-def load_phase(app_url: str, order_id: int, total: int, concurrency: int) -> None:
+def load_phase(app_url: str, order_id: int, total: int, concurrency: int, label: str) -> None:
     session_local = threading.local()
     latencies: list[float] = []
     statuses: dict[int, int] = {}
@@ -93,7 +96,7 @@ def load_phase(app_url: str, order_id: int, total: int, concurrency: int) -> Non
         list(pool.map(one, range(total)))
     wall = time.perf_counter() - started
     ms = [value * 1000 for value in latencies]
-    print(f"GET /proxy/orders/<id> (JSON; each one reads the order from the devshop Admin API)")
+    print(f"GET /proxy/orders/<id> (JSON; each one reads the order from {label})")
     print(f"  {total} requests, concurrency {concurrency}: {total / wall:.0f} req/s, statuses {statuses}")
     print(f"  latency ms: p50 {percentile(ms, 50):.1f}  p95 {percentile(ms, 95):.1f}  p99 {percentile(ms, 99):.1f}  max {max(ms):.1f}")
 
@@ -128,20 +131,53 @@ def cancel_phase(app_url: str, devshop_state, store: Store, orders: int) -> None
         time.sleep(0.02)
     total_wall = time.perf_counter() - started
     seconds = [done[o] - asked[o] for o in done]
-    print(f"Cancellation end to end (POST → cancelled, devshop orderCancel job takes 0.2 s)")
+    print("Cancellation end to end (POST → cancelled, devshop orderCancel job takes 0.2 s)")
     print(f"  {len(done)}/{orders} cancelled; posting took {post_wall:.2f} s; all done after {total_wall:.2f} s")
     print(f"  per order s: p50 {statistics.median(seconds):.2f}  p95 {percentile(seconds, 95):.2f}  max {max(seconds):.2f}")
+
+
+def canned_phase(args: argparse.Namespace, redis_url: str) -> None:
+    """The app's own ceiling: Admin API answered by a fixed-response server in its own process."""
+    admin_port, web_port = free_port(), free_port()
+    admin = subprocess.Popen([sys.executable, "-m", "benchmarks.canned_admin", str(admin_port)], cwd=ROOT)
+    env = {**base_env(redis_url), "SHOPIFY_ADMIN_ORIGIN": f"http://127.0.0.1:{admin_port}"}
+    web = subprocess.Popen(web_command(web_port), cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(f"http://127.0.0.1:{web_port}/healthz")
+        load_phase(f"http://127.0.0.1:{web_port}", 5001, args.requests, args.concurrency, "a fixed-answer Admin API")
+    finally:
+        for process in (web, admin):
+            process.terminate()
+            process.wait(timeout=15)
+
+
+def base_env(redis_url: str) -> dict[str, str]:
+    return {
+        "PATH": str(Path(sys.executable).parent),
+        "APP_ENV": "production",
+        "REDIS_URL": redis_url,
+        "SHOPIFY_API_KEY": "benchmark",
+        "SHOPIFY_API_SECRET": SECRET,
+        "SHOPIFY_SHOP": SHOP,
+        "SHOPIFY_ACCESS_TOKEN": TOKEN,
+        "PROXY_RATE_LIMIT_PER_MINUTE": "1000000",
+        "CANCEL_RATE_LIMIT_PER_HOUR": "1000000",
+        "CANCEL_JOB_MAX_POLL_INTERVAL": "0.2",
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--devshop-requests", type=int, default=500)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--orders", type=int, default=40)
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args(argv)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
     with EmbeddedRedis() as redis_server:
+        canned_phase(args, redis_server.url)
         web_port = free_port()
         app_url = f"http://127.0.0.1:{web_port}"
         devshop = create_devshop(app_url=app_url, api_secret=SECRET, shop_domain=SHOP, access_token=TOKEN, cancel_job_seconds=0.2)
@@ -149,19 +185,7 @@ def main(argv: list[str] | None = None) -> int:
         state.set_throttle(maximum_available=1e9, restore_rate=1e9, currently_available=1e9)
         devshop_server = make_server("127.0.0.1", free_port(), devshop, threaded=True)
         threading.Thread(target=devshop_server.serve_forever, daemon=True).start()
-        env = {
-            "PATH": str(Path(sys.executable).parent),
-            "APP_ENV": "production",
-            "REDIS_URL": redis_server.url,
-            "SHOPIFY_API_KEY": "benchmark",
-            "SHOPIFY_API_SECRET": SECRET,
-            "SHOPIFY_ADMIN_ORIGIN": f"http://127.0.0.1:{devshop_server.server_port}",
-            "SHOPIFY_SHOP": SHOP,
-            "SHOPIFY_ACCESS_TOKEN": TOKEN,
-            "PROXY_RATE_LIMIT_PER_MINUTE": "1000000",
-            "CANCEL_RATE_LIMIT_PER_HOUR": "1000000",
-            "CANCEL_JOB_MAX_POLL_INTERVAL": "0.2",
-        }
+        env = {**base_env(redis_server.url), "SHOPIFY_ADMIN_ORIGIN": f"http://127.0.0.1:{devshop_server.server_port}"}
         web = subprocess.Popen(web_command(web_port), cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         workers = [
             subprocess.Popen(worker_command("--quiet"), cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -169,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
         ]
         try:
             wait_for(f"{app_url}/healthz")
-            load_phase(app_url, 5001, args.requests, args.concurrency)
+            load_phase(app_url, 5001, args.devshop_requests, args.concurrency, "the devshop (Shopify's schema in Python)")
             cancel_phase(app_url, state, Store(connect(redis_server.url)), args.orders)
             web_rss = sum(rss_mib(pid) for pid in children(web.pid))
             worker_rss = [rss_mib(w.pid) for w in workers]

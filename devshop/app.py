@@ -8,6 +8,7 @@ from collections.abc import Callable
 from flask import Flask
 
 from devshop.proxy import ProxyConfig
+from devshop.schema import load_admin_schema
 from devshop.seed import seed_customers, seed_demo_data
 from devshop.state import DEFAULT_ACCESS_TOKEN, DEFAULT_SHOP_DOMAIN, DevshopState
 
@@ -42,4 +43,6 @@ def create_devshop(
     app.register_blueprint(control.bp)
     app.register_blueprint(home.bp)
     app.register_blueprint(proxy.bp, url_prefix=prefix)
+    # Build Shopify's schema now (about 4 s) rather than inside the first, possibly concurrent, API calls.
+    load_admin_schema()
     return app

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import threading
 import gzip
 import logging
 import time
@@ -16,9 +17,17 @@ API_VERSION = "2026-10"
 SCHEMA_PATH = Path(__file__).parent / "schema" / "admin-2026-10.graphql.gz"
 
 
-@functools.cache
+_build_lock = threading.Lock()
+
+
 def load_admin_schema() -> graphql.GraphQLSchema:
-    """Build the Admin API schema from the bundled SDL once per process."""
+    """The Admin API schema, built from the bundled SDL once per process (threads wait for one build)."""
+    with _build_lock:
+        return _build_admin_schema()
+
+
+@functools.cache
+def _build_admin_schema() -> graphql.GraphQLSchema:
     started = time.monotonic()
     with gzip.open(SCHEMA_PATH, "rt", encoding="utf-8") as fh:
         schema = graphql.build_schema(fh.read())

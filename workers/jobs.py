@@ -87,8 +87,8 @@ def carry_out_cancellation(ctx: WorkerContext, request_id: str) -> dict[str, Any
 
     request = _update(ctx, request_id, lambda r: _start_attempt(r, ctx.clock()))
     try:
-        client = ctx.shopify(request.shop)
-        return _cancel_in_shopify(ctx, client, request)
+        with ctx.shopify(request.shop) as client:
+            return _cancel_in_shopify(ctx, client, request)
     except (ShopifyAuthError, ShopifyQueryError, UnknownShopError) as exc:
         # Retrying cannot fix a refused token or a rejected document: support has to look.
         log.error("cancellation failed permanently: %s", exc, extra={"request_id": request_id, "shop": request.shop})

@@ -208,7 +208,14 @@ class ShopifyClient:
         raise ShopifyQueryError(f"Shopify rejected the query: {first}")
 
     def close(self) -> None:
+        """Close the HTTP session (and its pooled connections to Shopify)."""
         self._transport.close()
+
+    def __enter__(self) -> ShopifyClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def throttle_wait(extensions: dict[str, Any]) -> float:

@@ -85,7 +85,9 @@ def load_phase(app_url: str, order_id: int, total: int, concurrency: int, label:
         if session is None:
             session = session_local.session = requests.Session()
         started = time.perf_counter()
-        response = session.get(f"{app_url}/proxy/orders/{order_id}?{signed()}", headers={"Accept": "application/json"}, timeout=30)
+        response = session.get(
+            f"{app_url}/proxy/orders/{order_id}?{signed()}", headers={"Accept": "application/json"}, timeout=30
+        )
         elapsed = time.perf_counter() - started
         with lock:
             latencies.append(elapsed)
@@ -98,7 +100,10 @@ def load_phase(app_url: str, order_id: int, total: int, concurrency: int, label:
     ms = [value * 1000 for value in latencies]
     print(f"GET /proxy/orders/<id> (JSON; each one reads the order from {label})")
     print(f"  {total} requests, concurrency {concurrency}: {total / wall:.0f} req/s, statuses {statuses}")
-    print(f"  latency ms: p50 {percentile(ms, 50):.1f}  p95 {percentile(ms, 95):.1f}  p99 {percentile(ms, 99):.1f}  max {max(ms):.1f}")
+    print(
+        f"  latency ms: p50 {percentile(ms, 50):.1f}  p95 {percentile(ms, 95):.1f}"
+        f"  p99 {percentile(ms, 99):.1f}  max {max(ms):.1f}"
+    )
 
 
 def cancel_phase(app_url: str, devshop_state, store: Store, orders: int) -> None:
@@ -107,7 +112,9 @@ def cancel_phase(app_url: str, devshop_state, store: Store, orders: int) -> None
     asked: dict[int, float] = {}
     started = time.perf_counter()
     for order_id in order_ids:
-        token = session.get(f"{app_url}/proxy/orders/{order_id}?{signed()}", headers={"Accept": "application/json"}, timeout=30).json()["csrf_token"]
+        token = session.get(
+            f"{app_url}/proxy/orders/{order_id}?{signed()}", headers={"Accept": "application/json"}, timeout=30
+        ).json()["csrf_token"]
         t0 = time.perf_counter()
         response = session.post(
             f"{app_url}/proxy/orders/{order_id}/cancellation?{signed()}",
@@ -133,7 +140,10 @@ def cancel_phase(app_url: str, devshop_state, store: Store, orders: int) -> None
     seconds = [done[o] - asked[o] for o in done]
     print("Cancellation end to end (POST → cancelled, devshop orderCancel job takes 0.2 s)")
     print(f"  {len(done)}/{orders} cancelled; posting took {post_wall:.2f} s; all done after {total_wall:.2f} s")
-    print(f"  per order s: p50 {statistics.median(seconds):.2f}  p95 {percentile(seconds, 95):.2f}  max {max(seconds):.2f}")
+    print(
+        f"  per order s: p50 {statistics.median(seconds):.2f}  p95 {percentile(seconds, 95):.2f}"
+        f"  max {max(seconds):.2f}"
+    )
 
 
 def canned_phase(args: argparse.Namespace, redis_url: str) -> None:
@@ -141,7 +151,9 @@ def canned_phase(args: argparse.Namespace, redis_url: str) -> None:
     admin_port, web_port = free_port(), free_port()
     admin = subprocess.Popen([sys.executable, "-m", "benchmarks.canned_admin", str(admin_port)], cwd=ROOT)
     env = {**base_env(redis_url), "SHOPIFY_ADMIN_ORIGIN": f"http://127.0.0.1:{admin_port}"}
-    web = subprocess.Popen(web_command(web_port), cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    web = subprocess.Popen(
+        web_command(web_port), cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
         wait_for(f"http://127.0.0.1:{web_port}/healthz")
         load_phase(f"http://127.0.0.1:{web_port}", 5001, args.requests, args.concurrency, "a fixed-answer Admin API")
@@ -180,25 +192,36 @@ def main(argv: list[str] | None = None) -> int:
         canned_phase(args, redis_server.url)
         web_port = free_port()
         app_url = f"http://127.0.0.1:{web_port}"
-        devshop = create_devshop(app_url=app_url, api_secret=SECRET, shop_domain=SHOP, access_token=TOKEN, cancel_job_seconds=0.2)
+        devshop = create_devshop(
+            app_url=app_url, api_secret=SECRET, shop_domain=SHOP, access_token=TOKEN, cancel_job_seconds=0.2
+        )
         state = devshop.extensions["devshop"]
         state.set_throttle(maximum_available=1e9, restore_rate=1e9, currently_available=1e9)
         devshop_server = make_server("127.0.0.1", free_port(), devshop, threaded=True)
         threading.Thread(target=devshop_server.serve_forever, daemon=True).start()
         env = {**base_env(redis_server.url), "SHOPIFY_ADMIN_ORIGIN": f"http://127.0.0.1:{devshop_server.server_port}"}
-        web = subprocess.Popen(web_command(web_port), cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        web = subprocess.Popen(
+            web_command(web_port), cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         workers = [
-            subprocess.Popen(worker_command("--quiet"), cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            subprocess.Popen(
+                worker_command("--quiet"), cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            )
             for _ in range(args.workers)
         ]
         try:
             wait_for(f"{app_url}/healthz")
-            load_phase(app_url, 5001, args.devshop_requests, args.concurrency, "the devshop (Shopify's schema in Python)")
+            load_phase(
+                app_url, 5001, args.devshop_requests, args.concurrency, "the devshop (Shopify's schema in Python)"
+            )
             cancel_phase(app_url, state, Store(connect(redis_server.url)), args.orders)
             web_rss = sum(rss_mib(pid) for pid in children(web.pid))
             worker_rss = [rss_mib(w.pid) for w in workers]
             print("Memory (RSS)")
-            print(f"  gunicorn master {rss_mib(web.pid):.0f} MiB, its {len(children(web.pid))} workers {web_rss:.0f} MiB together")
+            print(
+                f"  gunicorn master {rss_mib(web.pid):.0f} MiB,"
+                f" its {len(children(web.pid))} workers {web_rss:.0f} MiB together"
+            )
             print(f"  rq worker processes: {', '.join(f'{value:.0f} MiB' for value in worker_rss)}")
         finally:
             for process in [web, *workers]:

@@ -669,4 +669,3 @@ def _resolve_order_cancel(
         "orderCancelUserErrors": [],
         "userErrors": [],
     }
-

@@ -13,7 +13,6 @@ from devshop.state import DevshopState, Order, iso_utc
 bp = Blueprint("devshop_home", __name__, template_folder="templates")
 
 
-
 def _age(seconds: float) -> str:
     minutes = int(seconds // 60)
     if minutes < 1:

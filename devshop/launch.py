@@ -48,17 +48,33 @@ def child_environment(settings: Settings, redis_url: str, port: int, devshop_ori
 
 def web_command(port: int, host: str = "127.0.0.1") -> list[str]:
     return [
-        sys.executable, "-m", "gunicorn",
-        "--bind", f"{host}:{port}",
-        "--workers", "2", "--threads", "4",
-        "--access-logfile", "-",
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--bind",
+        f"{host}:{port}",
+        "--workers",
+        "2",
+        "--threads",
+        "4",
+        "--access-logfile",
+        "-",
         "storefront_proxy.app:create_app()",
     ]
 
 
 def worker_command(*extra: str) -> list[str]:
     rq = str(Path(sys.executable).with_name("rq"))
-    return [rq, "worker", "--with-scheduler", "-c", "workers.rq_config", "-w", "workers.worker.SelfServiceWorker", *extra]
+    return [
+        rq,
+        "worker",
+        "--with-scheduler",
+        "-c",
+        "workers.rq_config",
+        "-w",
+        "workers.worker.SelfServiceWorker",
+        *extra,
+    ]
 
 
 def wait_for(url: str, timeout: float = 30.0) -> None:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import functools
-import threading
 import gzip
 import logging
+import threading
 import time
 from pathlib import Path
 

@@ -617,4 +617,3 @@ def legacy_id_from_gid(gid: str, resource: str) -> int:
     prefix = f"gid://shopify/{resource}/"
     tail = gid[len(prefix) :] if isinstance(gid, str) and gid.startswith(prefix) else ""
     return int(tail) if tail.isdigit() else -1
-

@@ -133,7 +133,9 @@ def _register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ShopifyError)
     def shopify_unavailable(error: ShopifyError) -> Response:
         log.warning("shopify unavailable: %s", error)
-        api_error = ApiError(503, "shop_unavailable", "The shop can't be reached right now. Please try again in a minute.")
+        api_error = ApiError(
+            503, "shop_unavailable", "The shop can't be reached right now. Please try again in a minute."
+        )
         retry_after = math.ceil(error.retry_after) if isinstance(error, ShopifyThrottledError) else 30
         api_error.headers["Retry-After"] = str(max(1, retry_after))
         return render_error(api_error)
@@ -150,7 +152,9 @@ def _register_error_handlers(app: Flask) -> None:
         @app.errorhandler(redis_error)
         def storage_unavailable(error: Exception) -> Response:
             log.error("redis unavailable: %s", type(error).__name__)
-            api_error = ApiError(503, "service_unavailable", "We can't take requests right now. Please try again in a minute.")
+            api_error = ApiError(
+                503, "service_unavailable", "We can't take requests right now. Please try again in a minute."
+            )
             api_error.headers["Retry-After"] = "30"
             return render_error(api_error)
 

@@ -94,7 +94,10 @@ class Cancellations:
         order = self._owned_order(shop, customer_id, order_id)
         policy = self.store.get_policy(shop)
         return OrderView(
-            order, policy, check_eligibility(order, policy, self.clock()), self.existing_request(shop, customer_id, order_id)
+            order,
+            policy,
+            check_eligibility(order, policy, self.clock()),
+            self.existing_request(shop, customer_id, order_id),
         )
 
     def existing_request(self, shop: str, customer_id: int, order_id: int) -> CancellationRequest | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -19,13 +19,13 @@ DEFAULT_REASONS: dict[str, str] = {
 DEFAULT_FINANCIAL_STATUSES = ["AUTHORIZED", "PAID", "PARTIALLY_PAID", "PENDING"]
 
 
-class RefundMethod(str, Enum):
+class RefundMethod(StrEnum):
     ORIGINAL_PAYMENT = "original_payment"
     STORE_CREDIT = "store_credit"
     NONE = "none"
 
 
-class ReviewMode(str, Enum):
+class ReviewMode(StrEnum):
     AUTOMATIC = "automatic"
     MANUAL = "manual"
 

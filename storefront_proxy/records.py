@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import secrets
 from datetime import UTC, datetime
-from enum import Enum
+from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
 
-class RequestStatus(str, Enum):
+class RequestStatus(StrEnum):
     PENDING_REVIEW = "pending_review"
     QUEUED = "queued"
     PROCESSING = "processing"
@@ -68,7 +68,9 @@ class CancellationRequest(BaseModel):
     cancel_sent_at: datetime | None = None
     shopify_job_id: str | None = None
 
-    def record(self, at: datetime, type: str, *, status: RequestStatus | None = None, detail: str | None = None) -> None:
+    def record(
+        self, at: datetime, type: str, *, status: RequestStatus | None = None, detail: str | None = None
+    ) -> None:
         """Append a timeline event, moving to ``status`` when given."""
         if status is not None:
             self.status = status

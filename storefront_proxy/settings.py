@@ -26,9 +26,7 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
-    app_env: Literal["development", "test", "production"] = Field(
-        "production", validation_alias="APP_ENV"
-    )
+    app_env: Literal["development", "test", "production"] = Field("production", validation_alias="APP_ENV")
     shopify_api_key: str | None = Field(None, validation_alias="SHOPIFY_API_KEY")
     shopify_api_secret: SecretStr | None = Field(None, validation_alias="SHOPIFY_API_SECRET")
     # The previous secret while Shopify rotates to the new one (it may sign with the old one for a while).

@@ -71,7 +71,10 @@ def test_disabled_shop():
 
 
 def test_several_reasons_are_all_reported():
-    assert codes(order(fulfillment="FULFILLED", age=timedelta(hours=2), tags=["wholesale"]), Policy(excluded_order_tags=["wholesale"])) == [
+    assert codes(
+        order(fulfillment="FULFILLED", age=timedelta(hours=2), tags=["wholesale"]),
+        Policy(excluded_order_tags=["wholesale"]),
+    ) == [
         "fulfillment_started",
         "excluded_tag",
         "window_closed",

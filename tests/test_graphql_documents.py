@@ -6,9 +6,9 @@ import graphql
 import pytest
 from graphql.execution.values import get_variable_values
 
+from storefront_proxy.policy import RefundMethod
 from storefront_proxy.shopify.client import DOCUMENTS, OPERATION_FILES, load_operation
 from workers.jobs import _refund_method
-from storefront_proxy.policy import RefundMethod
 
 
 @pytest.mark.parametrize("name", OPERATION_FILES)

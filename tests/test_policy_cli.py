@@ -16,13 +16,20 @@ def test_defaults_match_the_documented_policy():
     assert policy.enabled and policy.cancel_window_minutes == 60
     assert policy.allowed_financial_statuses == ["AUTHORIZED", "PAID", "PARTIALLY_PAID", "PENDING"]
     assert [r.code for r in policy.reasons] == [
-        "changed_mind", "ordered_by_mistake", "found_better_price", "shipping_too_slow", "need_to_change_order", "other",
+        "changed_mind",
+        "ordered_by_mistake",
+        "found_better_price",
+        "shipping_too_slow",
+        "need_to_change_order",
+        "other",
     ]
     assert policy.refund_method is RefundMethod.ORIGINAL_PAYMENT and policy.restock and policy.notify_customer
     assert policy.review_mode is ReviewMode.AUTOMATIC and policy.excluded_order_tags == []
 
 
-@pytest.mark.parametrize("bad", [{"cancel_window_minutes": 0}, {"review_mode": "sometimes"}, {"refund_method": "cash"}, {"unknown": 1}])
+@pytest.mark.parametrize(
+    "bad", [{"cancel_window_minutes": 0}, {"review_mode": "sometimes"}, {"refund_method": "cash"}, {"unknown": 1}]
+)
 def test_invalid_policies_are_refused(bad):
     with pytest.raises(ValidationError):
         Policy.model_validate(bad)
@@ -30,7 +37,16 @@ def test_invalid_policies_are_refused(bad):
 
 def test_cli_sets_shows_and_resets(app):
     runner = app.test_cli_runner()
-    result = runner.invoke(args=["policy", "set", SHOP, "cancel_window_minutes=30", "review_mode=manual", 'excluded_order_tags=["wholesale"]'])
+    result = runner.invoke(
+        args=[
+            "policy",
+            "set",
+            SHOP,
+            "cancel_window_minutes=30",
+            "review_mode=manual",
+            'excluded_order_tags=["wholesale"]',
+        ]
+    )
     assert result.exit_code == 0, result.output
     stored = app.extensions["store"].get_policy(SHOP)
     assert stored.cancel_window_minutes == 30 and stored.review_mode is ReviewMode.MANUAL

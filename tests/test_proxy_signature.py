@@ -82,7 +82,18 @@ def test_timestamps_beyond_90_seconds_are_refused(clock, offset):
         LOGGED_IN + "&signature=4c68c8624d737112c91818c11017d24d334b524cb5c2b8ba08daa056f7395ddb",
         "",
     ],
-    ids=["customer", "extra", "shop", "added-param", "signature", "unsigned", "dup-shop", "dup-timestamp", "dup-signature", "empty"],
+    ids=[
+        "customer",
+        "extra",
+        "shop",
+        "added-param",
+        "signature",
+        "unsigned",
+        "dup-shop",
+        "dup-timestamp",
+        "dup-signature",
+        "empty",
+    ],
 )
 def test_tampered_requests_are_refused(clock, query):
     with pytest.raises(ApiError) as refused:

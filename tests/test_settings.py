@@ -27,7 +27,12 @@ def test_development_fills_in_local_credentials():
 
 
 def test_secrets_stay_out_of_reprs():
-    settings = Settings(SHOPIFY_API_KEY="key", SHOPIFY_API_SECRET="very-secret-value", SHOPIFY_ACCESS_TOKEN="shpat_secret", _env_file=None)
+    settings = Settings(
+        SHOPIFY_API_KEY="key",
+        SHOPIFY_API_SECRET="very-secret-value",
+        SHOPIFY_ACCESS_TOKEN="shpat_secret",
+        _env_file=None,
+    )
     assert "very-secret-value" not in repr(settings) and "shpat_secret" not in repr(settings)
 
 
@@ -52,7 +57,9 @@ def test_shop_without_token_is_refused():
     ids=["worker", "flask-cli"],
 )
 def test_entry_points_stop_with_one_line(command, tmp_path):
-    result = subprocess.run(command, cwd=tmp_path, env={**CLEAN_ENV, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        command, cwd=tmp_path, env={**CLEAN_ENV, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 3
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert lines == [lines[0]] and lines[0].startswith("Cannot start: SHOPIFY_API_KEY")

@@ -102,7 +102,11 @@ def test_throttled_past_all_attempts_raises_throttled(client):
 
 @responses.activate
 def test_invalid_token_is_an_auth_error_and_not_retried(client):
-    responses.post(ADMIN_URL, status=401, json={"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"})
+    responses.post(
+        ADMIN_URL,
+        status=401,
+        json={"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"},
+    )
     with pytest.raises(ShopifyAuthError):
         client.get_order(5001)
     assert len(responses.calls) == 1
@@ -110,7 +114,9 @@ def test_invalid_token_is_an_auth_error_and_not_retried(client):
 
 @responses.activate
 def test_graphql_validation_errors_are_query_errors(client):
-    responses.post(ADMIN_URL, json={"errors": [{"message": "Field 'x' doesn't exist", "extensions": {"code": "undefinedField"}}]})
+    responses.post(
+        ADMIN_URL, json={"errors": [{"message": "Field 'x' doesn't exist", "extensions": {"code": "undefinedField"}}]}
+    )
     with pytest.raises(ShopifyQueryError):
         client.get_order(5001)
 
@@ -137,7 +143,11 @@ def test_cancel_sends_the_policy_and_reads_job_and_user_errors(client):
         },
     )
     result = client.cancel_order(
-        5001, refund_method={"originalPaymentMethodsRefund": True}, restock=False, notify_customer=True, staff_note="x" * 300
+        5001,
+        refund_method={"originalPaymentMethodsRefund": True},
+        restock=False,
+        notify_customer=True,
+        staff_note="x" * 300,
     )
     assert result.job is not None and result.job.id == "gid://shopify/Job/1" and not result.user_errors
     variables = json.loads(responses.calls[0].request.body)["variables"]
@@ -148,13 +158,23 @@ def test_cancel_sends_the_policy_and_reads_job_and_user_errors(client):
 
 def test_throttle_wait_without_cost_data_is_one_second():
     assert throttle_wait({}) == 1.0
-    assert throttle_wait({"cost": {"requestedQueryCost": 10, "throttleStatus": {"currentlyAvailable": 50, "restoreRate": 50}}}) == 0.5
+    assert (
+        throttle_wait(
+            {"cost": {"requestedQueryCost": 10, "throttleStatus": {"currentlyAvailable": 50, "restoreRate": 50}}}
+        )
+        == 0.5
+    )
 
 
 @responses.activate(registry=OrderedRegistry)
 def test_a_throttled_cancel_is_retried_because_shopify_never_ran_it(client, sleeps):
     responses.post(ADMIN_URL, json=THROTTLED)
-    responses.post(ADMIN_URL, json={"data": {"orderCancel": {"job": {"id": "gid://shopify/Job/2", "done": True}, "orderCancelUserErrors": []}}})
+    responses.post(
+        ADMIN_URL,
+        json={
+            "data": {"orderCancel": {"job": {"id": "gid://shopify/Job/2", "done": True}, "orderCancelUserErrors": []}}
+        },
+    )
     result = client.cancel_order(5001, refund_method=None, restock=True, notify_customer=True, staff_note="n")
     assert result.job is not None and result.job.done
     assert sleeps == [2.0]
@@ -162,8 +182,12 @@ def test_a_throttled_cancel_is_retried_because_shopify_never_ran_it(client, slee
 
 def test_a_caller_that_cannot_wait_hears_about_throttling_at_once(sleeps):
     impatient = ShopifyClient(
-        "teashop.myshopify.com", TOKEN, api_version="2026-10", admin_origin="https://admin.test",
-        max_throttle_wait=1.0, sleep=sleeps.append,
+        "teashop.myshopify.com",
+        TOKEN,
+        api_version="2026-10",
+        admin_origin="https://admin.test",
+        max_throttle_wait=1.0,
+        sleep=sleeps.append,
     )
     with responses.RequestsMock() as mock:
         mock.add(responses.POST, ADMIN_URL, json=THROTTLED)

@@ -33,7 +33,9 @@ def shop():
     fake = FakeAdmin(
         [
             admin_order(5001),
-            admin_order(5002, fulfillment="FULFILLED", fulfillments=[{"id": "gid://shopify/Fulfillment/1", "status": "SUCCESS"}]),
+            admin_order(
+                5002, fulfillment="FULFILLED", fulfillments=[{"id": "gid://shopify/Fulfillment/1", "status": "SUCCESS"}]
+            ),
             admin_order(5003, age=timedelta(hours=3)),
             admin_order(5004, customer=OTHER_CUSTOMER),
         ]
@@ -48,7 +50,9 @@ def get(client, path, customer=CUSTOMER, headers=JSON, **kwargs):
 
 
 def post(client, path, body=None, customer=CUSTOMER, headers=JSON, **kwargs):
-    return client.post(f"{path}?{signed_query(customer=customer)}", headers=headers, **({"json": body} if body is not None else kwargs))
+    return client.post(
+        f"{path}?{signed_query(customer=customer)}", headers=headers, **({"json": body} if body is not None else kwargs)
+    )
 
 
 def csrf(client, order_id=5001):
@@ -66,7 +70,16 @@ def test_order_shows_eligibility_deadline_reasons_and_token(client, shop):
     response = get(client, "/proxy/orders/5001")
     assert response.status_code == 200
     body = response.get_json()
-    assert set(body) == {"order_id", "name", "eligible", "ineligible_reasons", "cancel_deadline", "reasons", "csrf_token", "request"}
+    assert set(body) == {
+        "order_id",
+        "name",
+        "eligible",
+        "ineligible_reasons",
+        "cancel_deadline",
+        "reasons",
+        "csrf_token",
+        "request",
+    }
     assert body["order_id"] == 5001 and body["eligible"] is True and body["request"] is None
     assert body["ineligible_reasons"] == []
     assert body["cancel_deadline"].endswith("Z")
@@ -152,7 +165,11 @@ def test_wrong_secret_is_401(client, shop):
 
 def test_post_queues_one_job_and_repeats_return_the_same_request(client, shop, redis_conn):
     token = csrf(client)
-    first = post(client, "/proxy/orders/5001/cancellation", {"reason": "changed_mind", "note": " Wrong size ", "csrf_token": token})
+    first = post(
+        client,
+        "/proxy/orders/5001/cancellation",
+        {"reason": "changed_mind", "note": " Wrong size ", "csrf_token": token},
+    )
     assert first.status_code == 202
     created = first.get_json()["request"]
     assert created["status"] == "queued" and created["note"] == "Wrong size" and created["reason"] == "changed_mind"
@@ -207,7 +224,9 @@ def test_no_request_yet_is_404(client, shop):
 
 
 def test_ineligible_order_is_409_with_reasons(client, shop, redis_conn):
-    response = post(client, "/proxy/orders/5002/cancellation", {"reason": "changed_mind", "csrf_token": csrf(client, 5002)})
+    response = post(
+        client, "/proxy/orders/5002/cancellation", {"reason": "changed_mind", "csrf_token": csrf(client, 5002)}
+    )
     assert response.status_code == 409
     error = response.get_json()["error"]
     assert error["code"] == "not_eligible"
@@ -217,7 +236,11 @@ def test_ineligible_order_is_409_with_reasons(client, shop, redis_conn):
 
 def test_csrf_token_is_bound_to_the_order_and_required(client, shop):
     other_orders_token = csrf(client, 5003)
-    for body in ({"reason": "changed_mind"}, {"reason": "changed_mind", "csrf_token": other_orders_token}, {"reason": "changed_mind", "csrf_token": "123.abc"}):
+    for body in (
+        {"reason": "changed_mind"},
+        {"reason": "changed_mind", "csrf_token": other_orders_token},
+        {"reason": "changed_mind", "csrf_token": "123.abc"},
+    ):
         response = post(client, "/proxy/orders/5001/cancellation", body)
         assert response.status_code == 403
         assert response.get_json()["error"]["code"] == "invalid_csrf_token"
@@ -227,14 +250,20 @@ def test_csrf_token_is_bound_to_the_customer(client, shop, app):
     from storefront_proxy.proxy.csrf import issue_token
 
     token = issue_token(app.extensions["settings"].api_secret(), SHOP, OTHER_CUSTOMER, 5001, time.time(), 600)
-    assert post(client, "/proxy/orders/5001/cancellation", {"reason": "changed_mind", "csrf_token": token}).status_code == 403
+    assert (
+        post(client, "/proxy/orders/5001/cancellation", {"reason": "changed_mind", "csrf_token": token}).status_code
+        == 403
+    )
 
 
 def test_expired_csrf_token_is_403(client, shop, app):
     from storefront_proxy.proxy.csrf import issue_token
 
     token = issue_token(app.extensions["settings"].api_secret(), SHOP, CUSTOMER, 5001, time.time() - 7200, 60)
-    assert post(client, "/proxy/orders/5001/cancellation", {"reason": "changed_mind", "csrf_token": token}).status_code == 403
+    assert (
+        post(client, "/proxy/orders/5001/cancellation", {"reason": "changed_mind", "csrf_token": token}).status_code
+        == 403
+    )
 
 
 @pytest.mark.parametrize(
@@ -256,7 +285,9 @@ def test_bad_fields_are_400(client, shop, redis_conn, body, code):
 
 
 def test_note_of_exactly_500_characters_is_fine(client, shop):
-    response = post(client, "/proxy/orders/5001/cancellation", {"reason": "other", "note": "x" * 500, "csrf_token": csrf(client)})
+    response = post(
+        client, "/proxy/orders/5001/cancellation", {"reason": "other", "note": "x" * 500, "csrf_token": csrf(client)}
+    )
     assert response.status_code == 202
 
 
@@ -366,7 +397,10 @@ def test_redis_failing_during_post_leaves_no_record(client, shop, app, redis_con
 
 @pytest.mark.parametrize("signature", ["%C3%A9", "z" * 64, "A" * 64, "", "0" * 63])
 def test_malformed_signatures_are_401(client, shop, signature):
-    query = f"shop={SHOP}&logged_in_customer_id={CUSTOMER}&path_prefix=%2Fa&timestamp={int(time.time())}&signature={signature}"
+    query = (
+        f"shop={SHOP}&logged_in_customer_id={CUSTOMER}&path_prefix=%2Fa"
+        f"&timestamp={int(time.time())}&signature={signature}"
+    )
     response = client.get(f"/proxy/orders/5001?{query}", headers=JSON)
     assert response.status_code == 401
 
@@ -386,7 +420,7 @@ def test_malformed_csrf_tokens_are_403(client, shop, token):
 
 def test_lone_surrogates_are_400(client, shop):
     token = csrf(client)
-    raw = '{"reason": "other", "note": "x\\ud800y", "csrf_token": "%s"}' % token
+    raw = f'{{"reason": "other", "note": "x\\ud800y", "csrf_token": "{token}"}}'
     response = client.post(
         f"/proxy/orders/5001/cancellation?{signed_query()}",
         data=raw,
@@ -412,8 +446,13 @@ def test_order_id_with_a_trailing_newline_is_400(client, shop):
 def test_throttled_shop_answers_503_at_once_with_retry_after(client):
     throttled = {
         "errors": [{"message": "Throttled", "extensions": {"code": "THROTTLED"}}],
-        "extensions": {"cost": {"requestedQueryCost": 500, "actualQueryCost": None,
-                                "throttleStatus": {"maximumAvailable": 1000.0, "currentlyAvailable": 0.0, "restoreRate": 50.0}}},
+        "extensions": {
+            "cost": {
+                "requestedQueryCost": 500,
+                "actualQueryCost": None,
+                "throttleStatus": {"maximumAvailable": 1000.0, "currentlyAvailable": 0.0, "restoreRate": 50.0},
+            }
+        },
     }
     with responses.RequestsMock() as mock:
         mock.add(responses.POST, ADMIN_URL, json=throttled)

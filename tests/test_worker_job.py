@@ -13,8 +13,17 @@ NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 
 def request(note: str | None) -> CancellationRequest:
     return CancellationRequest(
-        id="ccr_1", shop="a.myshopify.com", order_id=1, order_name="#1", customer_id=2, reason="other",
-        note=note, status=RequestStatus.QUEUED, requested_at=NOW, created_at=NOW, updated_at=NOW,
+        id="ccr_1",
+        shop="a.myshopify.com",
+        order_id=1,
+        order_name="#1",
+        customer_id=2,
+        reason="other",
+        note=note,
+        status=RequestStatus.QUEUED,
+        requested_at=NOW,
+        created_at=NOW,
+        updated_at=NOW,
     )
 
 

@@ -157,7 +157,9 @@ def _await_earlier_send(ctx: WorkerContext, client: ShopifyClient, request: Canc
     return _confirm(ctx, client, request, job_done=done)
 
 
-def _confirm(ctx: WorkerContext, client: ShopifyClient, request: CancellationRequest, *, job_done: bool) -> dict[str, Any]:
+def _confirm(
+    ctx: WorkerContext, client: ShopifyClient, request: CancellationRequest, *, job_done: bool
+) -> dict[str, Any]:
     """Read cancelledAt: cancelled, failed inside Shopify, or not known yet (raise, so RQ retries later)."""
     confirmed = client.get_order(request.order_id)
     if confirmed is not None and confirmed.cancelled_at is not None:

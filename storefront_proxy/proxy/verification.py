@@ -64,7 +64,11 @@ def verify_proxy_request(query_string: str, client_secret: str, old_client_secre
 def _unauthorized(reason: str) -> ApiError:
     # The reason goes to the log only; never the signature or the secret.
     log.info("app proxy request refused: %s", reason)
-    return ApiError(401, "invalid_signature", "This request did not come through the shop. Please open the page from the shop again.")
+    return ApiError(
+        401,
+        "invalid_signature",
+        "This request did not come through the shop. Please open the page from the shop again.",
+    )
 
 
 def proxy_verified(view: F) -> F:
@@ -84,7 +88,9 @@ def proxy_verified(view: F) -> F:
         path_prefix = params.get("path_prefix") or DEFAULT_PATH_PREFIX
         if not path_prefix.startswith("/"):
             path_prefix = DEFAULT_PATH_PREFIX
-        g.proxy = ProxyContext(shop=params["shop"].lower(), customer_id=int(customer), path_prefix=path_prefix.rstrip("/"))
+        g.proxy = ProxyContext(
+            shop=params["shop"].lower(), customer_id=int(customer), path_prefix=path_prefix.rstrip("/")
+        )
         return view(*args, **kwargs)
 
     return wrapped  # type: ignore[return-value]

@@ -51,9 +51,7 @@ class Order(_Model):
     customer_id: str | None = Field(None, validation_alias=AliasPath("customer", "id"))
     tags: list[str] = Field(default_factory=list)
     total_amount: Decimal | None = Field(None, validation_alias=AliasPath("totalPriceSet", "shopMoney", "amount"))
-    currency_code: str | None = Field(
-        None, validation_alias=AliasPath("totalPriceSet", "shopMoney", "currencyCode")
-    )
+    currency_code: str | None = Field(None, validation_alias=AliasPath("totalPriceSet", "shopMoney", "currencyCode"))
     fulfillments: list[Fulfillment] = Field(default_factory=list)
     line_items: list[LineItem] = Field(default_factory=list, validation_alias=AliasPath("lineItems", "nodes"))
 

@@ -483,9 +483,7 @@ def test_proxy_forwards_signed_request_as_logged_in_customer(
 
 
 def test_proxy_anonymous_and_redirects_not_followed(client: FlaskClient, upstream: responses.RequestsMock) -> None:
-    upstream.add(
-        responses.GET, f"{APP_URL}/proxy", status=302, headers={"Location": "/apps/self-service/orders"}
-    )
+    upstream.add(responses.GET, f"{APP_URL}/proxy", status=302, headers={"Location": "/apps/self-service/orders"})
     response = client.get("/apps/self-service")
     assert response.status_code == 302
     assert response.headers["Location"] == "/apps/self-service/orders"

@@ -11,7 +11,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-import redis
 import requests
 from werkzeug.serving import make_server
 
@@ -209,7 +208,9 @@ def workers(integration_env, tmp_path) -> Iterator[Workers]:
     pool.stop_all()
 
 
-def wait_until(predicate: Callable[[], object], timeout: float = 20.0, interval: float = 0.1, message: str = "") -> object:
+def wait_until(
+    predicate: Callable[[], object], timeout: float = 20.0, interval: float = 0.1, message: str = ""
+) -> object:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()
@@ -219,7 +220,9 @@ def wait_until(predicate: Callable[[], object], timeout: float = 20.0, interval:
     raise AssertionError(f"timed out after {timeout}s waiting for {message or predicate}")
 
 
-def wait_for_status(store: Store, shop: str, order_id: int, statuses: set[str], timeout: float = 20.0) -> CancellationRequest:
+def wait_for_status(
+    store: Store, shop: str, order_id: int, statuses: set[str], timeout: float = 20.0
+) -> CancellationRequest:
     def settled() -> CancellationRequest | None:
         request = store.request_for_order(shop, order_id)
         return request if request is not None and request.status.value in statuses else None

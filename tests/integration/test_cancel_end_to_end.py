@@ -134,7 +134,9 @@ def test_order_fulfilled_meanwhile_ends_rejected_with_a_message(web, devshop, de
     workers.start()
     request = wait_for_status(store, SHOP, order_id, {"cancelled", "rejected", "failed"})
     assert request.status.value == "rejected"
-    shown = session.get(order_url(devshop_server, order_id, "/cancellation"), headers=JSON, timeout=10).json()["request"]
+    shown = session.get(order_url(devshop_server, order_id, "/cancellation"), headers=JSON, timeout=10).json()[
+        "request"
+    ]
     assert shown["status"] == "rejected" and "shipping" in shown["message"]
     assert devshop.calls_for("CancelOrder") == []
     assert devshop.get_order(order_id).cancelled_at is None
@@ -202,7 +204,9 @@ def test_user_error_on_an_order_found_cancelled_counts_as_done(web, devshop, dev
     devshop.add_fault("CancelOrder", "delay", delay=1.5)
     calls_before = len(devshop.calls_for("GetOrderForCancellation"))
     workers.start()
-    wait_until(lambda: len(devshop.calls_for("GetOrderForCancellation")) > calls_before, message="the worker's order read")
+    wait_until(
+        lambda: len(devshop.calls_for("GetOrderForCancellation")) > calls_before, message="the worker's order read"
+    )
     devshop.staff_cancel(order_id)
     request = wait_for_status(store, SHOP, order_id, {"cancelled", "failed", "rejected"})
     assert request.status.value == "cancelled", workers.logs()
@@ -288,7 +292,9 @@ def test_a_retry_waits_for_shopifys_job_instead_of_sending_again(web, devshop, d
     devshop.add_fault("CancelOrder", "hang_job")
     workers.start()
     # The first run gives up polling; RQ retries it, and the retry polls the same Job.
-    wait_until(lambda: (r := store.request_for_order(SHOP, order_id)) and r.attempts >= 2, timeout=30, message="a retry")
+    wait_until(
+        lambda: (r := store.request_for_order(SHOP, order_id)) and r.attempts >= 2, timeout=30, message="a retry"
+    )
     devshop.finish_jobs()
     request = wait_for_status(store, SHOP, order_id, {"cancelled", "failed", "rejected"}, timeout=30)
     assert request.status.value == "cancelled", workers.logs()

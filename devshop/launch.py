@@ -41,6 +41,8 @@ def child_environment(settings: Settings, redis_url: str, port: int, devshop_ori
         SHOPIFY_ADMIN_ORIGIN=devshop_origin,
         SHOPIFY_SHOP=DEVSHOP_DOMAIN,
         SHOPIFY_ACCESS_TOKEN=DEVSHOP_TOKEN,
+        # The devshop has no real theme to render Liquid pages in: pages come as whole documents.
+        STOREFRONT_STANDALONE_PAGES="true",
         PYTHONUNBUFFERED="1",
     )
     return env

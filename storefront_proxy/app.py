@@ -7,7 +7,7 @@ import math
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Flask, g, jsonify, render_template, request
+from flask import Flask, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
@@ -18,6 +18,7 @@ from storefront_proxy.cancellations import (
     OrderNotFoundError,
 )
 from storefront_proxy.errors import ApiError
+from storefront_proxy.proxy.pages import render_page, translator
 from storefront_proxy.queue import make_queue
 from storefront_proxy.settings import Settings, load_settings_or_exit
 from storefront_proxy.shopify.errors import ShopifyError, ShopifyThrottledError
@@ -93,12 +94,15 @@ def _wants_html_error() -> bool:
 
 
 def render_error(error: ApiError) -> Response:
+    """The error in the shopper's language: a page for browsers, the contract's JSON otherwise."""
+    t = translator()
+    key = f"error.{error.code}"
+    message = t(key) if t.has(key) else error.message
     if _wants_html_error():
         prefix = getattr(g.get("proxy"), "path_prefix", None)
-        body = render_template("error.html", error=error, prefix=prefix)
-        response = Response(body, status=error.status, content_type="text/html; charset=utf-8")
+        response = render_page("error.html", error.status, prefix=prefix, error=error, message=message)
     else:
-        response = jsonify(error.to_dict())
+        response = jsonify({"error": {**error.to_dict()["error"], "message": message}})
         response.status_code = error.status
     response.headers.update(error.headers)
     response.headers["Cache-Control"] = "no-store"
@@ -121,12 +125,13 @@ def _register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(NotEligibleError)
     def not_eligible(error: NotEligibleError) -> Response:
+        t = translator()
         return render_error(
             ApiError(
                 409,
                 "not_eligible",
-                error.reasons[0].message,
-                reasons=[reason.to_dict() for reason in error.reasons],
+                t(f"ineligible.{error.reasons[0].code}"),
+                reasons=[{"code": r.code, "message": t(f"ineligible.{r.code}")} for r in error.reasons],
             )
         )
 

@@ -23,6 +23,21 @@ def cancel_job_id(request_id: str) -> str:
     return f"cancel-{request_id}"
 
 
+PROXY_PATH_JOB = "workers.jobs.sync_proxy_path"
+
+
+def enqueue_proxy_path_sync(queue: Queue, shop: str) -> None:
+    """Queue the job that tells the theme extension the shop's proxy path (an app-data metafield)."""
+    queue.enqueue_call(
+        PROXY_PATH_JOB,
+        args=(shop,),
+        job_id=f"proxy-path-{shop.replace('.', '_')}",
+        description=f"sync the storefront proxy path of {shop}",
+        retry=Retry(max=5, interval=[10, 30, 120, 600, 1800]),
+        result_ttl=3600,
+    )
+
+
 def enqueue_cancellation(
     queue: Queue, request_id: str, retry_intervals: list[int], pipeline: Pipeline | None = None
 ) -> None:

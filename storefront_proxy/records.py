@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import StrEnum
 
@@ -56,8 +57,10 @@ class CancellationRequest(BaseModel):
     status: RequestStatus
     attempts: int = 0
     events: list[Event] = Field(default_factory=list)
-    # What the shopper is told about the outcome (rejection or failure wording).
+    # What the shopper is told about the outcome (rejection or failure wording), in English, and the
+    # catalog key (storefront_proxy/catalogs) that says it in the shopper's language.
     message: str | None = None
+    message_code: str | None = None
     # Technical detail for support; never shown to the shopper.
     last_error: str | None = None
     # The cancel window is judged at the moment the shopper asked.
@@ -77,14 +80,23 @@ class CancellationRequest(BaseModel):
         self.events.append(Event(at=at, type=type, status=status, detail=detail))
         self.updated_at = at
 
-    def public_dict(self) -> dict[str, object]:
+    def shopper_message(self, translate: Callable[..., str] | None = None) -> str | None:
+        """The outcome message in the shopper's language when a translator is given."""
+        if translate is not None and self.message_code:
+            try:
+                return translate(self.message_code)
+            except KeyError:
+                pass
+        return self.message
+
+    def public_dict(self, translate: Callable[..., str] | None = None) -> dict[str, object]:
         """The fields the storefront contract promises, and nothing internal."""
         return {
             "id": self.id,
             "status": self.status.value,
             "reason": self.reason,
             "note": self.note,
-            "message": self.message,
+            "message": self.shopper_message(translate),
             "created_at": iso(self.created_at),
             "updated_at": iso(self.updated_at),
         }

@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     shopify_shop: str | None = Field(None, validation_alias="SHOPIFY_SHOP")
     shopify_access_token: SecretStr | None = Field(None, validation_alias="SHOPIFY_ACCESS_TOKEN")
 
+    # Storefront pages as complete HTML documents instead of Liquid for the shop's theme (devshop, local use).
+    storefront_standalone_pages: bool = Field(False, validation_alias="STOREFRONT_STANDALONE_PAGES")
     # How long a storefront form's csrf token stays valid.
     csrf_token_ttl_seconds: int = Field(2 * 60 * 60, validation_alias="CSRF_TOKEN_TTL_SECONDS")
     # Requests per minute one shopper may make to the storefront routes (GET and POST).

@@ -156,6 +156,21 @@ class Store:
         """The shop's request ids, newest first."""
         return [raw.decode() for raw in self.redis.zrevrange(self._shop_requests_key(shop), 0, limit - 1)]
 
+    # -- the shop's storefront proxy path ------------------------------------------------------------
+
+    def remember_proxy_path(self, shop: str, path_prefix: str) -> bool:
+        """Store the proxy path Shopify reports for the shop; True when it is new or changed."""
+        previous = self.redis.set(f"{KEY_PREFIX}:proxy-path:{shop}", path_prefix, get=True)
+        return previous is None or previous.decode() != path_prefix
+
+    def proxy_path(self, shop: str) -> str | None:
+        value = self.redis.get(f"{KEY_PREFIX}:proxy-path:{shop}")
+        return value.decode() if value else None
+
+    def forget_proxy_path(self, shop: str) -> None:
+        """Drop the remembered path, so the next storefront request syncs it again."""
+        self.redis.delete(f"{KEY_PREFIX}:proxy-path:{shop}")
+
     # -- rate limiting ----------------------------------------------------------------------------
 
     def count_hit(self, name: str, window_seconds: int, now: float) -> int:

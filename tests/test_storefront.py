@@ -60,7 +60,8 @@ def csrf(client, order_id=5001):
 
 
 def queued_job_ids(redis_conn):
-    return Queue(QUEUE_NAME, connection=redis_conn).job_ids
+    """Queued cancellation jobs (the queue also carries the proxy-path sync)."""
+    return [job_id for job_id in Queue(QUEUE_NAME, connection=redis_conn).job_ids if job_id.startswith("cancel-")]
 
 
 # -- reading ------------------------------------------------------------------------------------------
@@ -117,18 +118,87 @@ def test_malformed_order_ids_are_400(client, shop, order_id):
     assert response.get_json()["error"]["code"] in ("invalid_order_id", "not_found")
 
 
-def test_html_page_for_browsers(client, shop):
+def test_page_is_liquid_for_the_shops_theme(client, shop):
     response = get(client, "/proxy/orders/5001", headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
     assert response.status_code == 200
-    assert response.mimetype == "text/html"
+    assert response.mimetype == "application/liquid"
     html = response.get_data(as_text=True)
+    assert not html.lstrip().startswith("<!doctype")  # the theme's layout wraps it
     assert 'action="/apps/self-service/orders/5001/cancellation"' in html
     assert 'name="csrf_token"' in html
+    assert 'src="/apps/self-service/static/cancel-page.js"' in html
+
+
+def test_standalone_page_is_a_whole_document(client, shop, app):
+    app.extensions["settings"] = app.extensions["settings"].model_copy(update={"storefront_standalone_pages": True})
+    response = get(client, "/proxy/orders/5001", headers={"Accept": "text/html"})
+    assert response.mimetype == "text/html"
+    assert response.get_data(as_text=True).lstrip().lower().startswith("<!doctype html>")
+
+
+def test_shopper_text_cannot_inject_liquid(client, shop):
+    token = csrf(client)
+    note = "{{ shop.name }} {% render 'x' %}"
+    response = post(
+        client,
+        "/proxy/orders/5001/cancellation",
+        {"reason": "other", "note": note, "csrf_token": token},
+        headers={"Accept": "text/html"},
+    )
+    html = response.get_data(as_text=True)
+    assert "{{" not in html and "{%" not in html
+    import liquid
+
+    assert "&#123;&#123; shop.name }}" in liquid.Template(html).render()
+
+
+def test_page_speaks_the_shoppers_language(client, shop):
+    nl = get(client, "/proxy/orders/5001", headers={"Accept": "text/html"}, extra=[("locale", "nl")])
+    assert '<div class="ssc" lang="nl"' in nl.get_data(as_text=True)
+    fi = client.get(
+        f"/proxy/orders/5001?{signed_query()}",
+        headers={"Accept": "text/html", "Accept-Language": "fi-FI,fi;q=0.9,en;q=0.5"},
+    )
+    assert '<div class="ssc" lang="fi"' in fi.get_data(as_text=True)
+    unknown = get(client, "/proxy/orders/5001", headers={"Accept": "text/html"}, extra=[("locale", "pt-BR")])
+    assert '<div class="ssc" lang="en"' in unknown.get_data(as_text=True)
+
+
+def test_json_messages_follow_the_locale(client, shop):
+    from storefront_proxy.i18n import Translator
+
+    body = get(client, "/proxy/orders/5002", extra=[("locale", "fi")]).get_json()
+    assert body["ineligible_reasons"][0]["message"] == Translator("fi")("ineligible.fulfillment_started")
+    assert body["reasons"][0]["label"] == Translator("fi")("reason.changed_mind")
+
+
+def test_plain_form_asks_for_confirmation_first(client, shop, redis_conn):
+    token = csrf(client)
+    html_headers = {"Accept": "text/html"}
+    first = client.post(
+        f"/proxy/orders/5001/cancellation?{signed_query()}",
+        data={"reason": "changed_mind", "note": "Too big", "csrf_token": token, "step": "review"},
+        headers=html_headers,
+    )
+    assert first.status_code == 200
+    page = first.get_data(as_text=True)
+    assert 'name="confirm" value="yes"' in page and 'name="note" value="Too big"' in page
+    assert queued_job_ids(redis_conn) == []
+    second = client.post(
+        f"/proxy/orders/5001/cancellation?{signed_query()}",
+        data={"reason": "changed_mind", "note": "Too big", "csrf_token": token, "confirm": "yes"},
+        headers=html_headers,
+    )
+    assert second.status_code == 202
+    assert 'data-status="queued"' in second.get_data(as_text=True)
+    assert len(queued_job_ids(redis_conn)) == 1
 
 
 def test_links_follow_the_shops_own_proxy_path(client, shop):
     response = get(client, "/proxy/orders", headers={"Accept": "text/html"}, path_prefix="/tools/cancel-my-order")
     assert 'href="/tools/cancel-my-order/orders/5001"' in response.get_data(as_text=True)
+    localized = get(client, "/proxy/orders", headers={"Accept": "text/html"}, extra=[("locale", "nl")])
+    assert 'href="/apps/self-service/orders/5001?locale=nl"' in localized.get_data(as_text=True)
 
 
 # -- authentication -------------------------------------------------------------------------------------
@@ -201,12 +271,12 @@ def test_html_form_post_shows_the_status_page(client, shop):
     token = csrf(client)
     response = client.post(
         f"/proxy/orders/5001/cancellation?{signed_query()}",
-        data={"reason": "changed_mind", "csrf_token": token},
+        data={"reason": "changed_mind", "csrf_token": token, "confirm": "yes"},
         headers={"Accept": "text/html"},
     )
     assert response.status_code == 202
     html = response.get_data(as_text=True)
-    assert 'data-status="queued"' in html and 'http-equiv="refresh"' in html
+    assert 'data-status="queued"' in html and 'aria-live="polite"' in html
 
 
 def test_manual_review_holds_the_request_without_a_job(client, shop, app, redis_conn):
@@ -385,7 +455,8 @@ def test_redis_failing_during_post_leaves_no_record(client, shop, app, redis_con
     monkeypatch.setattr(store.redis, "pipeline", lambda *a, **k: FailingPipeline(original(*a, **k)))
     response = post(client, "/proxy/orders/5001/cancellation", {"reason": "changed_mind", "csrf_token": token})
     assert response.status_code == 503
-    assert not [k for k in redis_conn.keys("selfservice:*") if b":rate:" not in k and b":shop:" not in k]
+    leftovers = [k for k in redis_conn.keys("selfservice:*") if b":request" in k or b":order-request:" in k]
+    assert leftovers == []
     assert queued_job_ids(redis_conn) == []
     monkeypatch.undo()
     retry = post(client, "/proxy/orders/5001/cancellation", {"reason": "changed_mind", "csrf_token": token})
@@ -460,3 +531,15 @@ def test_throttled_shop_answers_503_at_once_with_retry_after(client):
         response = get(client, "/proxy/orders/5001")
     assert time.monotonic() - started < 1
     assert response.status_code == 503 and response.headers["Retry-After"] == "10"
+
+
+def test_the_shops_proxy_path_is_synced_once_per_change(client, shop, redis_conn):
+    def sync_jobs():
+        return [j for j in Queue(QUEUE_NAME, connection=redis_conn).job_ids if j.startswith("proxy-path-")]
+
+    get(client, "/proxy/orders/5001")
+    get(client, "/proxy/orders/5001")
+    assert sync_jobs() == ["proxy-path-teashop_myshopify_com"]
+    Queue(QUEUE_NAME, connection=redis_conn).empty()
+    get(client, "/proxy/orders/5001", path_prefix="/tools/cancel")
+    assert sync_jobs() == ["proxy-path-teashop_myshopify_com"]

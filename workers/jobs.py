@@ -92,13 +92,23 @@ def carry_out_cancellation(ctx: WorkerContext, request_id: str) -> dict[str, Any
     except (ShopifyAuthError, ShopifyQueryError, UnknownShopError) as exc:
         # Retrying cannot fix a refused token or a rejected document: support has to look.
         log.error("cancellation failed permanently: %s", exc, extra={"request_id": request_id, "shop": request.shop})
-        return _finish(ctx, request_id, RequestStatus.FAILED, "failed", UNREACHABLE_MESSAGE, error=str(exc))
+        return _finish(
+            ctx,
+            request_id,
+            RequestStatus.FAILED,
+            "failed",
+            UNREACHABLE_MESSAGE,
+            code="outcome.unreachable",
+            error=str(exc),
+        )
 
 
 def _cancel_in_shopify(ctx: WorkerContext, client: ShopifyClient, request: CancellationRequest) -> dict[str, Any]:
     order = client.get_order(request.order_id)
     if order is None:
-        return _finish(ctx, request.id, RequestStatus.REJECTED, "order_missing", GONE_MESSAGE)
+        return _finish(
+            ctx, request.id, RequestStatus.REJECTED, "order_missing", GONE_MESSAGE, code="outcome.order_missing"
+        )
     if order.cancelled_at is not None:
         return _finish(ctx, request.id, RequestStatus.CANCELLED, "cancelled", None, detail="order found cancelled")
     if request.cancel_sent_at is not None and not _send_has_lapsed(request, ctx.clock()):
@@ -110,8 +120,11 @@ def _cancel_in_shopify(ctx: WorkerContext, client: ShopifyClient, request: Cance
     reasons = [r for r in check_eligibility(order, policy, ctx.clock()).reasons if r.code != WINDOW_CLOSED]
     if reasons:
         codes = [reason.code for reason in reasons]
-        message = SHIPPED_MESSAGE if FULFILLMENT_STARTED in codes else reasons[0].message
-        return _finish(ctx, request.id, RequestStatus.REJECTED, "rejected", message, detail=", ".join(codes))
+        if FULFILLMENT_STARTED in codes:
+            message, code = SHIPPED_MESSAGE, "outcome.shipped"
+        else:
+            message, code = reasons[0].message, f"ineligible.{reasons[0].code}"
+        return _finish(ctx, request.id, RequestStatus.REJECTED, "rejected", message, code=code, detail=", ".join(codes))
 
     try:
         request = _update(ctx, request.id, lambda r: _claim_send(r, ctx.clock()))
@@ -141,6 +154,7 @@ def _cancel_in_shopify(ctx: WorkerContext, client: ShopifyClient, request: Cance
             RequestStatus.FAILED,
             "failed",
             f"The shop could not cancel this order: {shopify_message}",
+            code="outcome.shop_refused",
             error=shopify_message,
         )
     if result.job is None:
@@ -172,6 +186,7 @@ def _confirm(
             RequestStatus.FAILED,
             "failed",
             "The shop could not cancel this order.",
+            code="outcome.shop_refused",
             error="orderCancel job finished without cancelledAt",
         )
     raise CancelJobNotFinishedError("Shopify has not confirmed the cancellation yet")
@@ -248,11 +263,13 @@ def _finish(
     event: str,
     message: str | None,
     *,
+    code: str | None = None,
     detail: str | None = None,
     error: str | None = None,
 ) -> dict[str, Any]:
     def change(request: CancellationRequest) -> None:
         request.message = message
+        request.message_code = code
         if error is not None:
             request.last_error = error
         request.record(ctx.clock(), event, status=status, detail=detail or error)
@@ -268,6 +285,30 @@ def _update(ctx: WorkerContext, request_id: str, change: Callable[[CancellationR
 
 def _outcome(request: CancellationRequest) -> dict[str, Any]:
     return {"request_id": request.id, "status": request.status.value}
+
+
+PROXY_PATH_NAMESPACE = "self_service"
+PROXY_PATH_KEY = "proxy_path"
+
+
+def sync_proxy_path(shop: str) -> dict[str, Any]:
+    """RQ entry point: write the shop's proxy path into the app-data metafield the theme blocks read."""
+    ctx = worker_context()
+    path = ctx.store.proxy_path(shop)
+    if path is None:
+        return {"shop": shop, "status": "unknown"}
+    try:
+        with ctx.shopify(shop) as client:
+            errors = client.set_app_metafield(PROXY_PATH_NAMESPACE, PROXY_PATH_KEY, path)
+    except (ShopifyAuthError, ShopifyQueryError, UnknownShopError) as exc:
+        log.error("proxy path not synced: %s", exc, extra={"shop": shop})
+        ctx.store.forget_proxy_path(shop)  # the next storefront request tries again
+        return {"shop": shop, "status": "failed"}
+    if errors:
+        log.error("proxy path not synced: %s", "; ".join(e.message for e in errors), extra={"shop": shop})
+        ctx.store.forget_proxy_path(shop)
+        return {"shop": shop, "status": "failed"}
+    return {"shop": shop, "status": "synced", "path": path}
 
 
 def on_cancel_failure(job: Job, connection: Any, exc_type: type, exc_value: BaseException, traceback: Any) -> None:
@@ -287,6 +328,7 @@ def on_cancel_failure(job: Job, connection: Any, exc_type: type, exc_value: Base
             request.record(ctx.clock(), "retry_scheduled", status=RequestStatus.QUEUED, detail=error)
         else:
             request.message = UNREACHABLE_MESSAGE
+            request.message_code = "outcome.unreachable"
             request.record(ctx.clock(), "failed", status=RequestStatus.FAILED, detail=error)
 
     try:

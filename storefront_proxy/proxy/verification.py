@@ -19,6 +19,7 @@ from flask import current_app, g, request
 from shopify_app import verify_app_proxy_req
 
 from storefront_proxy.errors import ApiError
+from storefront_proxy.queue import enqueue_proxy_path_sync
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +72,13 @@ def _unauthorized(reason: str) -> ApiError:
     )
 
 
+def _note_proxy_path(context: ProxyContext) -> None:
+    """Merchants can rename the proxy path per shop; the theme blocks learn it from an app metafield."""
+    store = current_app.extensions["store"]
+    if store.remember_proxy_path(context.shop, context.path_prefix):
+        enqueue_proxy_path_sync(current_app.extensions["queue"], context.shop)
+
+
 def proxy_verified(view: F) -> F:
     """Verify the proxy signature and require a logged-in shopper; sets ``g.proxy`` (a ProxyContext)."""
 
@@ -91,6 +99,7 @@ def proxy_verified(view: F) -> F:
         g.proxy = ProxyContext(
             shop=params["shop"].lower(), customer_id=int(customer), path_prefix=path_prefix.rstrip("/")
         )
+        _note_proxy_path(g.proxy)
         return view(*args, **kwargs)
 
     return wrapped  # type: ignore[return-value]

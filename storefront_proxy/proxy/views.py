@@ -10,15 +10,18 @@ import re
 import time
 from typing import Any
 
-from flask import current_app, g, jsonify, render_template, request
+from flask import current_app, g, jsonify, request
 from werkzeug.wrappers import Response
 
 from storefront_proxy.cancellations import Cancellations, OrderView
 from storefront_proxy.errors import ApiError
+from storefront_proxy.i18n import Translator
+from storefront_proxy.policy import DEFAULT_REASONS, Policy, Reason
 from storefront_proxy.proxy import bp
 from storefront_proxy.proxy.csrf import issue_token, token_is_valid
+from storefront_proxy.proxy.pages import render_page, translator
 from storefront_proxy.proxy.verification import proxy_verified
-from storefront_proxy.records import CancellationRequest, RequestStatus, iso
+from storefront_proxy.records import iso
 
 # Liquid's order.id: a positive integer (Shopify ids fit in an unsigned 64-bit integer).
 ORDER_ID = re.compile(r"[1-9][0-9]{0,19}")
@@ -57,24 +60,37 @@ def _csrf_token(order_id: int) -> str:
     )
 
 
+def reason_label(reason: Reason, t: Translator) -> str:
+    """A reason's label in the shopper's language; a merchant's own wording is shown as written."""
+    if DEFAULT_REASONS.get(reason.code) == reason.label:
+        return t(f"reason.{reason.code}")
+    return reason.label
+
+
+def offered_reasons(policy: Policy, t: Translator) -> list[dict[str, str]]:
+    return [{"code": reason.code, "label": reason_label(reason, t)} for reason in policy.reasons]
+
+
 def order_payload(view: OrderView) -> dict[str, Any]:
-    """The contract's order object."""
+    """The contract's order object, its messages in the shopper's language."""
+    t = translator()
     order_id = view.order.legacy_resource_id
     return {
         "order_id": order_id,
         "name": view.order.name,
         "eligible": view.eligibility.eligible,
-        "ineligible_reasons": [reason.to_dict() for reason in view.eligibility.reasons],
+        "ineligible_reasons": [
+            {"code": reason.code, "message": t(f"ineligible.{reason.code}")} for reason in view.eligibility.reasons
+        ],
         "cancel_deadline": iso(view.eligibility.deadline),
-        "reasons": [{"code": reason.code, "label": reason.label} for reason in view.policy.reasons],
+        "reasons": offered_reasons(view.policy, t),
         "csrf_token": _csrf_token(order_id),
-        "request": view.request.public_dict() if view.request else None,
+        "request": view.request.public_dict(t) if view.request else None,
     }
 
 
 def _page(template: str, status: int = 200, **context: Any) -> Response:
-    html = render_template(template, prefix=g.proxy.path_prefix, **context)
-    return Response(html, status=status, content_type="text/html; charset=utf-8")
+    return render_page(template, status, prefix=g.proxy.path_prefix, **context)
 
 
 def _limited() -> None:
@@ -117,7 +133,7 @@ def show_cancellation(order_id: str) -> Any:
     if cancellation is None:
         raise ApiError(404, "request_not_found", "There is no cancellation request for this order.")
     if wants_json():
-        return jsonify({"request": cancellation.public_dict()})
+        return jsonify({"request": cancellation.public_dict(translator())})
     view = _cancellations().order_view(g.proxy.shop, g.proxy.customer_id, numeric_id)
     return _page("order.html", view=view, payload=order_payload(view))
 
@@ -136,15 +152,30 @@ def create_cancellation(order_id: str) -> Any:
     ):
         raise ApiError(403, "invalid_csrf_token", "This form has expired. Please reload the page and try again.")
     reason, note = _reason_and_note(fields)
+    if not wants_json() and fields.get("confirm") != "yes":
+        # The plain form's first step: show what will happen and ask again (the script does this in place).
+        return _confirmation_page(numeric_id, reason, note, token)
     _rate_limit("cancel", settings.cancel_rate_limit_per_hour, 3600)
     cancellation, created = _cancellations().request_cancellation(
         g.proxy.shop, g.proxy.customer_id, numeric_id, reason, note
     )
     status = 202 if created else 200
     if wants_json():
-        return jsonify({"request": cancellation.public_dict()}), status
+        return jsonify({"request": cancellation.public_dict(translator())}), status
     view = _cancellations().order_view(g.proxy.shop, g.proxy.customer_id, numeric_id)
-    return _page("order.html", status=status, view=view, payload=order_payload(view))
+    return _page("order.html", status=status, view=view, payload=order_payload(view), focus_status=True)
+
+
+def _confirmation_page(order_id: int, reason: str, note: str | None, token: str) -> Any:
+    view = _cancellations().order_view(g.proxy.shop, g.proxy.customer_id, order_id)
+    labels = {item["code"]: item["label"] for item in offered_reasons(view.policy, translator())}
+    if reason not in labels:
+        raise ApiError(400, "invalid_reason", "Choose one of the offered reasons.")
+    if view.request is not None or not view.eligibility.eligible:
+        return _page("order.html", view=view, payload=order_payload(view))
+    return _page(
+        "confirm.html", view=view, reason=reason, reason_label=labels[reason], note=note or "", csrf_token=token
+    )
 
 
 def _request_fields() -> dict[str, Any]:
@@ -180,18 +211,3 @@ def _is_text(value: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
-
-
-def status_label(cancellation: CancellationRequest) -> str:
-    """Plain wording of a request's status for the HTML pages."""
-    return {
-        RequestStatus.PENDING_REVIEW: "Waiting for the shop to review your request",
-        RequestStatus.QUEUED: "Your request is in line to be processed",
-        RequestStatus.PROCESSING: "Cancelling your order…",
-        RequestStatus.CANCELLED: "Your order has been cancelled",
-        RequestStatus.REJECTED: "Your order could not be cancelled",
-        RequestStatus.FAILED: "Something went wrong while cancelling your order",
-    }[cancellation.status]
-
-
-bp.add_app_template_global(status_label)

@@ -50,7 +50,14 @@ def load_operation(name: str) -> str:
     return source
 
 
-OPERATION_FILES = ("get_order", "list_customer_orders", "cancel_order", "get_job")
+OPERATION_FILES = (
+    "get_order",
+    "list_customer_orders",
+    "cancel_order",
+    "get_job",
+    "get_app_installation",
+    "set_app_metafields",
+)
 DOCUMENTS: dict[str, DocumentNode] = {name: gql(load_operation(name)) for name in OPERATION_FILES}
 
 
@@ -135,6 +142,23 @@ class ShopifyClient:
             job=CancelJob.model_validate(job) if job else None,
             user_errors=[UserError.model_validate(e) for e in payload.get("orderCancelUserErrors") or []],
         )
+
+    def app_installation_id(self) -> str:
+        """The GID of this app's installation on the shop (the owner of app-data metafields)."""
+        return str(self.execute("get_app_installation", {})["currentAppInstallation"]["id"])
+
+    def set_app_metafield(self, namespace: str, key: str, value: str) -> list[UserError]:
+        """Set one text app-data metafield; returns Shopify's user errors (empty on success)."""
+        metafield = {
+            "ownerId": self.app_installation_id(),
+            "namespace": namespace,
+            "key": key,
+            "type": "single_line_text_field",
+            "value": value,
+        }
+        # metafieldsSet is idempotent (it sets, it does not append), so retrying it is safe.
+        payload = self.execute("set_app_metafields", {"metafields": [metafield]})["metafieldsSet"]
+        return [UserError.model_validate(error) for error in payload.get("userErrors") or []]
 
     def get_job(self, job_id: str) -> CancelJob | None:
         data = self.execute("get_job", {"id": job_id})

@@ -85,6 +85,7 @@ def integration_env(redis_url: str, devshop_server: Server, ports) -> dict[str, 
         "CANCEL_JOB_MAX_POLL_INTERVAL": "0.3",
         "SHOPIFY_WORKER_ATTEMPTS": "2",
         "CANCEL_JOB_MAX_POLLS": "5",
+        "STOREFRONT_STANDALONE_PAGES": "true",
     }
 
 

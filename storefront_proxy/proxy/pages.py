@@ -1,0 +1,80 @@
+"""Rendering storefront pages: the shopper's language, and the two ways a page is delivered.
+
+Through Shopify's app proxy a page is answered as ``application/liquid``: Shopify renders it inside the shop's
+own theme (https://shopify.dev/docs/apps/build/online-store/app-proxies). Liquid would also run anything in
+the page that looks like Liquid, so text from shoppers (a note such as ``{{ shop.name }}``) is defused before
+it leaves. Without a theme around it (the devshop, ``STOREFRONT_STANDALONE_PAGES``) the same content is a
+complete HTML document.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import current_app, g, render_template, request
+from werkzeug.wrappers import Response
+
+from storefront_proxy.i18n import Translator, negotiate
+
+LIQUID_CONTENT_TYPE = "application/liquid"
+# Strings the page's script needs in the shopper's language.
+SCRIPT_MESSAGES = (
+    "status.pending_review",
+    "status.queued",
+    "status.processing",
+    "status.cancelled",
+    "status.rejected",
+    "status.failed",
+    "page.status.heading",
+    "page.status.updates",
+    "page.status.checking",
+    "page.time_left",
+    "page.time_left.minutes",
+    "page.time_left.hours",
+    "page.time_left.under_a_minute",
+    "page.can_cancel_until",
+    "page.sending",
+    "error.internal_error",
+)
+
+
+def translator() -> Translator:
+    """The request's translator: ``locale`` parameter, then Accept-Language, then English."""
+    if "translator" not in g:
+        g.translator = Translator(negotiate(request.args.get("locale"), list(request.accept_languages)))
+    return g.translator
+
+
+def storefront_link(prefix: str, path: str) -> str:
+    """A storefront URL under the shop's proxy path, keeping the shopper's chosen locale."""
+    locale = request.args.get("locale")
+    suffix = f"?locale={locale}" if locale and translator().language == locale.split("-")[0].lower() else ""
+    return f"{prefix}{path}{suffix}"
+
+
+def defuse_liquid(html: str) -> str:
+    """Make Liquid delimiters inert; the entities still display as braces in the browser."""
+    return html.replace("{{", "&#123;&#123;").replace("{%", "&#123;%")
+
+
+def render_page(template: str, status: int = 200, *, prefix: str | None, **context: Any) -> Response:
+    """Render a storefront page as Liquid for Shopify's proxy, or as a standalone document."""
+    t = translator()
+    standalone = bool(current_app.extensions["settings"].storefront_standalone_pages)
+    html = render_template(
+        template,
+        t=t,
+        lang=t.language,
+        prefix=prefix,
+        link=lambda path: storefront_link(prefix or "", path),
+        standalone=standalone,
+        script_messages=json.dumps({key: t(key) for key in SCRIPT_MESSAGES}, ensure_ascii=False),
+        **context,
+    )
+    if standalone:
+        response = Response(html, status=status, content_type="text/html; charset=utf-8")
+    else:
+        response = Response(defuse_liquid(html), status=status, content_type=f"{LIQUID_CONTENT_TYPE}; charset=utf-8")
+    response.headers["Cache-Control"] = "no-store"
+    return response

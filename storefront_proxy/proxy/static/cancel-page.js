@@ -1,0 +1,177 @@
+// The cancel page's enhancements: local deadline and time left, the two-step confirmation in place,
+// and live status. Without this script the page still works: plain forms and a refresh link.
+(function () {
+  "use strict";
+
+  var root = document.querySelector(".ssc");
+  if (!root) return;
+  var messages = {};
+  try { messages = JSON.parse(root.getAttribute("data-messages") || "{}"); } catch (e) { messages = {}; }
+  var lang = root.getAttribute("lang") || "en";
+  var FINAL = { cancelled: true, rejected: true, failed: true };
+
+  function t(key, params) {
+    var text = messages[key] || key;
+    Object.keys(params || {}).forEach(function (name) { text = text.split("{" + name + "}").join(params[name]); });
+    return text;
+  }
+
+  function focus(element) {
+    if (element) element.focus();
+  }
+
+  // -- deadline and time left -----------------------------------------------------------------------
+
+  function localTime(iso) {
+    try {
+      return new Intl.DateTimeFormat(lang, { dateStyle: "medium", timeStyle: "short" }).format(new Date(iso));
+    } catch (e) {
+      return new Date(iso).toLocaleString();
+    }
+  }
+
+  function timeLeft(iso) {
+    var minutes = Math.floor((new Date(iso).getTime() - Date.now()) / 60000);
+    if (minutes < 1) return t("page.time_left.under_a_minute");
+    if (minutes < 60) return t("page.time_left.minutes", { minutes: minutes });
+    return t("page.time_left.hours", { hours: Math.floor(minutes / 60), minutes: minutes % 60 });
+  }
+
+  root.querySelectorAll("[data-deadline]").forEach(function (element) {
+    element.textContent = t("page.can_cancel_until", { deadline: localTime(element.getAttribute("data-deadline")) });
+  });
+
+  var timeLeftElement = root.querySelector("[data-time-left]");
+  if (timeLeftElement) {
+    var deadline = timeLeftElement.getAttribute("data-time-left");
+    var tick = function () {
+      if (new Date(deadline).getTime() <= Date.now()) {
+        window.location.reload();  // the server decides what the page shows once the window has closed
+        return;
+      }
+      timeLeftElement.textContent = t("page.time_left", { time: timeLeft(deadline) });
+    };
+    tick();
+    window.setInterval(tick, 30000);
+  }
+
+  // -- live status ------------------------------------------------------------------------------------
+
+  function showStatus(section, request) {
+    var line = section.querySelector("[data-status-text]");
+    var message = section.querySelector("[data-status-message]");
+    var hint = section.querySelector("[data-status-hint]");
+    line.setAttribute("data-status", request.status);
+    line.textContent = t("status." + request.status);
+    message.textContent = request.message || "";
+    if (FINAL[request.status] && hint) hint.hidden = true;
+  }
+
+  function poll(section) {
+    var url = section.getAttribute("data-status-url");
+    var delay = 2000;
+    function next() {
+      window.setTimeout(function () {
+        fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+          .then(function (response) { return response.ok ? response.json() : null; })
+          .then(function (body) {
+            if (body && body.request) {
+              showStatus(section, body.request);
+              if (FINAL[body.request.status]) return;
+            }
+            delay = Math.min(delay * 1.5, 15000);
+            next();
+          })
+          .catch(function () { delay = Math.min(delay * 2, 30000); next(); });
+      }, delay);
+    }
+    next();
+  }
+
+  var statusSection = root.querySelector("#ssc-status");
+  if (statusSection && statusSection.getAttribute("data-final") !== "true") poll(statusSection);
+  focus(root.querySelector("[data-autofocus]"));
+
+  // -- the two-step cancel form ---------------------------------------------------------------------
+
+  var form = root.querySelector("[data-cancel-form]");
+  if (!form) return;
+  var review = form.querySelector('[data-step="review"]');
+  var confirm = form.querySelector('[data-step="confirm"]');
+  var errorLine = form.querySelector("[data-form-error]");
+
+  function chosenReason() {
+    var checked = form.querySelector('input[name="reason"]:checked');
+    return checked ? { code: checked.value, label: checked.parentNode.textContent.trim() } : null;
+  }
+
+  function statusSectionFor(request) {
+    var section = document.createElement("section");
+    section.className = "ssc-card";
+    section.id = "ssc-status";
+    section.setAttribute("aria-labelledby", "ssc-status-heading");
+    section.setAttribute("data-status-url", form.getAttribute("action"));
+    section.innerHTML =
+      '<h2 id="ssc-status-heading" tabindex="-1"></h2>' +
+      '<div aria-live="polite" aria-atomic="true"><p class="ssc-status-line" data-status-text></p><p data-status-message></p></div>' +
+      '<p class="ssc-muted" data-status-hint></p>';
+    section.querySelector("h2").textContent = t("page.status.heading");
+    section.querySelector("[data-status-hint]").textContent = t("page.status.updates");
+    showStatus(section, request);
+    return section;
+  }
+
+  form.addEventListener("submit", function (event) {
+    var submitter = event.submitter;
+    event.preventDefault();
+    errorLine.textContent = "";
+    if (!submitter || submitter.name !== "confirm") {
+      var reason = chosenReason();
+      if (!reason) { form.reportValidity(); return; }
+      var reasonLine = confirm.querySelector("[data-confirm-reason]");
+      reasonLine.textContent = reasonLine.getAttribute("data-template").split("{reason}").join(reason.label);
+      review.hidden = true;
+      confirm.hidden = false;
+      focus(confirm.querySelector("h3"));
+      return;
+    }
+    submitter.disabled = true;
+    errorLine.textContent = t("page.sending");
+    var body = {
+      reason: chosenReason().code,
+      note: form.querySelector('textarea[name="note"]').value,
+      csrf_token: form.querySelector('input[name="csrf_token"]').value,
+    };
+    fetch(form.getAttribute("action"), {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { Accept: "application/json", "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+    })
+      .then(function (response) {
+        return response.json().then(function (json) { return { ok: response.ok, json: json }; });
+      })
+      .then(function (result) {
+        if (!result.ok) {
+          submitter.disabled = false;
+          errorLine.textContent = (result.json.error && result.json.error.message) || t("error.internal_error");
+          return;
+        }
+        var card = form.closest(".ssc-card");
+        var section = statusSectionFor(result.json.request);
+        card.parentNode.replaceChild(section, card);
+        focus(section.querySelector("h2"));
+        if (!FINAL[result.json.request.status]) poll(section);
+      })
+      .catch(function () {
+        submitter.disabled = false;
+        errorLine.textContent = t("error.internal_error");
+      });
+  });
+
+  form.querySelector("[data-keep]").addEventListener("click", function () {
+    confirm.hidden = true;
+    review.hidden = false;
+    focus(review.querySelector("button"));
+  });
+})();

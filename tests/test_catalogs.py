@@ -1,0 +1,72 @@
+"""The storefront page's catalogs: every language has every key, every key is used, placeholders agree."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from storefront_proxy.app import HTTP_ERROR_CODES
+from storefront_proxy.eligibility import MESSAGES
+from storefront_proxy.i18n import DEFAULT_LANGUAGE, LANGUAGES, Translator, catalog, negotiate, placeholders
+from storefront_proxy.policy import DEFAULT_REASONS
+from storefront_proxy.records import RequestStatus
+
+ROOT = Path(__file__).resolve().parents[1]
+SOURCES = [
+    *ROOT.glob("storefront_proxy/**/*.py"),
+    *ROOT.glob("storefront_proxy/**/*.html"),
+    *ROOT.glob("storefront_proxy/**/*.js"),
+    *ROOT.glob("workers/*.py"),
+]
+SOURCE_TEXT = "\n".join(path.read_text(encoding="utf-8") for path in SOURCES)
+
+
+def error_codes() -> set[str]:
+    """Every error code the app can answer with."""
+    codes = set(re.findall(r'ApiError\(\s*\d+,\s*"([a-z_]+)"', SOURCE_TEXT))
+    codes |= set(re.findall(r'InvalidInputError\(\s*"([a-z_]+)"', SOURCE_TEXT))
+    codes |= set(HTTP_ERROR_CODES.values()) - {"method_not_allowed", "unsupported_media_type", "bad_request"}
+    return codes
+
+
+def dynamic_keys() -> set[str]:
+    """Keys the code builds from a code at run time."""
+    return (
+        {f"status.{status.value}" for status in RequestStatus}
+        | {f"ineligible.{code}" for code in MESSAGES}
+        | {f"reason.{code}" for code in DEFAULT_REASONS}
+        | {f"error.{code}" for code in error_codes()}
+    )
+
+
+def test_english_is_complete_for_everything_the_code_needs():
+    missing = dynamic_keys() - set(catalog(DEFAULT_LANGUAGE))
+    assert not missing, f"en.json lacks {sorted(missing)}"
+
+
+def test_every_key_is_used():
+    used = dynamic_keys()
+    unused = [key for key in catalog(DEFAULT_LANGUAGE) if key not in used and key not in SOURCE_TEXT]
+    assert not unused, f"keys nothing uses: {unused}"
+
+
+@pytest.mark.parametrize("language", [lang for lang in LANGUAGES if lang != DEFAULT_LANGUAGE])
+def test_each_language_has_exactly_the_english_keys_and_placeholders(language):
+    english, translated = catalog(DEFAULT_LANGUAGE), catalog(language)
+    assert translated, f"no catalog for {language}"
+    assert set(translated) == set(english), (
+        f"missing {sorted(set(english) - set(translated))}, extra {sorted(set(translated) - set(english))}"
+    )
+    for key, text in english.items():
+        assert placeholders(translated[key]) == placeholders(text), f"{language} {key}"
+        assert translated[key].strip(), f"{language} {key} is empty"
+
+
+def test_negotiation_prefers_the_locale_parameter_then_accept_language():
+    assert negotiate("nl", [("fi", 1.0)]) == "nl"
+    assert negotiate("pt-BR", [("fi-FI", 1.0), ("en", 0.5)]) == "fi"
+    assert negotiate(None, [("sv-SE", 0.8), ("da", 0.9)]) == "da"
+    assert negotiate(None, []) == "en"
+    assert Translator("xx").language == "en"

@@ -28,11 +28,13 @@ from graphql import (
 from devshop.schema import API_VERSION, load_admin_schema
 from devshop.state import (
     REQUEST_FAULT_KINDS,
+    AppMetafield,
     Customer,
     DevshopState,
     Fulfillment,
     Job,
     LineItem,
+    MetafieldInputError,
     Order,
     iso_utc,
     legacy_id_from_gid,
@@ -300,7 +302,7 @@ def placeholder(type_: Any, info: GraphQLResolveInfo) -> Any:
 def root_value(state: DevshopState, operation: OperationDefinitionNode | None) -> dict[str, Any]:
     """The query or mutation root object for this operation."""
     if operation is not None and operation.operation == OperationType.MUTATION:
-        return {"orderCancel": _resolve_order_cancel}
+        return {"orderCancel": _resolve_order_cancel, "metafieldsSet": _resolve_metafields_set}
     return query_root(state)
 
 
@@ -332,6 +334,7 @@ def query_root(state: DevshopState) -> dict[str, Any]:
         "customer": customer,
         "node": node,
         "nodes": nodes,
+        "currentAppInstallation": lambda info: app_installation_node(state),
         "shop": {
             "__typename": "Shop",
             "id": "gid://shopify/Shop/1",
@@ -355,6 +358,11 @@ def node_by_gid(state: DevshopState, gid: str) -> dict[str, Any] | None:
     if gid.startswith("gid://shopify/Job/"):
         job = state.get_job(gid)
         return job_node(state, job) if job else None
+    if gid == state.app_installation_id:
+        return app_installation_node(state)
+    if gid.startswith("gid://shopify/Metafield/"):
+        found = next((m for m in state.list_app_metafields() if m.gid == gid), None)
+        return metafield_node(state, found) if found else None
     if gid.startswith("gid://shopify/OrderCancelJobResult/"):
         job = state.get_job_by_result_id(gid)
         return job_result_node(state, job) if job else None
@@ -609,6 +617,60 @@ def order_node(state: DevshopState, order: Order) -> dict[str, Any]:
         "fulfillments": fulfillments,
         "lineItems": line_items,
     }
+
+
+def app_installation_node(state: DevshopState) -> dict[str, Any]:
+    """AppInstallation (currentAppInstallation) as a GraphQL object, with its app-data metafields."""
+
+    def metafield(info: GraphQLResolveInfo, key: str, namespace: str | None = None) -> dict[str, Any] | None:
+        if namespace is None and "." in key:  # Shopify accepts key: "namespace.key"
+            namespace, key = key.split(".", 1)
+        found = state.get_app_metafield(namespace or "$app", key)
+        return metafield_node(state, found) if found else None
+
+    def metafields(info: GraphQLResolveInfo, namespace: str | None = None, **args: Any) -> dict[str, Any]:
+        found = [m for m in state.list_app_metafields() if namespace is None or m.namespace == namespace]
+        return connection([metafield_node(state, m) for m in found], field_name="metafields", **args)
+
+    return {
+        "__typename": "AppInstallation",
+        "id": state.app_installation_id,
+        "launchUrl": f"https://{state.shop_domain}/admin/apps/self-service",
+        "uninstallUrl": None,
+        "metafield": metafield,
+        "metafields": metafields,
+    }
+
+
+def metafield_node(state: DevshopState, metafield: AppMetafield) -> dict[str, Any]:
+    """Metafield (owned by the app installation) as a GraphQL object."""
+    return {
+        "__typename": "Metafield",
+        "id": metafield.gid,
+        "legacyResourceId": str(metafield.legacy_id),
+        "namespace": metafield.namespace,
+        "key": metafield.key,
+        "type": metafield.type,
+        "value": metafield.value,
+        "jsonValue": metafield.liquid_value(),
+        "compareDigest": metafield.compare_digest,
+        "ownerType": "API_PERMISSION",
+        "createdAt": iso_utc(metafield.created_at),
+        "updatedAt": iso_utc(metafield.updated_at),
+        "owner": lambda info: app_installation_node(state),
+    }
+
+
+def _resolve_metafields_set(info: GraphQLResolveInfo, metafields: list[dict[str, Any]]) -> dict[str, Any]:
+    """Mutation metafieldsSet: app-data metafields of the current installation, all saved or none."""
+    state = info.context.state
+    try:
+        saved = state.set_app_metafields(metafields)
+    except MetafieldInputError as error:
+        index = int(error.field_path[1]) if len(error.field_path) > 1 else None
+        user_error = {"field": error.field_path, "message": error.message, "code": error.code, "elementIndex": index}
+        return {"metafields": [], "userErrors": [user_error]}
+    return {"metafields": [metafield_node(state, m) for m in saved], "userErrors": []}
 
 
 def job_node(state: DevshopState, job: Job) -> dict[str, Any]:

@@ -25,7 +25,7 @@ def create_devshop(
     seed: bool = True,
 ) -> Flask:
     """Build a devshop; its DevshopState is at app.extensions["devshop"] (seed=False: customers but no orders)."""
-    from devshop import admin_api, control, home, proxy
+    from devshop import admin_api, control, home, proxy, storefront
 
     app = Flask(__name__)
     app.json.sort_keys = False  # type: ignore[attr-defined]  # keep GraphQL responses in selection order
@@ -42,6 +42,7 @@ def create_devshop(
     app.register_blueprint(admin_api.bp)
     app.register_blueprint(control.bp)
     app.register_blueprint(home.bp)
+    app.register_blueprint(storefront.bp)
     app.register_blueprint(proxy.bp, url_prefix=prefix)
     # Build Shopify's schema now (about 4 s) rather than inside the first, possibly concurrent, API calls.
     load_admin_schema()

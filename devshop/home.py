@@ -53,6 +53,7 @@ def home() -> str:
         customer=customer,
         customers=customers,
         orders=rows,
+        app_metafields=state.list_app_metafields(),
     )
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+import re
 import threading
 import time
 import uuid
@@ -22,6 +25,17 @@ FIRST_ORDER_ID = 5001
 FIRST_ORDER_NUMBER = 1001
 FIRST_LINE_ITEM_ID = 9001
 FIRST_FULFILLMENT_ID = 7001
+FIRST_METAFIELD_ID = 30001
+# The app's one installation on this shop: owner of its app-data metafields (what Liquid reads as app.metafields).
+APP_INSTALLATION_ID = "gid://shopify/AppInstallation/1"
+APP_RESERVED_NAMESPACE = "$app"
+MAX_METAFIELDS_PER_SET = 25
+# Types the devshop validates like Shopify; values are always strings on the wire.
+METAFIELD_TYPES = frozenset(
+    {"single_line_text_field", "multi_line_text_field", "boolean", "number_integer", "json", "url"}
+)
+METAFIELD_KEY = re.compile(r"[A-Za-z0-9_-]{2,64}")
+METAFIELD_NAMESPACE = re.compile(r"\$?[A-Za-z0-9_-]{2,255}")
 MAX_STAFF_NOTE_LENGTH = 255
 # Shopify refuses orderCancel once anything has shipped; these statuses mean nothing has (SHOPIFY-PLATFORM.md 2/3).
 CANCELLABLE_FULFILLMENT_STATUSES = frozenset({"UNFULFILLED", "ON_HOLD", "SCHEDULED"})
@@ -40,6 +54,16 @@ class UnknownCustomerError(DevshopError):
 
 class UnknownOrderError(DevshopError):
     """No order with that id."""
+
+
+class MetafieldInputError(DevshopError):
+    """A metafieldsSet input Shopify would refuse; carries the userError's code and field path."""
+
+    def __init__(self, code: str, field_path: list[str], message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.field_path = field_path
+        self.message = message
 
 
 def iso_utc(ts: float | None) -> str | None:
@@ -174,6 +198,38 @@ class Order:
 
 
 @dataclass
+class AppMetafield:
+    """An app-data metafield owned by the app installation; `value` is the string Shopify stores."""
+
+    legacy_id: int
+    namespace: str
+    key: str
+    type: str
+    value: str
+    created_at: float
+    updated_at: float
+
+    @property
+    def gid(self) -> str:
+        return f"gid://shopify/Metafield/{self.legacy_id}"
+
+    @property
+    def compare_digest(self) -> str:
+        """Shopify's optimistic-locking digest of the stored value (opaque to clients)."""
+        return hashlib.sha256(f"{self.type}:{self.value}".encode()).hexdigest()
+
+    def liquid_value(self) -> Any:
+        """The value as Liquid's metafield.value shows it (typed, not the stored string)."""
+        if self.type == "boolean":
+            return self.value == "true"
+        if self.type == "number_integer":
+            return int(self.value)
+        if self.type == "json":
+            return json.loads(self.value)
+        return self.value
+
+
+@dataclass
 class Job:
     """An asynchronous orderCancel job; done once the clock passes completes_at (never if None)."""
 
@@ -264,6 +320,9 @@ class DevshopState:
         self.faults: list[Fault] = []
         self.calls: list[Call] = []
         self.bucket = ThrottleBucket()
+        self.app_installation_id = APP_INSTALLATION_ID
+        self.app_metafields: dict[tuple[str, str], AppMetafield] = {}
+        self._next_metafield_id = FIRST_METAFIELD_ID
         self._next_order_id = FIRST_ORDER_ID
         self._next_order_number = FIRST_ORDER_NUMBER
         self._next_line_item_id = FIRST_LINE_ITEM_ID
@@ -280,6 +339,8 @@ class DevshopState:
             self.jobs.clear()
             self.faults.clear()
             self.calls.clear()
+            self.app_metafields.clear()
+            self._next_metafield_id = FIRST_METAFIELD_ID
             self.bucket = ThrottleBucket(updated_at=self.clock())
             self._next_order_id = FIRST_ORDER_ID
             self._next_order_number = FIRST_ORDER_NUMBER
@@ -513,6 +574,75 @@ class DevshopState:
         )
         log.info("Cancel job %s cancelled order %s", job.id, order.name)
 
+    # -- app-data metafields (metafieldsSet on the app installation) ------------------------------------------------
+
+    def set_app_metafields(self, inputs: list[dict[str, Any]]) -> list[AppMetafield]:
+        """metafieldsSet for app-data metafields: validate every input first, then save all or none (as Shopify).
+
+        Raises MetafieldInputError (with the input's index in its field path) for the first invalid input.
+        """
+        with self.lock:
+            if len(inputs) > MAX_METAFIELDS_PER_SET:
+                message = f"Exceeded the maximum metafields input limit of {MAX_METAFIELDS_PER_SET}."
+                raise MetafieldInputError("LESS_THAN_OR_EQUAL_TO", ["metafields"], message)
+            checked = [self._checked_metafield_input(index, data) for index, data in enumerate(inputs)]
+            now = self.clock()
+            saved = []
+            for namespace, key, type_, value in checked:
+                existing = self.app_metafields.get((namespace, key))
+                if existing is None:
+                    existing = AppMetafield(self._next_metafield_id, namespace, key, type_, value, now, now)
+                    self._next_metafield_id += 1
+                    self.app_metafields[(namespace, key)] = existing
+                elif existing.value != value or existing.type != type_:
+                    existing.value, existing.type, existing.updated_at = value, type_, now
+                saved.append(existing)
+            return saved
+
+    def _checked_metafield_input(self, index: int, data: dict[str, Any]) -> tuple[str, str, str, str]:
+        def fail(code: str, field_name: str, message: str) -> MetafieldInputError:
+            return MetafieldInputError(code, ["metafields", str(index), field_name], message)
+
+        if data.get("ownerId") != self.app_installation_id:
+            # The devshop models app-data metafields only; any other owner is "not found" to it.
+            raise fail("INVALID", "ownerId", "Owner does not exist.")
+        namespace = data.get("namespace") or APP_RESERVED_NAMESPACE
+        key = data.get("key") or ""
+        if not METAFIELD_NAMESPACE.fullmatch(namespace):
+            raise fail("INVALID", "namespace", "Namespace is invalid.")
+        if not METAFIELD_KEY.fullmatch(key):
+            raise fail("INVALID", "key", "Key must be 2-64 characters: letters, digits, underscores and hyphens.")
+        existing = self.app_metafields.get((namespace, key))
+        type_ = data.get("type") or (existing.type if existing else None)
+        if type_ is None:
+            raise fail("BLANK", "type", "Type can't be blank.")
+        if type_ not in METAFIELD_TYPES:
+            raise fail("INVALID_TYPE", "type", f"Type '{type_}' is not a valid metafield type.")
+        if existing is not None and existing.type != type_:
+            raise fail("INVALID_TYPE", "type", f"Type must stay '{existing.type}' for an existing metafield.")
+        if "compareDigest" in data:
+            digest = data["compareDigest"]
+            current = existing.compare_digest if existing else None
+            if digest != current:
+                raise fail("STALE_OBJECT", "compareDigest", "The resource has been updated since it was loaded.")
+        value = data.get("value")
+        if not isinstance(value, str):
+            raise fail("BLANK", "value", "Value can't be blank.")
+        problem = _metafield_value_problem(type_, value)
+        if problem:
+            raise fail("INVALID_VALUE", "value", problem)
+        return namespace, key, type_, value
+
+    def get_app_metafield(self, namespace: str, key: str) -> AppMetafield | None:
+        """The installation's metafield, or None."""
+        with self.lock:
+            return self.app_metafields.get((namespace, key))
+
+    def list_app_metafields(self) -> list[AppMetafield]:
+        """The installation's metafields, oldest first."""
+        with self.lock:
+            return sorted(self.app_metafields.values(), key=lambda m: m.legacy_id)
+
     # -- throttle -------------------------------------------------------------------------------------------------
 
     def _refill(self) -> None:
@@ -606,6 +736,26 @@ class DevshopState:
         """The logged calls of one operation."""
         with self.lock:
             return [call for call in self.calls if call.operation_name == operation_name]
+
+
+def _metafield_value_problem(type_: str, value: str) -> str | None:
+    """Why Shopify would refuse `value` for `type_`, or None."""
+    if type_ == "single_line_text_field" and ("\n" in value or "\r" in value):
+        return "Value must be a single line."
+    if type_ in ("single_line_text_field", "multi_line_text_field") and not value.strip():
+        return "Value can't be blank."
+    if type_ == "boolean" and value not in ("true", "false"):
+        return "Value must be true or false."
+    if type_ == "number_integer" and not re.fullmatch(r"-?[0-9]+", value):
+        return "Value must be an integer."
+    if type_ == "url" and not re.match(r"(https?|mailto|sms|tel):", value):
+        return "Value must be a URL."
+    if type_ == "json":
+        try:
+            json.loads(value)
+        except ValueError:
+            return "Value is invalid JSON."
+    return None
 
 
 def _user_error(code: str, field_path: list[str], message: str) -> dict[str, Any]:

@@ -35,6 +35,7 @@ SCRIPT_MESSAGES = (
     "page.time_left.under_a_minute",
     "page.can_cancel_until",
     "page.sending",
+    "page.returns_link",
     "error.internal_error",
 )
 

@@ -90,7 +90,9 @@ def order_payload(view: OrderView) -> dict[str, Any]:
 
 
 def _page(template: str, status: int = 200, **context: Any) -> Response:
-    return render_page(template, status, prefix=g.proxy.path_prefix, **context)
+    view = context.get("view")
+    returns_url = view.policy.returns_url if isinstance(view, OrderView) else None
+    return render_page(template, status, prefix=g.proxy.path_prefix, returns_url=returns_url, **context)
 
 
 def _limited() -> None:

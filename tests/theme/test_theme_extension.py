@@ -131,7 +131,7 @@ def test_extension_is_laid_out_like_a_cli_extension():
 def test_locale_files_are_plain_json(path: Path):
     text = path.read_text(encoding="utf-8")
     json.loads(text)  # no comments, no trailing commas
-    assert not re.search(r'^\s*(//|/\*)', text, re.MULTILINE)
+    assert not re.search(r"^\s*(//|/\*)", text, re.MULTILINE)
     assert len(text.encode()) <= 15_000  # Shopify's per-file limit
 
 
@@ -192,9 +192,7 @@ def test_address_forms_follow_each_markets_web_shop_norm():
 
 
 def test_block_assets_stay_within_10_kb_together():
-    files = {
-        block_schema(block.read_text())[kind] for block in BLOCKS for kind in ("javascript", "stylesheet")
-    }
+    files = {block_schema(block.read_text())[kind] for block in BLOCKS for kind in ("javascript", "stylesheet")}
     total = sum((EXTENSION / "assets" / name).stat().st_size for name in files)
     assert total < 10_000, f"{total} bytes"
 

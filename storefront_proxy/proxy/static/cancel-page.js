@@ -65,6 +65,18 @@
     line.textContent = t("status." + request.status);
     message.textContent = request.message || "";
     if (FINAL[request.status] && hint) hint.hidden = true;
+    // A rejected cancellation (the order started shipping) can still be returned: point there.
+    var returnsUrl = root.getAttribute("data-returns-url");
+    if (request.status === "rejected" && returnsUrl && !section.querySelector("[data-returns]")) {
+      var paragraph = document.createElement("p");
+      var link = document.createElement("a");
+      paragraph.setAttribute("data-returns", "");
+      link.className = "ssc-button ssc-button--secondary";
+      link.href = returnsUrl;
+      link.textContent = t("page.returns_link");
+      paragraph.appendChild(link);
+      section.appendChild(paragraph);
+    }
   }
 
   function poll(section) {

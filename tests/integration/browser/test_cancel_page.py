@@ -33,7 +33,13 @@ def test_shopper_cancels_and_watches_it_reach_cancelled(
     workers.start()
     page = new_page(locale=locale)
     login(page, ADA)
-    page.goto(order_url(devshop_server, order_id, locale))
+    # The shop's own order page, with the theme block, is where the shopper starts.
+    page.goto(f"{devshop_server.url}/account/orders/{order_id}")
+    block_link = page.locator(".ssb a[data-link]")
+    block_link.wait_for()
+    shot(page, f"cancel-page-{locale}-0-order-page-block")
+    block_link.click()
+    page.wait_for_url(re.compile(rf"{PREFIX}/orders/{order_id}\?locale={locale}"))
 
     assert page.locator(".ssc").get_attribute("lang") == locale
     time_left = page.locator("[data-time-left]")
@@ -126,7 +132,9 @@ def test_ineligible_order_says_why(web, devshop, devshop_server, new_page, login
     assert_accessible(axe_violations, page, "ineligible order")
 
 
-def test_without_javascript_the_forms_still_cancel(web, devshop, devshop_server, workers, store, new_page, login, shot):
+def test_without_javascript_the_forms_still_cancel(
+    web, devshop, devshop_server, workers, store, new_page, login, axe_violations, shot
+):
     t = Translator("nl")
     order_id = devshop.create_order(customer_id=ADA)
     workers.start()
@@ -137,6 +145,10 @@ def test_without_javascript_the_forms_still_cancel(web, devshop, devshop_server,
     page.get_by_role("button", name=t("page.cancel.button")).click()
     page.get_by_role("heading", name=t("page.confirm.heading")).wait_for()
     shot(page, "cancel-page-nojs-confirm")
+    # axe needs script; check the very same document in a page that may run it.
+    checker = new_page()
+    checker.set_content(page.content())
+    assert_accessible(axe_violations, checker, "confirmation page without script")
     page.get_by_role("button", name=t("page.confirm.button")).click()
     page.locator("[data-status-text]").wait_for()
     wait_for_status(store, SHOP, order_id, {"cancelled"})
@@ -151,3 +163,34 @@ def test_logged_out_visitor_is_asked_to_log_in(web, devshop, devshop_server, new
     assert page.get_by_role("heading", name=Translator("de")("error.login_required")).is_visible()
     shot(page, "cancel-page-de-login-required")
     assert_accessible(axe_violations, page, "login required")
+
+
+def test_rejected_request_explains_and_offers_the_returns_page(
+    web, devshop, devshop_server, workers, store, new_page, login, axe_violations, shot
+):
+    from storefront_proxy.policy import Policy
+
+    t = Translator("en")
+    store.save_policy(SHOP, Policy(returns_url="https://devshop.example/pages/returns"))
+    order_id = devshop.create_order(customer_id=ADA)
+    page = new_page()
+    login(page, ADA)
+    page.goto(order_url(devshop_server, order_id))
+    page.get_by_label(t("reason.changed_mind")).check()
+    page.get_by_role("button", name=t("page.cancel.button")).click()
+    page.get_by_role("button", name=t("page.confirm.button")).click()
+    page.locator("[data-status-text]").wait_for()
+    shot(page, "cancel-page-en-queued")
+    assert_accessible(axe_violations, page, "queued")
+    devshop.fulfill(order_id)  # the warehouse is faster than the worker
+    workers.start()
+    page.wait_for_selector('[data-status-text][data-status="rejected"]', timeout=20000)
+    assert page.locator("[data-status-message]").inner_text() == t("outcome.shipped")
+    assert page.get_by_role("link", name=t("page.returns_link")).get_attribute("href") == (
+        "https://devshop.example/pages/returns"
+    )
+    shot(page, "cancel-page-en-rejected")
+    assert_accessible(axe_violations, page, "rejected")
+    page.goto(order_url(devshop_server, order_id))
+    assert page.locator("[data-status-text]").get_attribute("data-status") == "rejected"
+    assert page.get_by_role("link", name=t("page.returns_link")).is_visible()

@@ -194,3 +194,37 @@ def test_rejected_request_explains_and_offers_the_returns_page(
     page.goto(order_url(devshop_server, order_id))
     assert page.locator("[data-status-text]").get_attribute("data-status") == "rejected"
     assert page.get_by_role("link", name=t("page.returns_link")).is_visible()
+
+
+LAYOUT_SHIFT_PROBE = """
+window.__layoutShift = 0;
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    if (!entry.hadRecentInput) window.__layoutShift += entry.value;
+  }
+}).observe({type: "layout-shift", buffered: true});
+"""
+
+
+def test_no_layout_shift_when_the_status_arrives(web, devshop, devshop_server, workers, new_page, login):
+    """The block's status and the page's live status fill space reserved for them (cumulative shift ~0)."""
+    order_id = devshop.create_order(customer_id=ADA)
+    page = new_page()
+    page.context.add_init_script(LAYOUT_SHIFT_PROBE)
+    login(page, ADA)
+    page.goto(f"{devshop_server.url}/account/orders/{order_id}")
+    page.locator(".ssb [data-timer]").filter(has_text=re.compile(r"\d")).wait_for()
+    page.wait_for_timeout(300)
+    assert page.evaluate("window.__layoutShift") < 0.01
+
+    t = Translator("en")
+    page.goto(order_url(devshop_server, order_id))
+    page.get_by_label(t("reason.changed_mind")).check()
+    page.get_by_role("button", name=t("page.cancel.button")).click()
+    page.get_by_role("button", name=t("page.confirm.button")).click()
+    page.locator("[data-status-text]").wait_for()
+    page.evaluate("window.__layoutShift = 0")  # the shopper's own clicks may move things; the updates may not
+    workers.start()
+    page.wait_for_selector('[data-status-text][data-status="cancelled"]', timeout=20000)
+    page.wait_for_timeout(300)
+    assert page.evaluate("window.__layoutShift") < 0.01

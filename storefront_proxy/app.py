@@ -24,6 +24,7 @@ from storefront_proxy.settings import Settings, load_settings_or_exit
 from storefront_proxy.shopify.errors import ShopifyError, ShopifyThrottledError
 from storefront_proxy.shopify.shops import client_for_shop, register_configured_shop
 from storefront_proxy.store import REDIS_UNAVAILABLE, RequestChangedError, Store, connect
+from storefront_proxy.support import InvalidActionError, RequestNotFoundError, Support, WrongStatusError
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,9 @@ def create_app(settings: Settings | None = None) -> Flask:
         clock=lambda: datetime.now(UTC),
         retry_intervals=settings.cancel_retry_intervals,
     )
+    app.extensions["support"] = Support(
+        store=store, queue=queue, clock=lambda: datetime.now(UTC), retry_intervals=settings.cancel_retry_intervals
+    )
     try:
         register_configured_shop(settings, store)
     except REDIS_UNAVAILABLE:
@@ -69,9 +73,11 @@ def create_app(settings: Settings | None = None) -> Flask:
         # also falls back to the configured token.
         log.warning("Redis unreachable at start-up; the configured shop will be registered later")
 
+    from storefront_proxy.admin import bp as admin_bp
     from storefront_proxy.proxy import bp as proxy_bp
 
     app.register_blueprint(proxy_bp)
+    app.register_blueprint(admin_bp)
     _register_error_handlers(app)
 
     from storefront_proxy import cli
@@ -134,6 +140,18 @@ def _register_error_handlers(app: Flask) -> None:
                 reasons=[{"code": r.code, "message": t(f"ineligible.{r.code}")} for r in error.reasons],
             )
         )
+
+    @app.errorhandler(RequestNotFoundError)
+    def request_not_found(_: RequestNotFoundError) -> Response:
+        return render_error(ApiError(404, "request_not_found", "There is no such request in this shop."))
+
+    @app.errorhandler(WrongStatusError)
+    def wrong_status(error: WrongStatusError) -> Response:
+        return render_error(ApiError(409, "wrong_status", str(error), request_status=error.status.value))
+
+    @app.errorhandler(InvalidActionError)
+    def invalid_action(error: InvalidActionError) -> Response:
+        return render_error(ApiError(422, f"invalid_{error.field}", error.message, fields={error.field: error.message}))
 
     @app.errorhandler(ShopifyError)
     def shopify_unavailable(error: ShopifyError) -> Response:

@@ -18,9 +18,9 @@ def make_queue(connection: redis.Redis) -> Queue:
     return Queue(QUEUE_NAME, connection=connection)
 
 
-def cancel_job_id(request_id: str) -> str:
-    """The RQ job id of a request's cancellation: one request, one job id."""
-    return f"cancel-{request_id}"
+def cancel_job_id(request_id: str, dispatch: int = 1) -> str:
+    """The RQ job id of a request's ``dispatch``-th hand-over to a worker (a retry by support is another)."""
+    return f"cancel-{request_id}" if dispatch <= 1 else f"cancel-{request_id}-{dispatch}"
 
 
 PROXY_PATH_JOB = "workers.jobs.sync_proxy_path"
@@ -39,7 +39,7 @@ def enqueue_proxy_path_sync(queue: Queue, shop: str) -> None:
 
 
 def enqueue_cancellation(
-    queue: Queue, request_id: str, retry_intervals: list[int], pipeline: Pipeline | None = None
+    queue: Queue, request_id: str, retry_intervals: list[int], pipeline: Pipeline | None = None, dispatch: int = 1
 ) -> None:
     """Queue the worker job that cancels the request's order in Shopify.
 
@@ -49,7 +49,7 @@ def enqueue_cancellation(
     queue.enqueue_call(
         CANCEL_JOB,
         args=(request_id,),
-        job_id=cancel_job_id(request_id),
+        job_id=cancel_job_id(request_id, dispatch),
         description=f"cancel order for request {request_id}",
         timeout=CANCEL_JOB_TIMEOUT_SECONDS,
         retry=Retry(max=len(retry_intervals), interval=retry_intervals),

@@ -42,6 +42,14 @@ class Event(BaseModel):
     detail: str | None = None
 
 
+class Note(BaseModel):
+    """An internal note by support staff."""
+
+    at: datetime
+    author: str
+    text: str = Field(min_length=1, max_length=2000)
+
+
 class CancellationRequest(BaseModel):
     """A shopper's request to cancel one order; there is at most one per (shop, order)."""
 
@@ -52,6 +60,7 @@ class CancellationRequest(BaseModel):
     order_id: int
     order_name: str
     customer_id: int
+    customer_email: str | None = None
     reason: str
     note: str | None = Field(None, max_length=NOTE_MAX_LENGTH)
     status: RequestStatus
@@ -67,6 +76,10 @@ class CancellationRequest(BaseModel):
     requested_at: datetime
     created_at: datetime
     updated_at: datetime
+    # Internal notes of the shop's support staff; never shown to the shopper.
+    notes: list[Note] = Field(default_factory=list)
+    # How often the request was handed to a worker; each hand-over gets its own RQ job id.
+    dispatches: int = 0
     # When orderCancel was sent, and the Job Shopify answered with: a retry never sends it twice.
     cancel_sent_at: datetime | None = None
     shopify_job_id: str | None = None

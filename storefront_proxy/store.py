@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import redis
@@ -152,9 +153,26 @@ class Store:
                     continue
         raise RequestChangedError(f"request {request_id} kept changing")
 
-    def shop_request_ids(self, shop: str, limit: int = 100) -> list[str]:
+    def shop_request_ids(self, shop: str, limit: int = 10_000) -> list[str]:
         """The shop's request ids, newest first."""
         return [raw.decode() for raw in self.redis.zrevrange(self._shop_requests_key(shop), 0, limit - 1)]
+
+    def shop_requests(self, shop: str, limit: int = 10_000) -> list[CancellationRequest]:
+        """The shop's requests, newest first (one round trip for the records)."""
+        ids = self.shop_request_ids(shop, limit)
+        if not ids:
+            return []
+        raws = self.redis.mget([self._request_key(request_id) for request_id in ids])
+        return [CancellationRequest.model_validate_json(raw) for raw in raws if raw]
+
+    # -- audit --------------------------------------------------------------------------------------
+
+    def add_audit_entry(self, shop: str, entry: dict[str, object]) -> None:
+        self.redis.lpush(f"{KEY_PREFIX}:audit:{shop}", json.dumps(entry))
+
+    def audit_entries(self, shop: str, limit: int = 100) -> list[dict[str, object]]:
+        """The newest ``limit`` audit entries of the shop."""
+        return [json.loads(raw) for raw in self.redis.lrange(f"{KEY_PREFIX}:audit:{shop}", 0, limit - 1)]
 
     # -- the shop's storefront proxy path ------------------------------------------------------------
 

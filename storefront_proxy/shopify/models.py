@@ -40,6 +40,7 @@ class Order(_Model):
     id: str
     legacy_resource_id: int
     name: str
+    email: str | None = None
     created_at: datetime
     cancelled_at: datetime | None = None
     cancel_reason: str | None = None

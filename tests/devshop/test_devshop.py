@@ -163,6 +163,7 @@ def test_get_order_returns_every_fragment_field(client: FlaskClient, clock: Cloc
         "id": "gid://shopify/Order/5001",
         "legacyResourceId": "5001",
         "name": "#1001",
+        "email": "ada@example.com",
         "createdAt": "2027-01-15T07:55:00Z",  # START - 5 min
         "cancelledAt": None,
         "cancelReason": None,

@@ -10,6 +10,7 @@ import threading
 import time
 
 import pytest
+import requests
 from rq import Queue
 
 from devshop.embedded_redis import EmbeddedRedis
@@ -304,3 +305,48 @@ def test_a_retry_waits_for_shopifys_job_instead_of_sending_again(web, devshop, d
     request = wait_for_status(store, SHOP, order_id, {"cancelled", "failed", "rejected"}, timeout=30)
     assert request.status.value == "cancelled", workers.logs()
     assert len(devshop.calls_for("CancelOrder")) == 1
+
+
+def admin_headers() -> dict[str, str]:
+    from tests.test_admin_api import session_token
+
+    return {"Authorization": f"Bearer {session_token(SHOP)}", "Accept": "application/json"}
+
+
+def test_support_approves_one_and_rejects_another(web, devshop, devshop_server, workers, store):
+    store.save_policy(SHOP, Policy(review_mode=ReviewMode.MANUAL))
+    shopper = proxy_session(devshop_server.url, ADA)
+    approved_order, rejected_order = new_order(devshop), new_order(devshop)
+    approved = ask_to_cancel(shopper, devshop_server, approved_order).json()["request"]
+    rejected = ask_to_cancel(shopper, devshop_server, rejected_order).json()["request"]
+    assert approved["status"] == rejected["status"] == "pending_review"
+    workers.start()
+
+    admin = f"http://127.0.0.1:{web.port}/admin/api/requests"
+    queue = requests.get(f"{admin}?status=pending_review", headers=admin_headers(), timeout=10).json()
+    assert {r["id"] for r in queue["requests"]} == {approved["id"], rejected["id"]}
+    assert requests.post(f"{admin}/{approved['id']}/approve", headers=admin_headers(), timeout=10).status_code == 200
+    response = requests.post(
+        f"{admin}/{rejected['id']}/reject",
+        json={"message": "We've already packed it."},
+        headers=admin_headers(),
+        timeout=10,
+    )
+    assert response.status_code == 200
+
+    assert wait_for_status(store, SHOP, approved_order, {"cancelled", "failed"}).status.value == "cancelled"
+    shown = shopper.get(order_url(devshop_server, rejected_order, "/cancellation"), headers=JSON, timeout=10).json()
+    assert shown["request"]["status"] == "rejected" and shown["request"]["message"] == "We've already packed it."
+    assert devshop.get_order(rejected_order).cancelled_at is None
+
+
+def test_support_retries_a_failed_request(web, devshop, devshop_server, workers, store):
+    order_id = new_order(devshop)
+    assert ask_to_cancel(proxy_session(devshop_server.url, ADA), devshop_server, order_id).status_code == 202
+    devshop.add_fault("CancelOrder", "user_error", message="Payment gateway unavailable")
+    workers.start()
+    failed = wait_for_status(store, SHOP, order_id, {"cancelled", "failed"})
+    assert failed.status.value == "failed"
+    url = f"http://127.0.0.1:{web.port}/admin/api/requests/{failed.id}/retry"
+    assert requests.post(url, headers=admin_headers(), timeout=10).status_code == 200
+    assert wait_for_status(store, SHOP, order_id, {"cancelled"}).status.value == "cancelled"

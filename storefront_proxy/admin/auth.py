@@ -1,0 +1,80 @@
+"""Verifies the App Bridge session token on every admin request; the shop comes from the token only.
+
+The token is a JWT signed HS256 with the app secret, ``aud`` = the app's client id, ``dest`` = the shop,
+lifetime one minute (https://shopify.dev/docs/apps/build/authentication-authorization/session-tokens).
+Shopify's own ``shopifyapp`` package checks the signature, expiry, not-before and audience.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+from urllib.parse import urlparse
+
+from flask import current_app, g, request
+from shopify_app import verify_app_home_req
+
+from storefront_proxy.errors import ApiError
+
+log = logging.getLogger(__name__)
+
+SHOP_DOMAIN = re.compile(r"[a-z0-9][a-z0-9-]*\.myshopify\.com")
+# App Bridge retries a request once with a fresh token when it sees this header on a 401.
+RETRY_HEADER = "X-Shopify-Retry-Invalid-Session-Request"
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True)
+class AdminContext:
+    """Who is calling: the shop (from the token's ``dest``) and the staff member (``sub``)."""
+
+    shop: str
+    actor: str
+
+
+def _unauthorized(reason: str) -> ApiError:
+    log.info("admin request refused: %s", reason)
+    error = ApiError(401, "invalid_session", "Your session has expired. Reload the app from the Shopify admin.")
+    error.headers[RETRY_HEADER] = "1"
+    return error
+
+
+def verify_session_token(authorization: str, url: str) -> AdminContext:
+    """The caller of a request bearing ``Authorization: Bearer <session token>``, or a 401 ApiError."""
+    if not authorization.startswith("Bearer ") or len(authorization) > 8192:
+        raise _unauthorized("missing_bearer_token")
+    settings = current_app.extensions["settings"]
+    result = verify_app_home_req(
+        {"method": request.method, "headers": {"Authorization": authorization}, "url": url, "body": ""},
+        {
+            "client_id": settings.shopify_api_key or "",
+            "client_secret": settings.api_secret(),
+            "old_client_secret": settings.old_api_secret(),
+        },
+        app_home_patch_id_token_path="/admin/session-token-bounce",
+    )
+    if not result.ok or result.id_token is None:
+        raise _unauthorized(result.log.code)
+    claims = result.id_token.claims
+    dest = urlparse(str(claims.get("dest", ""))).hostname or ""
+    issuer = urlparse(str(claims.get("iss", ""))).hostname or ""
+    # Shopify's libraries also require the issuer's shop to be the destination shop.
+    if not SHOP_DOMAIN.fullmatch(dest) or issuer != dest:
+        raise _unauthorized("shop_mismatch")
+    return AdminContext(shop=dest, actor=f"staff:{claims.get('sub') or 'unknown'}")
+
+
+def admin_authenticated(view: F) -> F:
+    """Require a valid session token; sets ``g.admin`` (an AdminContext)."""
+
+    @functools.wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        g.admin = verify_session_token(request.headers.get("Authorization", ""), request.url)
+        return view(*args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]

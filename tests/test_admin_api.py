@@ -1,0 +1,266 @@
+"""The admin JSON API: session tokens, shop isolation, policy validation and audit, the review queue."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import UTC, datetime
+
+import jwt
+import pytest
+from rq import Queue
+
+from storefront_proxy.policy import Policy, ReviewMode
+from storefront_proxy.queue import QUEUE_NAME
+from storefront_proxy.records import CancellationRequest, RequestStatus, new_request_id
+from tests.helpers import API_KEY, API_SECRET, SHOP
+
+OTHER_SHOP = "othershop.myshopify.com"
+
+
+def session_token(shop: str = SHOP, *, secret: str = API_SECRET, aud: str = API_KEY, **overrides) -> str:
+    """A session token as App Bridge issues it (HS256 with the app secret)."""
+    now = int(time.time())
+    claims = {
+        "iss": f"https://{shop}/admin",
+        "dest": f"https://{shop}",
+        "aud": aud,
+        "sub": "42",
+        "exp": now + 60,
+        "nbf": now - 5,
+        "iat": now - 5,
+        "jti": str(uuid.uuid4()),
+        "sid": "session-1",
+        **overrides,
+    }
+    return jwt.encode(claims, secret, algorithm="HS256")
+
+
+def auth(token: str | None = None, **claims) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token or session_token(**claims)}"}
+
+
+def make_request(
+    store, shop: str = SHOP, status: RequestStatus = RequestStatus.PENDING_REVIEW, **fields
+) -> CancellationRequest:
+    now = datetime.now(UTC)
+    request = CancellationRequest(
+        id=new_request_id(),
+        shop=shop,
+        order_id=fields.pop("order_id", 5001),
+        order_name=fields.pop("order_name", "#1001"),
+        customer_id=7001,
+        customer_email=fields.pop("customer_email", "ada@example.com"),
+        reason="changed_mind",
+        status=status,
+        requested_at=now,
+        created_at=now,
+        updated_at=now,
+        **fields,
+    )
+    request.record(now, "requested", status=status)
+    store.create_request(request)
+    return request
+
+
+@pytest.fixture
+def store(app):
+    return app.extensions["store"]
+
+
+def cancel_jobs(redis_conn) -> list[str]:
+    return [j for j in Queue(QUEUE_NAME, connection=redis_conn).job_ids if j.startswith("cancel-")]
+
+
+# -- session tokens ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"Authorization": "Basic abc"},
+        {"Authorization": "Bearer not-a-jwt"},
+        auth(exp=int(time.time()) - 120, nbf=int(time.time()) - 200),
+        auth(nbf=int(time.time()) + 120),
+        auth(aud="another-app"),
+        auth(secret="a-different-secret-that-is-long-enough-0000"),
+        auth(iss="https://othershop.myshopify.com/admin"),
+        auth(dest="https://evil.example.com", iss="https://evil.example.com/admin"),
+        {"Authorization": "Bearer " + session_token()[:-3] + "abc"},
+        {"Authorization": "Bearer " + jwt.encode({"dest": f"https://{SHOP}", "aud": API_KEY}, None, algorithm="none")},
+    ],
+    ids=[
+        "missing",
+        "basic",
+        "garbage",
+        "expired",
+        "not-yet-valid",
+        "wrong-audience",
+        "wrong-secret",
+        "issuer-mismatch",
+        "not-a-shop",
+        "tampered",
+        "alg-none",
+    ],
+)
+def test_bad_session_tokens_are_401(client, headers):
+    response = client.get("/admin/api/policy", headers=headers)
+    assert response.status_code == 401
+    assert response.get_json()["error"]["code"] == "invalid_session"
+    assert response.headers["X-Shopify-Retry-Invalid-Session-Request"] == "1"
+
+
+def test_a_valid_token_reads_its_own_shops_policy(client, store):
+    store.save_policy(SHOP, Policy(cancel_window_minutes=45))
+    store.save_policy(OTHER_SHOP, Policy(cancel_window_minutes=15))
+    assert client.get("/admin/api/policy", headers=auth()).get_json()["policy"]["cancel_window_minutes"] == 45
+    other = client.get("/admin/api/policy", headers=auth(shop=OTHER_SHOP)).get_json()["policy"]
+    assert other["cancel_window_minutes"] == 15
+
+
+# -- policy -----------------------------------------------------------------------------------------------
+
+
+def test_policy_update_is_validated_per_field(client, store):
+    response = client.put(
+        "/admin/api/policy", json={"cancel_window_minutes": 0, "review_mode": "sometimes"}, headers=auth()
+    )
+    assert response.status_code == 422
+    fields = response.get_json()["error"]["fields"]
+    assert set(fields) == {"cancel_window_minutes", "review_mode"}
+    assert store.get_policy(SHOP) == Policy()
+
+
+def test_policy_update_is_stored_and_audited(client, store):
+    response = client.put(
+        "/admin/api/policy", json={"cancel_window_minutes": 30, "review_mode": "manual"}, headers=auth()
+    )
+    assert response.status_code == 200
+    assert store.get_policy(SHOP).review_mode is ReviewMode.MANUAL
+    entry = client.get("/admin/api/audit", headers=auth()).get_json()["entries"][0]
+    assert entry["actor"] == "staff:42" and entry["action"] == "policy.update"
+    assert entry["before"]["cancel_window_minutes"] == 60 and entry["after"]["cancel_window_minutes"] == 30
+    assert client.get("/admin/api/audit", headers=auth(shop=OTHER_SHOP)).get_json()["entries"] == []
+
+
+# -- the queue --------------------------------------------------------------------------------------------
+
+
+def test_list_filters_searches_and_pages(client, store):
+    for n in range(30):
+        make_request(store, order_id=6000 + n, order_name=f"#{2000 + n}", customer_email=f"c{n}@example.com")
+    make_request(
+        store, status=RequestStatus.FAILED, order_id=7000, order_name="#3000", customer_email="grace@example.com"
+    )
+    make_request(store, shop=OTHER_SHOP, order_id=8000, order_name="#9000")
+
+    first = client.get("/admin/api/requests", headers=auth()).get_json()
+    assert first["total"] == 31 and first["pages"] == 2 and len(first["requests"]) == 25
+    second = client.get("/admin/api/requests?page=2", headers=auth()).get_json()
+    assert len(second["requests"]) == 6
+    failed = client.get("/admin/api/requests?status=failed", headers=auth()).get_json()
+    assert [r["order_name"] for r in failed["requests"]] == ["#3000"]
+    by_email = client.get("/admin/api/requests?q=GRACE@", headers=auth()).get_json()
+    assert [r["order_name"] for r in by_email["requests"]] == ["#3000"]
+    by_name = client.get("/admin/api/requests?q=%232029", headers=auth()).get_json()
+    assert [r["order_name"] for r in by_name["requests"]] == ["#2029"]
+    assert client.get("/admin/api/requests?status=nonsense", headers=auth()).status_code == 400
+
+
+def test_another_shops_request_is_invisible_and_untouchable(client, store, redis_conn):
+    theirs = make_request(store, shop=OTHER_SHOP)
+    for method, path in [
+        ("get", f"/admin/api/requests/{theirs.id}"),
+        ("post", f"/admin/api/requests/{theirs.id}/approve"),
+        ("post", f"/admin/api/requests/{theirs.id}/retry"),
+    ]:
+        response = getattr(client, method)(path, headers=auth())
+        assert response.status_code == 404
+    assert (
+        client.post(f"/admin/api/requests/{theirs.id}/reject", json={"message": "no"}, headers=auth()).status_code
+        == 404
+    )
+    assert store.get_request(theirs.id).status is RequestStatus.PENDING_REVIEW
+    assert cancel_jobs(redis_conn) == []
+
+
+def test_approve_queues_the_cancellation_once(client, store, redis_conn):
+    pending = make_request(store)
+    response = client.post(f"/admin/api/requests/{pending.id}/approve", headers=auth())
+    assert response.status_code == 200
+    assert response.get_json()["request"]["status"] == "queued"
+    assert cancel_jobs(redis_conn) == [f"cancel-{pending.id}"]
+    again = client.post(f"/admin/api/requests/{pending.id}/approve", headers=auth())
+    assert again.status_code == 409 and again.get_json()["error"]["request_status"] == "queued"
+    assert len(cancel_jobs(redis_conn)) == 1
+
+
+def test_reject_needs_a_message_the_shopper_sees(client, store):
+    pending = make_request(store)
+    assert client.post(f"/admin/api/requests/{pending.id}/reject", json={}, headers=auth()).status_code == 422
+    assert (
+        client.post(f"/admin/api/requests/{pending.id}/reject", json={"message": "  "}, headers=auth()).status_code
+        == 422
+    )
+    response = client.post(
+        f"/admin/api/requests/{pending.id}/reject", json={"message": "Your order is already packed."}, headers=auth()
+    )
+    assert response.status_code == 200
+    stored = store.get_request(pending.id)
+    assert stored.status is RequestStatus.REJECTED
+    assert stored.public_dict()["message"] == "Your order is already packed."
+
+
+def test_retry_requeues_a_failed_request_with_a_new_job(client, store, redis_conn):
+    failed = make_request(store, status=RequestStatus.FAILED, dispatches=1)
+    response = client.post(f"/admin/api/requests/{failed.id}/retry", headers=auth())
+    assert response.status_code == 200
+    assert cancel_jobs(redis_conn) == [f"cancel-{failed.id}-2"]
+    pending = make_request(store, order_id=5002)
+    assert client.post(f"/admin/api/requests/{pending.id}/retry", headers=auth()).status_code == 409
+
+
+def test_notes_and_detail(client, store):
+    pending = make_request(store)
+    assert (
+        client.post(
+            f"/admin/api/requests/{pending.id}/notes", json={"text": "Called the customer"}, headers=auth()
+        ).status_code
+        == 201
+    )
+    detail = client.get(f"/admin/api/requests/{pending.id}", headers=auth()).get_json()["request"]
+    assert detail["notes"][0]["text"] == "Called the customer" and detail["notes"][0]["author"] == "staff:42"
+    assert [event["type"] for event in detail["timeline"]] == ["requested"]
+    assert client.post(f"/admin/api/requests/{pending.id}/notes", json={"text": ""}, headers=auth()).status_code == 422
+
+
+def test_bulk_approve_and_reject(client, store, redis_conn):
+    first, second = make_request(store), make_request(store, order_id=5002)
+    done = make_request(store, status=RequestStatus.CANCELLED, order_id=5003)
+    response = client.post(
+        "/admin/api/requests/bulk",
+        json={"action": "approve", "ids": [first.id, done.id, "ccr_missing"]},
+        headers=auth(),
+    )
+    assert response.get_json()["results"] == {
+        first.id: "ok",
+        done.id: "wrong_status:cancelled",
+        "ccr_missing": "not_found",
+    }
+    rejected = client.post(
+        "/admin/api/requests/bulk", json={"action": "reject", "ids": [second.id], "message": "Sorry"}, headers=auth()
+    )
+    assert rejected.get_json()["results"] == {second.id: "ok"}
+    assert (
+        client.post(
+            "/admin/api/requests/bulk", json={"action": "delete", "ids": [first.id]}, headers=auth()
+        ).status_code
+        == 422
+    )
+    assert (
+        client.post(
+            "/admin/api/requests/bulk", data="[", headers={**auth(), "Content-Type": "application/json"}
+        ).status_code
+        == 400
+    )

@@ -56,6 +56,19 @@ class Policy(BaseModel):
     # Where the storefront page sends shoppers whose order has started shipping.
     returns_url: str | None = None
 
+    @field_validator("returns_url")
+    @classmethod
+    def _returns_url(cls, value: str | None) -> str | None:
+        # Shown as a link on the storefront: only the web, or a path of the shop itself.
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        is_web = value.startswith(("https://", "http://")) and len(value) > 8
+        is_path = value.startswith("/") and not value.startswith("//") and "\\" not in value
+        if not (is_web or is_path) or any(ch.isspace() for ch in value):
+            raise ValueError("must be an https:// address or a path on the shop such as /pages/returns")
+        return value
+
     @field_validator("excluded_order_tags")
     @classmethod
     def _tags(cls, tags: list[str]) -> list[str]:

@@ -34,6 +34,7 @@ def enqueue_proxy_path_sync(queue: Queue, shop: str) -> None:
         job_id=f"proxy-path-{shop.replace('.', '_')}",
         description=f"sync the storefront proxy path of {shop}",
         retry=Retry(max=5, interval=[10, 30, 120, 600, 1800]),
+        on_failure=Callback("workers.jobs.on_proxy_path_failure"),
         result_ttl=3600,
     )
 

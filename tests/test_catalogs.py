@@ -16,7 +16,7 @@ from storefront_proxy.records import RequestStatus
 ROOT = Path(__file__).resolve().parents[1]
 # The storefront's code: the admin surface (storefront_proxy/admin, support.py) speaks to staff, not shoppers.
 SOURCES = [
-    *(path for path in ROOT.glob("storefront_proxy/**/*.py") if "admin" not in path.parts and path.name != "support.py"),
+    *(p for p in ROOT.glob("storefront_proxy/**/*.py") if "admin" not in p.parts and p.name != "support.py"),
     *ROOT.glob("storefront_proxy/**/*.html"),
     *ROOT.glob("storefront_proxy/**/*.js"),
     *ROOT.glob("workers/*.py"),

@@ -543,3 +543,20 @@ def test_the_shops_proxy_path_is_synced_once_per_change(client, shop, redis_conn
     Queue(QUEUE_NAME, connection=redis_conn).empty()
     get(client, "/proxy/orders/5001", path_prefix="/tools/cancel")
     assert sync_jobs() == ["proxy-path-teashop_myshopify_com"]
+
+
+@pytest.mark.parametrize("url", ["javascript:alert(1)", "//evil.example/returns", "ftp://x", "returns", "https://"])
+def test_returns_url_must_be_a_web_address_or_a_shop_path(url):
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError):
+        Policy(returns_url=url)
+    assert Policy(returns_url="/pages/returns").returns_url == "/pages/returns"
+    assert Policy(returns_url=" https://shop.example/returns ").returns_url == "https://shop.example/returns"
+
+
+def test_locale_in_links_is_the_supported_language_only(client, shop):
+    crafted = get(client, "/proxy/orders", headers={"Accept": "text/html"}, extra=[("locale", "nl-&x=1#y")])
+    html = crafted.get_data(as_text=True)
+    assert 'href="/apps/self-service/orders/5001?locale=nl"' in html
+    assert "x=1" not in html

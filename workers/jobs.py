@@ -311,6 +311,15 @@ def sync_proxy_path(shop: str) -> dict[str, Any]:
     return {"shop": shop, "status": "synced", "path": path}
 
 
+def on_proxy_path_failure(job: Job, connection: Any, exc_type: type, exc_value: BaseException, traceback: Any) -> None:
+    """RQ failure callback: once retries are used up, forget the path so the next storefront visit syncs again."""
+    if job.retries_left and job.retries_left > 0:
+        return
+    shop = job.args[0] if job.args else None
+    if shop:
+        worker_context().store.forget_proxy_path(shop)
+
+
 def on_cancel_failure(job: Job, connection: Any, exc_type: type, exc_value: BaseException, traceback: Any) -> None:
     """RQ failure callback: record the error; when RQ has no retries left, the request ends ``failed``."""
     request_id = (job.meta or {}).get("request_id") or (job.args[0] if job.args else None)

@@ -15,7 +15,7 @@ from typing import Any
 from flask import current_app, g, render_template, request
 from werkzeug.wrappers import Response
 
-from storefront_proxy.i18n import Translator, negotiate
+from storefront_proxy.i18n import Translator, language_of, negotiate
 
 LIQUID_CONTENT_TYPE = "application/liquid"
 # Strings the page's script needs in the shopper's language.
@@ -28,7 +28,6 @@ SCRIPT_MESSAGES = (
     "status.failed",
     "page.status.heading",
     "page.status.updates",
-    "page.status.checking",
     "page.time_left",
     "page.time_left.minutes",
     "page.time_left.hours",
@@ -48,10 +47,9 @@ def translator() -> Translator:
 
 
 def storefront_link(prefix: str, path: str) -> str:
-    """A storefront URL under the shop's proxy path, keeping the shopper's chosen locale."""
-    locale = request.args.get("locale")
-    suffix = f"?locale={locale}" if locale and translator().language == locale.split("-")[0].lower() else ""
-    return f"{prefix}{path}{suffix}"
+    """A storefront URL under the shop's proxy path, keeping the shopper's chosen (supported) locale."""
+    chosen = language_of(request.args.get("locale"))
+    return f"{prefix}{path}?locale={chosen}" if chosen else f"{prefix}{path}"
 
 
 def defuse_liquid(html: str) -> str:

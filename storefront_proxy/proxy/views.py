@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import current_app, g, jsonify, request
@@ -92,7 +93,13 @@ def order_payload(view: OrderView) -> dict[str, Any]:
 def _page(template: str, status: int = 200, **context: Any) -> Response:
     view = context.get("view")
     returns_url = view.policy.returns_url if isinstance(view, OrderView) else None
-    return render_page(template, status, prefix=g.proxy.path_prefix, returns_url=returns_url, **context)
+    seconds_left = None
+    if isinstance(view, OrderView) and view.eligibility.deadline is not None:
+        # The countdown runs on the server's clock: a shopper's clock may be minutes off.
+        seconds_left = max(0, int((view.eligibility.deadline - datetime.now(UTC)).total_seconds()))
+    return render_page(
+        template, status, prefix=g.proxy.path_prefix, returns_url=returns_url, seconds_left=seconds_left, **context
+    )
 
 
 def _limited() -> None:

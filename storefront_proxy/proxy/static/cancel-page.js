@@ -30,8 +30,8 @@
     }
   }
 
-  function timeLeft(iso) {
-    var minutes = Math.floor((new Date(iso).getTime() - Date.now()) / 60000);
+  function timeLeft(secondsLeft) {
+    var minutes = Math.floor(secondsLeft / 60);
     if (minutes < 1) return t("page.time_left.under_a_minute");
     if (minutes < 60) return t("page.time_left.minutes", { minutes: minutes });
     return t("page.time_left.hours", { hours: Math.floor(minutes / 60), minutes: minutes % 60 });
@@ -41,18 +41,26 @@
     element.textContent = t("page.can_cancel_until", { deadline: localTime(element.getAttribute("data-deadline")) });
   });
 
+  // The countdown starts from the seconds the server says are left: the shopper's clock may be off.
   var timeLeftElement = root.querySelector("[data-time-left]");
   if (timeLeftElement) {
-    var deadline = timeLeftElement.getAttribute("data-time-left");
-    var tick = function () {
-      if (new Date(deadline).getTime() <= Date.now()) {
-        window.location.reload();  // the server decides what the page shows once the window has closed
+    var secondsAtLoad = Number(timeLeftElement.getAttribute("data-seconds-left")) || 0;
+    var loadedAt = performance.now();
+    var timer = window.setInterval(tick, 30000);
+    function tick() {
+      if (!document.body.contains(timeLeftElement)) {
+        window.clearInterval(timer);  // the form was replaced by the request's status
         return;
       }
-      timeLeftElement.textContent = t("page.time_left", { time: timeLeft(deadline) });
-    };
+      var left = secondsAtLoad - (performance.now() - loadedAt) / 1000;
+      if (left <= 0) {
+        window.clearInterval(timer);
+        window.location.reload();  // once: the server decides what the page shows when the window closes
+        return;
+      }
+      timeLeftElement.textContent = t("page.time_left", { time: timeLeft(left) });
+    }
     tick();
-    window.setInterval(tick, 30000);
   }
 
   // -- live status ------------------------------------------------------------------------------------
@@ -61,10 +69,13 @@
     var line = section.querySelector("[data-status-text]");
     var message = section.querySelector("[data-status-message]");
     var hint = section.querySelector("[data-status-hint]");
-    line.setAttribute("data-status", request.status);
-    line.textContent = t("status." + request.status);
-    message.textContent = request.message || "";
-    if (FINAL[request.status] && hint) hint.hidden = true;
+    // Only real changes touch the live region, so screen readers do not repeat an unchanged status.
+    if (line.getAttribute("data-status") !== request.status) {
+      line.setAttribute("data-status", request.status);
+      line.textContent = t("status." + request.status);
+    }
+    if (message.textContent !== (request.message || "")) message.textContent = request.message || "";
+    if (FINAL[request.status] && hint) hint.classList.add("ssc-hint--done");
     // A rejected cancellation (the order started shipping) can still be returned: point there.
     var returnsUrl = root.getAttribute("data-returns-url");
     if (request.status === "rejected" && returnsUrl && !section.querySelector("[data-returns]")) {
@@ -126,10 +137,11 @@
     section.innerHTML =
       '<h2 id="ssc-status-heading" tabindex="-1"></h2>' +
       '<div aria-live="polite" aria-atomic="true"><p class="ssc-status-line" data-status-text></p><p data-status-message></p></div>' +
-      '<p class="ssc-muted" data-status-hint></p>';
+      '<p class="ssc-muted ssc-hint" data-status-hint></p>';
     section.querySelector("h2").textContent = t("page.status.heading");
+    section.querySelector("h2").setAttribute("aria-describedby", "ssc-status-now");
+    section.querySelector("[data-status-text]").id = "ssc-status-now";
     section.querySelector("[data-status-hint]").textContent = t("page.status.updates");
-    showStatus(section, request);
     return section;
   }
 
@@ -173,7 +185,11 @@
         var section = statusSectionFor(result.json.request);
         card.parentNode.replaceChild(section, card);
         focus(section.querySelector("h2"));
-        if (!FINAL[result.json.request.status]) poll(section);
+        // Filled after insertion, so the live region announces it; the heading also describes it.
+        window.setTimeout(function () {
+          showStatus(section, result.json.request);
+          if (!FINAL[result.json.request.status]) poll(section);
+        }, 50);
       })
       .catch(function () {
         submitter.disabled = false;

@@ -141,6 +141,8 @@ class Cancellations:
             order_name=order.name,
             customer_id=customer_id,
             customer_email=order.email,
+            order_total=order.total_amount,
+            currency_code=order.currency_code,
             reason=reason,
             note=note,
             status=status,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime
+from decimal import Decimal
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -61,6 +62,9 @@ class CancellationRequest(BaseModel):
     order_name: str
     customer_id: int
     customer_email: str | None = None
+    # The order's total when the shopper asked, for the merchant's insights.
+    order_total: Decimal | None = None
+    currency_code: str | None = None
     reason: str
     note: str | None = Field(None, max_length=NOTE_MAX_LENGTH)
     status: RequestStatus

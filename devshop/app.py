@@ -19,13 +19,14 @@ def create_devshop(
     api_secret: str,
     shop_domain: str = DEFAULT_SHOP_DOMAIN,
     access_token: str = DEFAULT_ACCESS_TOKEN,
+    api_key: str = "devshop-api-key",
     cancel_job_seconds: float = 1.0,
     proxy_path_prefix: str = "/apps/self-service",
     clock: Callable[[], float] = time.time,
     seed: bool = True,
 ) -> Flask:
     """Build a devshop; its DevshopState is at app.extensions["devshop"] (seed=False: customers but no orders)."""
-    from devshop import admin_api, control, home, proxy, storefront
+    from devshop import admin_api, admin_frame, control, home, proxy, storefront
 
     app = Flask(__name__)
     app.json.sort_keys = False  # type: ignore[attr-defined]  # keep GraphQL responses in selection order
@@ -44,6 +45,8 @@ def create_devshop(
     app.register_blueprint(home.bp)
     app.register_blueprint(storefront.bp)
     app.register_blueprint(proxy.bp, url_prefix=prefix)
+    app.extensions["devshop_admin"] = admin_frame.AdminConfig(app_url=app_url, api_key=api_key, api_secret=api_secret)
+    app.register_blueprint(admin_frame.bp)
     # Build Shopify's schema now (about 4 s) rather than inside the first, possibly concurrent, API calls.
     load_admin_schema()
     return app

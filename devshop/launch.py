@@ -110,7 +110,11 @@ def main(argv: list[str] | None = None) -> int:
     app_url = f"http://127.0.0.1:{args.port}"
     devshop_origin = f"http://127.0.0.1:{args.devshop_port}"
     devshop = create_devshop(
-        app_url=app_url, api_secret=settings.api_secret(), shop_domain=DEVSHOP_DOMAIN, access_token=DEVSHOP_TOKEN
+        app_url=app_url,
+        api_secret=settings.api_secret(),
+        api_key=settings.shopify_api_key or "",
+        shop_domain=DEVSHOP_DOMAIN,
+        access_token=DEVSHOP_TOKEN,
     )
     devshop_server = make_server("127.0.0.1", args.devshop_port, devshop, threaded=True)
     threading.Thread(target=devshop_server.serve_forever, daemon=True).start()
@@ -133,6 +137,7 @@ def main(argv: list[str] | None = None) -> int:
         print(
             "\n  Self-service is running.\n"
             f"  Open {devshop_origin}/ — the devshop: log in as a demo customer, open an order and cancel it.\n"
+            f"  Merchant and support admin: {devshop_origin}/admin/apps/self-service\n"
             f"  (The app itself answers on {app_url}/proxy/...; the devshop signs requests as Shopify's app proxy.)\n"
             "  Press Ctrl-C to stop.\n",
             flush=True,

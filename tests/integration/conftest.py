@@ -59,6 +59,7 @@ def devshop_server(ports) -> Iterator[Server]:
     app = create_devshop(
         app_url=f"http://127.0.0.1:{ports['web']}",
         api_secret=API_SECRET,
+        api_key=API_KEY,
         shop_domain=SHOP,
         access_token=TOKEN,
         cancel_job_seconds=0.4,

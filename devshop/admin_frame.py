@@ -1,0 +1,65 @@
+"""The devshop's stand-in for the Shopify admin: it embeds the app's admin pages and issues session tokens.
+
+In a real shop, App Bridge gives the embedded app a fresh session token (a one-minute HS256 JWT signed
+with the app secret, ``aud`` = the client id, ``dest`` = the shop) for every request. Here the frame page
+answers the app's ``postMessage`` token requests with tokens signed the same way, so the admin works in a
+plain browser. Development and tests only.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+
+import jwt
+from flask import Blueprint, current_app, jsonify, render_template
+
+bp = Blueprint("devshop_admin", __name__, template_folder="templates")
+
+TOKEN_LIFETIME_SECONDS = 60
+DEMO_STAFF_ID = "1"
+
+
+@dataclass(frozen=True)
+class AdminConfig:
+    app_url: str
+    api_key: str
+    api_secret: str
+
+
+def issue_session_token(
+    config: AdminConfig, shop_domain: str, *, staff_id: str = DEMO_STAFF_ID, now: float | None = None
+) -> str:
+    """A session token as App Bridge issues it for ``shop_domain``."""
+    issued = int(now if now is not None else time.time())
+    claims = {
+        "iss": f"https://{shop_domain}/admin",
+        "dest": f"https://{shop_domain}",
+        "aud": config.api_key,
+        "sub": staff_id,
+        "exp": issued + TOKEN_LIFETIME_SECONDS,
+        "nbf": issued - 1,
+        "iat": issued,
+        "jti": str(uuid.uuid4()),
+        "sid": f"devshop-session-{staff_id}",
+    }
+    return jwt.encode(claims, config.api_secret, algorithm="HS256")
+
+
+def _config() -> AdminConfig:
+    return current_app.extensions["devshop_admin"]
+
+
+@bp.get("/admin/apps/self-service")
+def admin_frame() -> str:
+    """The Shopify admin with the app embedded in it."""
+    state = current_app.extensions["devshop"]
+    return render_template("devshop_admin.html", app_url=_config().app_url, shop=state.shop_domain)
+
+
+@bp.post("/admin/session-token")
+def session_token() -> object:
+    """A fresh token for the embedded app (the frame page relays it with postMessage)."""
+    state = current_app.extensions["devshop"]
+    return jsonify({"token": issue_session_token(_config(), state.shop_domain)})

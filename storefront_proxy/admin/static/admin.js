@@ -1,0 +1,310 @@
+// The admin's pages (Requests, Request detail, Policy, Insights), rendered from the JSON API.
+// Every call carries a fresh session token: App Bridge's inside the Shopify admin, or the embedding
+// admin's through postMessage (the devshop's stand-in admin).
+(function () {
+  "use strict";
+
+  var app = document.getElementById("app");
+  var SLA_HOURS = 24;
+  var STATUSES = ["pending_review", "queued", "processing", "cancelled", "rejected", "failed"];
+
+  // -- session tokens and API calls ---------------------------------------------------------------------
+
+  function tokenFromParent() {
+    return new Promise(function (resolve, reject) {
+      var id = String(Math.random());
+      function answer(event) {
+        if (event.source !== window.parent || !event.data || event.data.type !== "self-service:session-token") return;
+        if (event.data.id !== id) return;
+        window.removeEventListener("message", answer);
+        resolve(event.data.token);
+      }
+      window.addEventListener("message", answer);
+      window.parent.postMessage({ type: "self-service:session-token-request", id: id }, "*");
+      window.setTimeout(function () { reject(new Error("No session: open the app from the Shopify admin.")); }, 5000);
+    });
+  }
+
+  function sessionToken() {
+    if (window.shopify && typeof window.shopify.idToken === "function") return window.shopify.idToken();
+    return tokenFromParent();
+  }
+
+  function api(method, path, body) {
+    return sessionToken().then(function (token) {
+      var headers = { Authorization: "Bearer " + token, Accept: "application/json" };
+      if (body !== undefined) headers["Content-Type"] = "application/json";
+      return fetch("/admin/api" + path, { method: method, headers: headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    }).then(function (response) {
+      var type = response.headers.get("Content-Type") || "";
+      if (type.indexOf("application/json") === -1) return response.ok ? response : Promise.reject({ message: response.statusText });
+      return response.json().then(function (json) {
+        if (!response.ok) return Promise.reject(json.error || { message: response.statusText });
+        return json;
+      });
+    });
+  }
+
+  // -- small DOM helpers (text only: data never becomes markup) ------------------------------------------
+
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (name) {
+      if (name === "text") node.textContent = attrs[name];
+      else if (name.indexOf("on") === 0) node.addEventListener(name.slice(2), attrs[name]);
+      else if (attrs[name] !== null && attrs[name] !== undefined && attrs[name] !== false) node.setAttribute(name, attrs[name]);
+    });
+    (children || []).forEach(function (child) { if (child) node.appendChild(typeof child === "string" ? document.createTextNode(child) : child); });
+    return node;
+  }
+
+  function show(title, nodes) {
+    app.replaceChildren(el("h1", { text: title }));
+    nodes.forEach(function (node) { if (node) app.appendChild(node); });
+    document.title = title + " · Self-service cancellations";
+    app.focus();
+  }
+
+  function failure(error) {
+    show("Something went wrong", [el("p", { class: "card", role: "alert", text: error.message || String(error) })]);
+  }
+
+  function badge(status) {
+    return el("span", { class: "badge", "data-status": status, text: status.replace("_", " ") });
+  }
+
+  function ageHours(iso) {
+    return (Date.now() - new Date(iso).getTime()) / 3600000;
+  }
+
+  function when(iso) {
+    return iso ? new Date(iso).toLocaleString() : "";
+  }
+
+  // -- Requests -------------------------------------------------------------------------------------------
+
+  function requestsPage(params) {
+    var query = new URLSearchParams();
+    if (params.status) query.set("status", params.status);
+    if (params.q) query.set("q", params.q);
+    query.set("page", params.page || "1");
+    api("GET", "/requests?" + query.toString()).then(function (data) {
+      var status = el("select", { id: "filter-status", name: "status" }, [el("option", { value: "", text: "All" })].concat(
+        STATUSES.map(function (s) { return el("option", { value: s, text: s.replace("_", " "), selected: s === params.status ? "selected" : null }); })
+      ));
+      var search = el("input", { id: "filter-q", type: "search", name: "q", value: params.q || "", placeholder: "Order or e-mail" });
+      var filters = el("form", { class: "toolbar", role: "search", onsubmit: function (event) {
+        event.preventDefault();
+        navigate("#/requests?" + new URLSearchParams({ status: status.value, q: search.value }).toString());
+      } }, [
+        el("div", {}, [el("label", { for: "filter-status", text: "Status" }), status]),
+        el("div", {}, [el("label", { for: "filter-q", text: "Search" }), search]),
+        el("button", { type: "submit", text: "Filter" }),
+      ]);
+
+      var rows = data.requests.map(function (item) {
+        var overdue = item.status === "pending_review" && ageHours(item.created_at) > SLA_HOURS;
+        return el("tr", {}, [
+          el("td", {}, [el("input", { type: "checkbox", name: "select", value: item.id, "aria-label": "Select " + item.order_name })]),
+          el("td", {}, [el("a", { href: "#/requests/" + item.id, text: item.order_name })]),
+          el("td", { text: item.customer_email || "" }),
+          el("td", { text: item.reason }),
+          el("td", {}, [badge(item.status), overdue ? el("span", { class: "overdue", text: " waiting over " + SLA_HOURS + " h" }) : null]),
+          el("td", { text: when(item.created_at) }),
+        ]);
+      });
+      var table = el("table", {}, [
+        el("caption", { class: "muted", text: data.total + " requests · page " + data.page + " of " + data.pages }),
+        el("thead", {}, [el("tr", {}, ["", "Order", "Customer", "Reason", "Status", "Requested"].map(function (h) { return el("th", { scope: "col", text: h }); }))]),
+        el("tbody", {}, rows),
+      ]);
+
+      var message = el("input", { id: "bulk-message", type: "text", placeholder: "Message to the shopper (for reject)" });
+      function bulk(action) {
+        var ids = Array.prototype.map.call(app.querySelectorAll('input[name="select"]:checked'), function (box) { return box.value; });
+        if (!ids.length) return;
+        api("POST", "/requests/bulk", { action: action, ids: ids, message: message.value }).then(function () { route(); }, failure);
+      }
+      var actions = el("div", { class: "toolbar" }, [
+        el("button", { type: "button", class: "primary", text: "Approve selected", onclick: function () { bulk("approve"); } }),
+        el("div", {}, [el("label", { for: "bulk-message", text: "Rejection message" }), message]),
+        el("button", { type: "button", class: "danger", text: "Reject selected", onclick: function () { bulk("reject"); } }),
+      ]);
+      var pager = el("p", {}, [
+        data.page > 1 ? el("a", { href: "#/requests?" + new URLSearchParams({ status: params.status || "", q: params.q || "", page: data.page - 1 }), text: "← Newer" }) : null,
+        " ",
+        data.page < data.pages ? el("a", { href: "#/requests?" + new URLSearchParams({ status: params.status || "", q: params.q || "", page: data.page + 1 }), text: "Older →" }) : null,
+      ]);
+      show("Requests", [filters, el("div", { class: "card" }, [actions, table, pager])]);
+    }, failure);
+  }
+
+  // -- Request detail -------------------------------------------------------------------------------------
+
+  function detailPage(id) {
+    api("GET", "/requests/" + encodeURIComponent(id)).then(function (data) {
+      var item = data.request;
+      function act(path, body) {
+        return api("POST", "/requests/" + encodeURIComponent(id) + path, body).then(function () { route(); }, failure);
+      }
+      var facts = el("table", {}, [
+        ["Order", item.order_name], ["Customer", item.customer_email || String(item.customer_id)], ["Reason", item.reason],
+        ["Shopper's note", item.note || "—"], ["Requested", when(item.created_at)], ["Attempts", String(item.attempts)],
+        ["Message to the shopper", item.message || "—"], ["Shopify's error", item.last_error || "—"],
+      ].map(function (pair) { return el("tr", {}, [el("th", { scope: "row", text: pair[0] }), el("td", { text: pair[1] })]); }));
+
+      var actions = [];
+      if (item.status === "pending_review") actions.push(el("button", { type: "button", class: "primary", text: "Approve", onclick: function () { act("/approve"); } }));
+      if (item.status === "failed") actions.push(el("button", { type: "button", class: "primary", text: "Retry", onclick: function () { act("/retry"); } }));
+      if (["pending_review", "queued", "failed"].indexOf(item.status) !== -1) {
+        var reason = el("textarea", { id: "reject-message", maxlength: "500" });
+        actions.push(el("form", { onsubmit: function (event) { event.preventDefault(); act("/reject", { message: reason.value }); } }, [
+          el("label", { for: "reject-message", text: "Message to the shopper" }), reason,
+          el("button", { type: "submit", class: "danger", text: "Reject" }),
+        ]));
+      }
+      var timeline = el("ol", {}, item.timeline.map(function (event) {
+        return el("li", { text: when(event.at) + " — " + event.type + (event.status ? " (" + event.status + ")" : "") + (event.detail ? ": " + event.detail : "") });
+      }));
+      var noteText = el("textarea", { id: "note-text", maxlength: "2000" });
+      var notes = el("div", {}, item.notes.map(function (note) {
+        return el("p", {}, [el("strong", { text: note.author }), " · " + when(note.at) + ": " + note.text]);
+      }).concat([el("form", { onsubmit: function (event) { event.preventDefault(); act("/notes", { text: noteText.value }); } }, [
+        el("label", { for: "note-text", text: "Internal note" }), noteText, el("button", { type: "submit", text: "Add note" }),
+      ])]));
+      show("Request for order " + item.order_name, [
+        el("p", {}, [el("a", { href: "#/requests", text: "← All requests" }), " ", badge(item.status)]),
+        el("div", { class: "card" }, [facts]),
+        actions.length ? el("div", { class: "card" }, actions) : null,
+        el("div", { class: "card" }, [el("h2", { text: "Timeline" }), timeline]),
+        el("div", { class: "card" }, [el("h2", { text: "Notes" }), notes]),
+      ]);
+    }, failure);
+  }
+
+  // -- Policy ---------------------------------------------------------------------------------------------
+
+  function policyPage() {
+    api("GET", "/policy").then(function (data) {
+      var policy = data.policy;
+      var form = el("form", { class: "card", novalidate: "novalidate" });
+      function field(name, label, input) {
+        input.id = "policy-" + name;
+        input.name = name;
+        form.appendChild(el("div", {}, [el("label", { for: input.id, text: label }), input, el("span", { class: "field-error", "data-error-for": name })]));
+      }
+      function select(value, options) {
+        return el("select", {}, options.map(function (option) { return el("option", { value: option, text: option.replace("_", " "), selected: option === value ? "selected" : null }); }));
+      }
+      function checkbox(checked) { return el("input", { type: "checkbox", checked: checked ? "checked" : null }); }
+      field("enabled", "Shoppers can cancel orders themselves", checkbox(policy.enabled));
+      field("cancel_window_minutes", "Cancel window (minutes after the order was placed)", el("input", { type: "number", min: "1", value: policy.cancel_window_minutes }));
+      field("review_mode", "Review", select(policy.review_mode, ["automatic", "manual"]));
+      field("refund_method", "Refund", select(policy.refund_method, ["original_payment", "store_credit", "none"]));
+      field("restock", "Restock the items", checkbox(policy.restock));
+      field("notify_customer", "E-mail the customer", checkbox(policy.notify_customer));
+      field("excluded_order_tags", "Orders with these tags can't be cancelled (comma-separated)", el("input", { type: "text", value: policy.excluded_order_tags.join(", ") }));
+      field("returns_url", "Returns page (shown when an order has started shipping)", el("input", { type: "text", value: policy.returns_url || "" }));
+      var status = el("p", { role: "status" });
+      form.appendChild(el("p", {}, [el("button", { type: "submit", class: "primary", text: "Save policy" })]));
+      form.appendChild(status);
+      form.addEventListener("submit", function (event) {
+        event.preventDefault();
+        var values = Object.assign({}, policy);
+        Array.prototype.forEach.call(form.elements, function (input) {
+          if (!input.name) return;
+          if (input.type === "checkbox") values[input.name] = input.checked;
+          else if (input.type === "number") values[input.name] = Number(input.value);
+          else if (input.name === "excluded_order_tags") values[input.name] = input.value.split(",").map(function (tag) { return tag.trim(); }).filter(Boolean);
+          else if (input.name === "returns_url") values[input.name] = input.value.trim() || null;
+          else values[input.name] = input.value;
+        });
+        form.querySelectorAll("[data-error-for]").forEach(function (node) { node.textContent = ""; });
+        api("PUT", "/policy", values).then(function (saved) {
+          policy = saved.policy;
+          status.textContent = "Saved.";
+        }, function (error) {
+          status.textContent = error.message || "Not saved.";
+          Object.keys(error.fields || {}).forEach(function (name) {
+            var slot = form.querySelector('[data-error-for="' + name.split(".")[0] + '"]');
+            if (slot) slot.textContent = error.fields[name];
+          });
+        });
+      });
+      show("Policy", [form]);
+    }, failure);
+  }
+
+  // -- Insights -------------------------------------------------------------------------------------------
+
+  function svgFragment(markup) {
+    // Charts are drawn by the server from numbers only (no shopper text), as an SVG document.
+    var parsed = new DOMParser().parseFromString(markup, "image/svg+xml");
+    return document.importNode(parsed.documentElement, true);
+  }
+
+  function insightsPage(params) {
+    var query = new URLSearchParams();
+    if (params.from) query.set("from", params.from);
+    if (params.to) query.set("to", params.to);
+    api("GET", "/insights?" + query.toString()).then(function (data) {
+      var from = el("input", { id: "range-from", type: "date", value: data.from });
+      var to = el("input", { id: "range-to", type: "date", value: data.to });
+      var range = el("form", { class: "toolbar", onsubmit: function (event) {
+        event.preventDefault();
+        navigate("#/insights?" + new URLSearchParams({ from: from.value, to: to.value }).toString());
+      } }, [
+        el("div", {}, [el("label", { for: "range-from", text: "From" }), from]),
+        el("div", {}, [el("label", { for: "range-to", text: "To" }), to]),
+        el("button", { type: "submit", text: "Show" }),
+      ]);
+      var value = Object.keys(data.cancelled_value).map(function (currency) { return data.cancelled_value[currency] + " " + currency; }).join(", ") || "0";
+      function stat(title, text) { return el("div", { class: "card" }, [el("h2", { text: title }), el("p", { text: text })]); }
+      var stats = el("div", { class: "stats" }, [
+        stat("Requests", String(data.totals.requests)),
+        stat("Cancelled", String(data.totals.cancellations)),
+        stat("Value of cancelled orders", value),
+        stat("Rejected as too late", Math.round(data.too_late_share * 100) + " %"),
+      ]);
+      var outcomes = el("div", { class: "card" }, [el("h2", { text: "Outcomes" }), el("table", {}, Object.keys(data.by_outcome).map(function (status) {
+        return el("tr", {}, [el("th", { scope: "row" }, [badge(status)]), el("td", { text: String(data.by_outcome[status]) })]);
+      }))]);
+      var charts = Object.keys(data.charts || {}).map(function (name) { return el("div", { class: "card" }, [svgFragment(data.charts[name])]); });
+      var download = el("button", { type: "button", text: "Download CSV", onclick: function () {
+        api("GET", "/requests.csv?" + query.toString()).then(function (response) { return response.blob(); }).then(function (blob) {
+          var link = el("a", { href: URL.createObjectURL(blob), download: "cancellation-requests.csv" });
+          document.body.appendChild(link);
+          link.click();
+          link.remove();
+        }, failure);
+      } });
+      show("Insights", [range, stats].concat(charts, [outcomes, el("p", {}, [download])]));
+    }, failure);
+  }
+
+  // -- routing --------------------------------------------------------------------------------------------
+
+  function navigate(hash) {
+    if (window.location.hash === hash) route();
+    else window.location.hash = hash;
+  }
+
+  function route() {
+    var hash = window.location.hash || "#/requests";
+    var path = hash.slice(1).split("?")[0];
+    var params = Object.fromEntries(new URLSearchParams(hash.split("?")[1] || ""));
+    var section = path.split("/")[1] || "requests";
+    document.querySelectorAll("[data-nav]").forEach(function (link) {
+      if (link.getAttribute("data-nav") === section) link.setAttribute("aria-current", "page");
+      else link.removeAttribute("aria-current");
+    });
+    var detail = path.match(/^\/requests\/([A-Za-z0-9_-]+)$/);
+    if (detail) detailPage(detail[1]);
+    else if (section === "policy") policyPage();
+    else if (section === "insights") insightsPage(params);
+    else requestsPage(params);
+  }
+
+  window.addEventListener("hashchange", route);
+  route();
+})();

@@ -218,8 +218,14 @@ def test_no_block_hard_codes_the_proxy_path_except_as_the_last_resort_default():
         assert match, f"{block.name} lacks the proxy path resolution"
         parts.append(match.group(0))
         assert DEFAULT_PROXY_PATH not in source.replace(match.group(0), "")
-        assert match.group(0).count(f"default: '{DEFAULT_PROXY_PATH}'") == 1
-        assert "app.metafields.self_service.proxy_path.value | default: block.settings.proxy_path" in match.group(0)
+        # The sources in order of precedence, each once: the app's metafield, the block setting, the default.
+        sources = [
+            "app.metafields.self_service.proxy_path.value",
+            "block.settings.proxy_path",
+            f"'{DEFAULT_PROXY_PATH}'",
+        ]
+        assert [match.group(0).count(source) for source in sources] == [1, 1, 1]
+        assert sorted(sources, key=match.group(0).index) == sources
     assert len(set(parts)) == 1, "the blocks resolve the proxy path differently"
 
 
@@ -240,6 +246,30 @@ def test_links_use_the_block_setting_when_the_metafield_is_absent(app: Flask, cl
     assert f'href="/community/help/orders/{order}?locale=en"' in client.get(f"/account/orders/{order}").text
     set_metafield(client, "/a/renamed")
     assert f'href="/a/renamed/orders/{order}?locale=en"' in client.get(f"/account/orders/{order}").text
+
+
+@pytest.mark.parametrize(
+    ("metafield", "setting", "expected"),
+    [
+        ("//evil.example", None, "/evil.example"),  # never a protocol-relative link to another site
+        ("///a//b/", None, "/a/b"),
+        ("https://evil.example/x", "/community/help", "/community/help"),  # unusable: the next source
+        ("/\\evil.example", "\\\\evil.example", DEFAULT_PROXY_PATH),
+        ("/apps/a b", "//", DEFAULT_PROXY_PATH),
+        (None, "/tools/x?y=1#z", DEFAULT_PROXY_PATH),
+    ],
+)
+def test_unsafe_proxy_paths_are_collapsed_or_skipped(
+    app: Flask, client: FlaskClient, state: DevshopState, metafield: str | None, setting: str | None, expected: str
+):
+    if setting is not None:
+        app.config["DEVSHOP_BLOCK_SETTINGS"] = {"proxy_path": setting}
+    if metafield is not None:
+        assert set_metafield(client, metafield)["userErrors"] == []
+    order = order_id(state, "#1001")
+    assert f'href="{expected}/orders/{order}?locale=en"' in client.get(f"/account/orders/{order}").text
+    orders = client.get("/pages/manage-orders").text
+    assert f'href="{expected}/orders?locale=en"' in orders and f'data-proxy-path="{expected}"' in orders
 
 
 def test_links_fall_back_to_the_configured_subpath(client: FlaskClient, state: DevshopState):

@@ -1,9 +1,15 @@
 // Self-service order cancellation: enhances the blocks' plain links with the app's JSON answer for the same URL.
-// The server decides eligibility every time; the countdown only says how long until the block asks it again.
+// Two timers: one redraws the minutes left, one asks the server again (planned once per answer).
 (() => {
   const POLL_STATUSES = ['pending_review', 'queued', 'processing'];
   const MINUTE = 60000;
   const MAX_DELAY = 60 * MINUTE;
+  const FIRST_BACKOFF = 5000;
+
+  // Only real changes reach the page, so live regions do not repeat themselves.
+  const setText = (el, text) => {
+    if (el.textContent !== text) el.textContent = text;
+  };
 
   class SelfServiceElement extends HTMLElement {
     connectedCallback() {
@@ -17,12 +23,13 @@
       template.content.querySelectorAll('[data-key]').forEach((el) => {
         this.strings[el.dataset.key] = el.textContent.trim();
       });
-      this.backoff = 5000;
+      this.backoff = FIRST_BACKOFF;
       this.load();
     }
 
     disconnectedCallback() {
-      clearTimeout(this.timer);
+      clearTimeout(this.redrawTimer);
+      clearTimeout(this.fetchTimer);
       if (this.controller) this.controller.abort();
     }
 
@@ -32,6 +39,7 @@
     }
 
     async load() {
+      clearTimeout(this.fetchTimer);
       this.controller = new AbortController();
       try {
         const response = await fetch(this.link.href, {
@@ -42,26 +50,28 @@
         });
         if (!response.ok) throw Object.assign(new Error(`HTTP ${response.status}`), { status: response.status });
         this.received(await response.json());
-        this.show();
+        this.refetch(this.show());
       } catch (error) {
         if (error.name === 'AbortError') return;
+        clearTimeout(this.redrawTimer);
         const keys = { 401: 'login_required', 404: 'not_found', 429: 'too_many_requests', 503: 'unavailable' };
         this.setStatus(this.t(`error.${keys[error.status] || 'generic'}`));
+        if (error.status !== 401 && error.status !== 404) this.refetch([{ fetch: -1 }]);
       }
     }
 
     setStatus(text) {
-      // Only real changes reach the live region, so screen readers are not told the same thing twice.
-      if (this.statusEl.textContent !== text) this.statusEl.textContent = text;
+      setText(this.statusEl, text);
     }
 
-    // One order of the contract → what to show, and when to look again (redraw the minutes, or ask the server).
+    // One order → what to show, when to redraw and when to fetch again (ms; -1: with back-off).
     describe(order) {
-      const view = { message: '', timeLeft: '', label: this.t('details'), delay: 0, refetch: false };
+      const view = { message: '', timeLeft: '', label: this.t('details'), redraw: 0, fetch: 0 };
       const request = order.request;
       if (request) {
-        view.message = this.t(`status.${request.status}`) || request.message;
-        if (POLL_STATUSES.includes(request.status)) Object.assign(view, { delay: this.backoff, refetch: true });
+        const status = this.t(`status.${request.status}`);
+        view.message = [status, request.message !== status && request.message].filter(Boolean).join(' ');
+        if (POLL_STATUSES.includes(request.status)) view.fetch = -1;
         return view;
       }
       if (!order.eligible) {
@@ -72,10 +82,11 @@
       Object.assign(view, { message: this.t('eligible'), label: this.t('cancel') });
       if (!order.cancel_deadline) return view;
       const left = Date.parse(order.cancel_deadline) - Date.now();
-      if (left <= 0) return Object.assign(view, { delay: this.backoff, refetch: true });
-      if (!this.countdown) return Object.assign(view, { delay: Math.min(left + 1000, MAX_DELAY), refetch: true });
+      if (left <= 0) return Object.assign(view, { fetch: -1 });
+      view.fetch = Math.min(left + 1000, MAX_DELAY);
+      if (!this.countdown) return view;
       view.timeLeft = this.t('time_left', { time: this.duration(left) });
-      view.delay = left % MINUTE || MINUTE; // the next time the rounded-up minutes change
+      view.redraw = left % MINUTE || MINUTE; // the next time the rounded-up minutes change
       return view;
     }
 
@@ -90,12 +101,24 @@
       return new Intl.ListFormat(this.locale, { style: 'long', type: 'unit' }).format(units);
     }
 
-    schedule(views) {
-      clearTimeout(this.timer);
-      const next = views.filter((view) => view.delay > 0).sort((a, b) => a.delay - b.delay)[0];
-      if (!next) return;
-      if (next.refetch) this.backoff = Math.min(this.backoff * 2, 5 * MINUTE);
-      this.timer = setTimeout(() => (next.refetch ? this.load() : this.show()), next.delay);
+    show() {
+      clearTimeout(this.redrawTimer);
+      const views = this.render();
+      const delay = Math.min(...views.map((view) => view.redraw || Infinity));
+      if (delay < Infinity) this.redrawTimer = setTimeout(() => this.show(), delay);
+      return views;
+    }
+
+    refetch(views) {
+      clearTimeout(this.fetchTimer);
+      const delays = views.map((view) => view.fetch).filter((delay) => delay > 0);
+      if (views.some((view) => view.fetch < 0)) {
+        delays.push(this.backoff);
+        this.backoff = Math.min(this.backoff * 2, 5 * MINUTE);
+      } else {
+        this.backoff = FIRST_BACKOFF;
+      }
+      if (delays.length) this.fetchTimer = setTimeout(() => this.load(), Math.min(...delays));
     }
   }
 
@@ -104,54 +127,64 @@
       this.order = order;
     }
 
-    show() {
+    render() {
       const view = this.describe(this.order);
       this.setStatus(view.message);
-      this.querySelector('[data-timer]').textContent = view.timeLeft;
-      this.link.textContent = view.label;
+      setText(this.querySelector('[data-timer]'), view.timeLeft);
+      setText(this.link, view.label);
       const request = this.order.request;
       this.dataset.state = request ? request.status : this.order.eligible ? 'eligible' : 'ineligible';
-      this.schedule([view]);
+      return [view];
     }
   }
 
   class SelfServiceOrders extends SelfServiceElement {
     connectedCallback() {
       this.list = this.querySelector('[data-orders]');
-      if (this.list) this.list.setAttribute('data-loading', '');
+      this.items = new Map();
       super.connectedCallback();
+      if (this.strings && !this.orders) this.setStatus(this.t('orders.loading'));
     }
 
     received(body) {
       this.orders = body.orders;
       this.setStatus(this.orders.length ? '' : this.t('orders.empty'));
+      this.querySelector('[data-loading]')?.removeAttribute('data-loading');
     }
 
-    show() {
+    // Items are built once, then only their texts change (focus stays); the list changes with its orders.
+    render() {
       const views = this.orders.map((order) => this.describe(order));
-      const items = this.orders.map((order, index) => {
-        const view = views[index];
-        const item = document.createElement('li');
-        item.className = 'ssb__order';
-        item.dataset.orderId = order.order_id;
-        const text = document.createElement('p');
-        text.className = 'ssb__order-text';
-        text.id = `${this.dataset.blockId || 'ssb'}-order-${order.order_id}`;
-        const name = document.createElement('span');
-        name.className = 'ssb__order-name';
-        name.textContent = order.name;
-        text.append(name, [view.message, view.timeLeft].filter(Boolean).join(' '));
-        const link = document.createElement('a');
-        link.className = 'ssb__button';
-        link.href = `${this.dataset.proxyPath}/orders/${encodeURIComponent(order.order_id)}?locale=${encodeURIComponent(this.locale)}`;
-        link.textContent = view.label;
-        link.setAttribute('aria-describedby', text.id);
-        item.append(text, link);
-        return item;
+      const items = new Map();
+      this.orders.forEach((order, index) => {
+        const item = this.items.get(order.order_id) || this.item(order);
+        setText(item.name, order.name);
+        setText(item.status, [views[index].message, views[index].timeLeft].filter(Boolean).join(' '));
+        setText(item.link, views[index].label);
+        items.set(order.order_id, item);
       });
-      this.list.replaceChildren(...items);
-      this.list.removeAttribute('data-loading');
-      this.schedule(views);
+      const elements = [...items.values()].map((item) => item.element);
+      const children = [...this.list.children];
+      if (elements.length !== children.length || elements.some((el, i) => el !== children[i])) {
+        this.list.replaceChildren(...elements);
+      }
+      this.items = items;
+      return views;
+    }
+
+    item(order) {
+      const make = (tag, className) => Object.assign(document.createElement(tag), { className });
+      const element = make('li', 'ssb__order');
+      const text = make('p', 'ssb__order-text');
+      text.id = `${this.dataset.blockId || 'ssb'}-order-${order.order_id}`;
+      const name = make('span', 'ssb__order-name');
+      const status = make('span', 'ssb__order-status');
+      const link = make('a', 'ssb__button');
+      link.href = `${this.dataset.proxyPath}/orders/${encodeURIComponent(order.order_id)}?locale=${encodeURIComponent(this.locale)}`;
+      link.setAttribute('aria-describedby', text.id);
+      text.append(name, ' ', status);
+      element.append(text, link);
+      return { element, name, status, link };
     }
   }
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import ADA, proxy_session
+from tests.integration.conftest import ADA, SHOP, proxy_session, wait_for_status
 
 pytestmark = pytest.mark.integration
 
@@ -105,6 +105,54 @@ def test_existing_request_shows_its_status(web, devshop, devshop_server, new_pag
     assert block.locator("[data-timer]").inner_text() == ""
     assert block.get_by_role("link", name=en["actions"]["details"]).is_visible()
     shot(page, f"theme-block-order-request-{status}")
+
+
+def test_a_request_in_progress_is_fetched_again_until_it_ends(
+    web, devshop, devshop_server, workers, store, new_page, login
+):
+    """The block keeps asking while the request is queued; a rejection shows the server's message after the status."""
+    order_id = order_named(devshop, "#1001")
+    session = proxy_session(devshop_server.url, ADA)
+    url = f"{devshop_server.url}{PREFIX}/orders/{order_id}"
+    token = session.get(url, headers={"Accept": "application/json"}, timeout=10).json()["csrf_token"]
+    asked = session.post(
+        f"{url}/cancellation",
+        json={"reason": "changed_mind", "csrf_token": token},
+        headers={"Accept": "application/json"},
+        timeout=10,
+    )
+    assert asked.status_code == 202, asked.text
+    status = asked.json()["request"]["status"]
+
+    page = new_page()
+    page.clock.install()
+    login(page, ADA)
+    block = open_order(page, order_id, status)
+    devshop.fulfill(order_id)  # shipping starts before the worker gets to it
+    workers.start()
+    wait_for_status(store, SHOP, order_id, {"rejected"})
+    page.clock.run_for(10 * 60_000)  # past several back-off steps, the last one (5 minutes) included
+    page.wait_for_selector('self-service-order[data-state="rejected"]')
+    message = session.get(f"{url}/cancellation", headers={"Accept": "application/json"}, timeout=10).json()
+    en = strings("en")
+    assert block.locator("[data-status]").inner_text() == f"{en['status']['rejected']} {message['request']['message']}"
+
+
+def test_manage_orders_redraws_keep_focus_and_the_items(web, devshop, new_page, login):
+    page = new_page()
+    page.clock.install()
+    login(page, ADA)
+    page.goto("/pages/manage-orders")
+    page.wait_for_selector("self-service-orders [data-orders] li")
+    row = page.locator("self-service-orders [data-orders] li").filter(has_text="#1001")
+    before = row.inner_text()
+    link = row.get_by_role("link", name=strings("en")["actions"]["cancel"])
+    link.focus()
+    row.evaluate("(item) => { item.dataset.marked = 'yes'; }")
+    page.clock.run_for(3 * 60_000 + 1000)  # three redraws of the minutes left
+    assert row.inner_text() != before, "the time left was redrawn"
+    assert row.get_attribute("data-marked") == "yes", "the item was updated in place, not rebuilt"
+    assert link.evaluate("(el) => el === document.activeElement"), "focus stayed on the button"
 
 
 def test_fulfilled_order_says_why_it_cannot_be_cancelled(web, devshop, new_page, login, axe_violations, shot):

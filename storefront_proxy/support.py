@@ -214,3 +214,19 @@ class Support:
                 "after": after,
             },
         )
+
+    # -- reports --------------------------------------------------------------------------------------
+
+    def all_requests(self, shop: str, status: str | None = None, query: str | None = None) -> list[CancellationRequest]:
+        """Every request of the shop matching ``list_requests``' filters, newest first, unpaged (CSV, insights)."""
+        needle = (query or "").strip().casefold()
+        return [
+            request
+            for request in self.store.shop_requests(shop)
+            if (not status or request.status.value == status)
+            and (
+                not needle
+                or needle in request.order_name.casefold()
+                or needle in (request.customer_email or "").casefold()
+            )
+        ]

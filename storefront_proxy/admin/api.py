@@ -2,18 +2,46 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from typing import Any
 
-from flask import current_app, g, jsonify, request
+from flask import Response, current_app, g, jsonify, request
 from pydantic import ValidationError
 
 from storefront_proxy.admin import bp
 from storefront_proxy.admin.auth import admin_authenticated
+from storefront_proxy.admin.charts import breakdown_chart, per_day_chart
 from storefront_proxy.errors import ApiError
+from storefront_proxy.insights import (
+    MAX_RANGE_DAYS,
+    DateRange,
+    InvalidRangeError,
+    compute_insights,
+    in_range,
+    resolve_range,
+)
 from storefront_proxy.records import CancellationRequest, RequestStatus, iso
 from storefront_proxy.support import Support
 
 MAX_BULK = 100
+CSV_COLUMNS = [
+    "id",
+    "created_at",
+    "order_name",
+    "order_id",
+    "customer_email",
+    "reason",
+    "note",
+    "status",
+    "message",
+    "order_total",
+    "currency_code",
+    "attempts",
+    "last_error",
+]
+# A spreadsheet runs a cell starting with one of these as a formula (CSV injection, OWASP).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _support() -> Support:
@@ -163,3 +191,80 @@ def bulk_action() -> Any:
 @admin_authenticated
 def audit_log() -> Any:
     return jsonify({"entries": _support().audit_log(g.admin.shop)})
+
+
+# -- reports ----------------------------------------------------------------------------------------------
+
+
+def _status_filter() -> str | None:
+    status = request.args.get("status") or None
+    if status is not None and status not in {s.value for s in RequestStatus}:
+        raise ApiError(400, "invalid_status", "Unknown status filter.")
+    return status
+
+
+def _date_range(*, max_days: int | None) -> DateRange:
+    today = _support().clock().date()
+    try:
+        return resolve_range(request.args.get("from"), request.args.get("to"), today, max_days=max_days)
+    except InvalidRangeError as exc:
+        raise ApiError(400, "invalid_range", exc.message, fields={exc.field: exc.message}) from None
+
+
+@bp.get("/api/insights")
+@admin_authenticated
+def insights() -> Any:
+    days = _date_range(max_days=MAX_RANGE_DAYS)
+    support = _support()
+    result = compute_insights(support.all_requests(g.admin.shop), days)
+    policy = support.policy(g.admin.shop)
+    reasons = [(policy.reason_label(code) or code, count) for code, count in result.by_reason.items()]
+    return jsonify(
+        {
+            **result.to_dict(),
+            "charts": {
+                "per_day": per_day_chart(result.per_day),
+                "reasons": breakdown_chart(reasons, chart_id="reasons", title="Requests by reason"),
+            },
+        }
+    )
+
+
+def _csv_cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
+@bp.get("/api/requests.csv")
+@admin_authenticated
+def export_requests() -> Any:
+    status = _status_filter()
+    matching = _support().all_requests(g.admin.shop, status, request.args.get("q"))
+    if request.args.get("from") or request.args.get("to"):
+        matching = in_range(matching, _date_range(max_days=None))
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for item in matching:
+        row = [
+            item.id,
+            iso(item.created_at),
+            item.order_name,
+            item.order_id,
+            item.customer_email,
+            item.reason,
+            item.note,
+            item.status.value,
+            item.message,
+            item.order_total,
+            item.currency_code,
+            item.attempts,
+            item.last_error,
+        ]
+        writer.writerow([_csv_cell(value) for value in row])
+    response = Response(out.getvalue(), content_type="text/csv; charset=utf-8")
+    response.headers["Content-Disposition"] = 'attachment; filename="cancellation-requests.csv"'
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,78 @@
+"""The admin pages in Chromium, embedded in the devshop's stand-in Shopify admin (which issues session tokens):
+a merchant changes the policy, a shopper's request lands in the queue, support approves one and rejects
+another, the shopper sees both outcomes, and Insights shows them."""
+
+from __future__ import annotations
+
+import pytest
+
+from storefront_proxy.policy import ReviewMode
+from tests.integration.conftest import ADA, SHOP, proxy_session, wait_for_status
+from tests.integration.test_cancel_end_to_end import JSON, ask_to_cancel, order_url
+
+pytestmark = pytest.mark.integration
+
+
+def open_admin(new_page, devshop_server):
+    page = new_page()
+    page.goto(f"{devshop_server.url}/admin/apps/self-service")
+    return page, page.frame_locator("iframe#app")
+
+
+def test_merchant_and_support_work_the_queue(
+    web, devshop, devshop_server, workers, store, new_page, axe_violations, shot
+):
+    page, admin = open_admin(new_page, devshop_server)
+
+    # The merchant switches to manual review and a 30-minute window.
+    admin.get_by_role("link", name="Policy").click()
+    admin.get_by_label("Cancel window (minutes after the order was placed)").fill("30")
+    admin.get_by_label("Review").select_option("manual")
+    admin.get_by_role("button", name="Save policy").click()
+    admin.get_by_role("status").filter(has_text="Saved.").wait_for()
+    policy = store.get_policy(SHOP)
+    assert policy.cancel_window_minutes == 30 and policy.review_mode is ReviewMode.MANUAL
+    shot(page, "admin-policy-saved")
+
+    # An invalid value is refused field by field and changes nothing.
+    admin.get_by_label("Cancel window (minutes after the order was placed)").fill("0")
+    admin.get_by_role("button", name="Save policy").click()
+    admin.locator('[data-error-for="cancel_window_minutes"]').filter(has_text="greater").wait_for()
+    assert store.get_policy(SHOP).cancel_window_minutes == 30
+
+    # Two shoppers' requests wait for review.
+    shopper = proxy_session(devshop_server.url, ADA)
+    keep_order, cancel_order = devshop.create_order(customer_id=ADA), devshop.create_order(customer_id=ADA)
+    for order_id in (keep_order, cancel_order):
+        assert ask_to_cancel(shopper, devshop_server, order_id).json()["request"]["status"] == "pending_review"
+    workers.start()
+
+    admin.get_by_role("link", name="Requests").click()
+    admin.get_by_role("link", name=devshop.get_order(cancel_order).name).wait_for()
+    shot(page, "admin-requests")
+    violations = axe_violations(page, context=None)
+    assert violations == [], violations
+
+    admin.get_by_role("link", name=devshop.get_order(cancel_order).name).click()
+    admin.get_by_role("button", name="Approve").click()
+    admin.locator(
+        ".badge[data-status='queued'], .badge[data-status='processing'], .badge[data-status='cancelled']"
+    ).first.wait_for()
+    assert wait_for_status(store, SHOP, cancel_order, {"cancelled", "failed"}).status.value == "cancelled"
+
+    admin.get_by_role("link", name="← All requests").click()
+    admin.get_by_role("link", name=devshop.get_order(keep_order).name).click()
+    admin.get_by_label("Message to the shopper").fill("Your parcel is already packed, sorry!")
+    admin.get_by_role("button", name="Reject").click()
+    admin.locator(".badge[data-status='rejected']").wait_for()
+    shot(page, "admin-request-rejected")
+
+    rejected = shopper.get(order_url(devshop_server, keep_order, "/cancellation"), headers=JSON, timeout=10).json()
+    assert rejected["request"]["status"] == "rejected"
+    assert rejected["request"]["message"] == "Your parcel is already packed, sorry!"
+    cancelled = shopper.get(order_url(devshop_server, cancel_order, "/cancellation"), headers=JSON, timeout=10).json()
+    assert cancelled["request"]["status"] == "cancelled"
+
+    admin.get_by_role("link", name="Insights").click()
+    admin.locator("svg").first.wait_for()
+    shot(page, "admin-insights")

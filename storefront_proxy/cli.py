@@ -1,4 +1,4 @@
-"""``flask policy ...``: read and change a shop's cancellation policy until the admin screens exist.
+"""Operators' commands: ``flask policy ...`` for a shop's policy, ``flask requests ...`` for the support queue.
 
 Examples::
 
@@ -6,11 +6,18 @@ Examples::
     flask --app storefront_proxy.app policy set devshop.myshopify.com cancel_window_minutes=30 review_mode=manual
     flask --app storefront_proxy.app policy set devshop.myshopify.com 'excluded_order_tags=["wholesale"]'
     flask --app storefront_proxy.app policy reset devshop.myshopify.com
+    flask --app storefront_proxy.app requests list devshop.myshopify.com --status pending_review
+    flask --app storefront_proxy.app requests show devshop.myshopify.com ccr_0123456789abcdef0123
+    flask --app storefront_proxy.app requests approve devshop.myshopify.com ccr_0123456789abcdef0123
+    flask --app storefront_proxy.app requests reject devshop.myshopify.com ccr_… --message "Already packed"
+    flask --app storefront_proxy.app requests retry devshop.myshopify.com ccr_0123456789abcdef0123
 """
 
 from __future__ import annotations
 
+import getpass
 import json
+from collections.abc import Callable
 
 import click
 from flask import Flask, current_app
@@ -18,7 +25,9 @@ from flask.cli import AppGroup
 from pydantic import ValidationError
 
 from storefront_proxy.policy import Policy
+from storefront_proxy.records import CancellationRequest, RequestStatus
 from storefront_proxy.settings import normalize_shop_domain
+from storefront_proxy.support import SupportError
 
 policy_cli = AppGroup("policy", help="Show or change a shop's self-service cancellation policy.")
 
@@ -71,5 +80,93 @@ def reset_policy(shop: str) -> None:
     click.echo(Policy().model_dump_json(indent=2))
 
 
+requests_cli = AppGroup("requests", help="Work the support queue of a shop (mirrors the admin's Requests page).")
+
+
+def _support_call(action: Callable[[], CancellationRequest]) -> CancellationRequest:
+    """Run a support action, turning its refusals into a one-line error and exit status 1."""
+    try:
+        return action()
+    except SupportError as exc:
+        raise click.ClickException(str(exc) or type(exc).__name__) from None
+
+
+def _operator() -> str:
+    return f"cli:{getpass.getuser()}"
+
+
+def _line(item: CancellationRequest) -> str:
+    return (
+        f"{item.id}  {item.order_name:<10} {item.status.value:<15} {item.reason:<22} {item.created_at:%Y-%m-%d %H:%M}"
+    )
+
+
+@requests_cli.command("list")
+@click.argument("shop")
+@click.option("--status", type=click.Choice([status.value for status in RequestStatus]), default=None)
+@click.option("--query", "-q", default=None, help="Order name or customer e-mail.")
+@click.option("--page", type=int, default=1, show_default=True)
+def list_requests(shop: str, status: str | None, query: str | None, page: int) -> None:
+    """List the shop's requests, newest first."""
+    result = current_app.extensions["support"].list_requests(normalize_shop_domain(shop), status, query, page)
+    for item in result.requests:
+        click.echo(_line(item))
+    click.echo(f"{result.total} requests, page {result.page} of {result.pages}")
+
+
+@requests_cli.command("show")
+@click.argument("shop")
+@click.argument("request_id")
+def show_request(shop: str, request_id: str) -> None:
+    """Show one request with its timeline and notes."""
+    support = current_app.extensions["support"]
+    item = _support_call(lambda: support.get_request(normalize_shop_domain(shop), request_id))
+    click.echo(_line(item))
+    click.echo(f"customer: {item.customer_email or item.customer_id}   attempts: {item.attempts}")
+    if item.note:
+        click.echo(f"shopper's note: {item.note}")
+    if item.message:
+        click.echo(f"message to the shopper: {item.message}")
+    if item.last_error:
+        click.echo(f"last error: {item.last_error}")
+    for event in item.events:
+        status = f" [{event.status.value}]" if event.status else ""
+        click.echo(f"  {event.at:%Y-%m-%d %H:%M:%S} {event.type}{status} {event.detail or ''}".rstrip())
+    for note in item.notes:
+        click.echo(f"  note by {note.author} at {note.at:%Y-%m-%d %H:%M}: {note.text}")
+
+
+@requests_cli.command("approve")
+@click.argument("shop")
+@click.argument("request_id")
+def approve_request(shop: str, request_id: str) -> None:
+    """Approve a request waiting for review: the worker cancels the order."""
+    support = current_app.extensions["support"]
+    item = _support_call(lambda: support.approve(normalize_shop_domain(shop), request_id, _operator()))
+    click.echo(_line(item))
+
+
+@requests_cli.command("reject")
+@click.argument("shop")
+@click.argument("request_id")
+@click.option("--message", "-m", required=True, help="What the shopper reads on the cancel page.")
+def reject_request(shop: str, request_id: str, message: str) -> None:
+    """Reject a request; the shopper sees the message."""
+    support = current_app.extensions["support"]
+    item = _support_call(lambda: support.reject(normalize_shop_domain(shop), request_id, _operator(), message))
+    click.echo(_line(item))
+
+
+@requests_cli.command("retry")
+@click.argument("shop")
+@click.argument("request_id")
+def retry_request(shop: str, request_id: str) -> None:
+    """Hand a failed request to the worker again."""
+    support = current_app.extensions["support"]
+    item = _support_call(lambda: support.retry(normalize_shop_domain(shop), request_id, _operator()))
+    click.echo(_line(item))
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(policy_cli)
+    app.cli.add_command(requests_cli)

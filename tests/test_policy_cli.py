@@ -62,3 +62,33 @@ def test_cli_refuses_invalid_values_and_keeps_the_policy(app):
     assert result.exit_code == 2
     assert "cancel_window_minutes" in result.output
     assert app.extensions["store"].get_policy(SHOP) == Policy()
+
+
+def test_requests_cli_mirrors_the_queue(app, redis_conn):
+    from rq import Queue
+
+    from storefront_proxy.queue import QUEUE_NAME
+    from storefront_proxy.records import RequestStatus
+    from tests.test_admin_api import make_request
+
+    store = app.extensions["store"]
+    pending = make_request(store)
+    other = make_request(store, order_id=5002, order_name="#1002")
+    runner = app.test_cli_runner()
+
+    listed = runner.invoke(args=["requests", "list", SHOP, "--status", "pending_review"])
+    assert listed.exit_code == 0 and pending.id in listed.output and "2 requests" in listed.output
+    shown = runner.invoke(args=["requests", "show", SHOP, pending.id])
+    assert shown.exit_code == 0 and "requested" in shown.output
+
+    assert runner.invoke(args=["requests", "approve", SHOP, pending.id]).exit_code == 0
+    assert f"cancel-{pending.id}" in Queue(QUEUE_NAME, connection=redis_conn).job_ids
+    again = runner.invoke(args=["requests", "approve", SHOP, pending.id])
+    assert again.exit_code == 1 and "cannot approve a request that is queued" in again.output
+
+    assert runner.invoke(args=["requests", "reject", SHOP, other.id, "-m", "Already packed"]).exit_code == 0
+    assert store.get_request(other.id).status is RequestStatus.REJECTED
+    assert runner.invoke(args=["requests", "retry", SHOP, other.id]).exit_code == 1
+    assert runner.invoke(args=["requests", "show", "othershop", pending.id]).exit_code == 1
+    entry = store.audit_entries(SHOP)[0]
+    assert entry["actor"].startswith("cli:") and entry["action"] == "request.reject"

@@ -36,6 +36,7 @@ from devshop.state import (
     LineItem,
     MetafieldInputError,
     Order,
+    UnknownOrderError,
     iso_utc,
     legacy_id_from_gid,
 )
@@ -241,9 +242,15 @@ class _CostCalculator:
             return 0
         if "first" in field_def.args or "last" in field_def.args:
             # A plain list of objects with first: (Order.fulfillments) costs per element; a connection's elements
-            # are already counted by its nodes/edges selection.
-            per_item = children + (1 if graphql.is_list_type(graphql.get_nullable_type(field_def.type)) else 0)
-            return CONNECTION_COST + self.page_size(node) * per_item
+            # are already counted by its nodes/edges selection. pageInfo describes the page: it counts once.
+            page_info = sum(
+                self.field_cost(selection, named, False)
+                for selection in (node.selection_set.selections if node.selection_set else ())
+                if isinstance(selection, FieldNode) and selection.name.value == "pageInfo"
+            )
+            per_item = children - page_info
+            per_item += 1 if graphql.is_list_type(graphql.get_nullable_type(field_def.type)) else 0
+            return CONNECTION_COST + self.page_size(node) * per_item + page_info
         return 1 + children
 
     def page_size(self, node: FieldNode) -> int:
@@ -302,7 +309,11 @@ def placeholder(type_: Any, info: GraphQLResolveInfo) -> Any:
 def root_value(state: DevshopState, operation: OperationDefinitionNode | None) -> dict[str, Any]:
     """The query or mutation root object for this operation."""
     if operation is not None and operation.operation == OperationType.MUTATION:
-        return {"orderCancel": _resolve_order_cancel, "metafieldsSet": _resolve_metafields_set}
+        return {
+            "orderCancel": _resolve_order_cancel,
+            "metafieldsSet": _resolve_metafields_set,
+            "tagsAdd": _resolve_tags_add,
+        }
     return query_root(state)
 
 
@@ -535,6 +546,14 @@ def line_item_node(order: Order, item: LineItem) -> dict[str, Any]:
         "discountedUnitPriceSet": unit,
         "originalTotalSet": total,
         "discountedTotalSet": total,
+        "product": {
+            "__typename": "Product",
+            "id": item.product_gid,
+            "legacyResourceId": str(item.legacy_id),
+            "title": item.title,
+            "vendor": item.vendor,
+            "tags": list(item.product_tags),
+        },
     }
 
 
@@ -731,3 +750,13 @@ def _resolve_order_cancel(
         "orderCancelUserErrors": [],
         "userErrors": [],
     }
+
+
+def _resolve_tags_add(info: GraphQLResolveInfo, id: str, tags: list[str]) -> dict[str, Any]:  # noqa: A002
+    """Mutation tagsAdd: the devshop tags orders; any other id answers a userError, as a missing resource does."""
+    state = info.context.state
+    try:
+        order = state.add_tags(id, tags)
+    except UnknownOrderError:
+        return {"node": None, "userErrors": [{"field": ["id"], "message": "Resource not found"}]}
+    return {"node": order_node(state, order), "userErrors": []}

@@ -42,6 +42,7 @@ def _unknown_order(error: UnknownOrderError) -> tuple[Response, int]:
 @bp.errorhandler(UnknownCustomerError)
 @bp.errorhandler(ValueError)
 @bp.errorhandler(TypeError)
+@bp.errorhandler(KeyError)
 def _bad_request(error: Exception) -> tuple[Response, int]:
     return jsonify({"error": str(error)}), 400
 
@@ -63,7 +64,7 @@ def list_orders() -> Response:
 
 @bp.post("/orders")
 def create_order() -> tuple[Response, int]:
-    """Create an order from JSON (customer_id, age_minutes or created_at, statuses, tags, flags, name)."""
+    """Create an order from JSON (customer_id, age_minutes or created_at, statuses, tags, flags, name, line_items)."""
     body = _body()
     state = _state()
     legacy_id = state.create_order(
@@ -77,11 +78,29 @@ def create_order() -> tuple[Response, int]:
         closed=bool(body.get("closed", False)),
         fulfilled=bool(body.get("fulfilled", False)),
         name=body.get("name"),
+        line_items=_line_items(body.get("line_items")),
         test=bool(body.get("test", False)),
     )
     order = state.get_order(legacy_id)
     assert order is not None
     return jsonify(order.to_json()), 201
+
+
+def _line_items(items: Any) -> list[tuple[str, int, str, list[str]]] | None:
+    """``[{"title", "quantity", "unit_price", "product_tags"}]`` from the control API; None for the default item."""
+    if items is None:
+        return None
+    if not isinstance(items, list) or not items:
+        raise ValueError("line_items must be a non-empty list")
+    return [
+        (
+            str(item["title"]),
+            int(item.get("quantity", 1)),
+            str(item.get("unit_price", "25.00")),
+            [str(tag) for tag in item.get("product_tags", [])],
+        )
+        for item in items
+    ]
 
 
 @bp.get("/orders/<int:legacy_id>")

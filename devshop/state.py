@@ -110,10 +110,16 @@ class LineItem:
     variant_title: str | None = None
     sku: str | None = None
     vendor: str | None = "Devshop Supply Co."
+    # The tags of the line item's product (each line item stands for its own product in the devshop).
+    product_tags: list[str] = field(default_factory=list)
 
     @property
     def gid(self) -> str:
         return f"gid://shopify/LineItem/{self.legacy_id}"
+
+    @property
+    def product_gid(self) -> str:
+        return f"gid://shopify/Product/{self.legacy_id}"
 
     @property
     def name(self) -> str:
@@ -376,10 +382,13 @@ class DevshopState:
         closed: bool = False,
         fulfilled: bool = False,
         name: str | None = None,
-        line_items: Iterable[tuple[str, int, str]] | None = None,
+        line_items: Iterable[tuple[str, int, str] | tuple[str, int, str, Iterable[str]]] | None = None,
         test: bool = False,
     ) -> int:
-        """Create an order and return its numeric (legacy) id; line_items are (title, quantity, unit_price)."""
+        """Create an order and return its numeric (legacy) id.
+
+        line_items are (title, quantity, unit_price) or (title, quantity, unit_price, product_tags).
+        """
         with self.lock:
             now = self.clock()
             if customer_id is not None and customer_id not in self.customers:
@@ -407,8 +416,11 @@ class DevshopState:
                 tags=list(tags),
                 test=test,
             )
-            for title, quantity, unit_price in line_items or [("Devshop Sample Mug", 1, "25.00")]:
-                order.line_items.append(LineItem(self._next_line_item_id, title, quantity, unit_price))
+            for title, quantity, unit_price, *rest in line_items or [("Devshop Sample Mug", 1, "25.00")]:
+                product_tags = [str(tag) for tag in rest[0]] if rest else []
+                item = LineItem(self._next_line_item_id, title, int(quantity), str(unit_price))
+                item.product_tags = product_tags
+                order.line_items.append(item)
                 self._next_line_item_id += 1
             self.orders[legacy_id] = order
             if fulfilled:
@@ -457,6 +469,20 @@ class DevshopState:
             order.cancelled_at = self.clock()
             order.cancel_reason = "STAFF"
             order.cancel = CancelRecord(source="staff", reason="STAFF")
+            return order
+
+    def add_tags(self, gid: str, tags: Iterable[str]) -> Order:
+        """tagsAdd on an order: each tag (a string may hold several, comma-separated) is added once.
+
+        Raises UnknownOrderError for anything but an existing order (the devshop tags only orders).
+        """
+        with self.lock:
+            self.settle_jobs()
+            order = self._require_order(legacy_id_from_gid(gid, "Order"))
+            for value in tags:
+                for tag in (part.strip() for part in str(value).split(",")):
+                    if tag and tag.casefold() not in {existing.casefold() for existing in order.tags}:
+                        order.tags.append(tag)
             return order
 
     # -- orderCancel and jobs -------------------------------------------------------------------------------------

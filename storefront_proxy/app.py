@@ -62,6 +62,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         ),
         clock=lambda: datetime.now(UTC),
         retry_intervals=settings.cancel_retry_intervals,
+        auto_review_hour_seconds=settings.auto_review_hour_seconds,
     )
     app.extensions["support"] = Support(
         store=store, queue=queue, clock=lambda: datetime.now(UTC), retry_intervals=settings.cancel_retry_intervals

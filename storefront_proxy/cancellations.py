@@ -8,13 +8,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from rq import Queue
 
 from storefront_proxy.eligibility import Eligibility, IneligibleReason, check_eligibility
-from storefront_proxy.policy import Policy, ReviewMode
-from storefront_proxy.queue import enqueue_cancellation
+from storefront_proxy.policy import Policy
+from storefront_proxy.queue import enqueue_cancellation, schedule_auto_review
 from storefront_proxy.records import NOTE_MAX_LENGTH, CancellationRequest, RequestStatus, new_request_id
 from storefront_proxy.shopify.client import ShopifyClient
 from storefront_proxy.shopify.models import Order
@@ -22,7 +22,9 @@ from storefront_proxy.store import Store
 
 log = logging.getLogger(__name__)
 
-RECENT_ORDERS = 20
+# Each order brings up to 20 line items with their products' tags; 10 orders keep the list query well under
+# Shopify's 1000-point single-query cost limit (20 would exceed it).
+RECENT_ORDERS = 10
 
 
 class CancellationError(Exception):
@@ -66,12 +68,15 @@ class Cancellations:
         shopify: Callable[[str], ShopifyClient],
         clock: Callable[[], datetime],
         retry_intervals: list[int],
+        auto_review_hour_seconds: float = 3600,
     ) -> None:
         self.store = store
         self.queue = queue
         self.shopify = shopify
         self.clock = clock
         self.retry_intervals = retry_intervals
+        # The length of the policy's auto-review "hour"; only tests shorten it.
+        self.auto_review_hour_seconds = auto_review_hour_seconds
 
     def customer_orders(self, shop: str, customer_id: int) -> list[OrderView]:
         """The shopper's recent orders, each with its cancellation state."""
@@ -133,7 +138,7 @@ class Cancellations:
         if not eligibility.eligible:
             raise NotEligibleError(eligibility.reasons)
 
-        status = RequestStatus.PENDING_REVIEW if policy.review_mode is ReviewMode.MANUAL else RequestStatus.QUEUED
+        status = RequestStatus.PENDING_REVIEW if policy.needs_review(order.total_amount) else RequestStatus.QUEUED
         request = CancellationRequest(
             id=new_request_id(),
             shop=shop,
@@ -153,10 +158,16 @@ class Cancellations:
         )
         request.record(now, "requested", status=status, detail=f"reason: {reason}")
 
-        def enqueue(pipe) -> None:  # type: ignore[no-untyped-def]
-            enqueue_cancellation(self.queue, request.id, self.retry_intervals, pipeline=pipe)
+        auto_review = policy.auto_review_after_hours if status is RequestStatus.PENDING_REVIEW else None
 
-        stored, created = self.store.create_request(request, enqueue if status is RequestStatus.QUEUED else None)
+        def enqueue(pipe) -> None:  # type: ignore[no-untyped-def]
+            if status is RequestStatus.QUEUED:
+                enqueue_cancellation(self.queue, request.id, self.retry_intervals, pipeline=pipe)
+            elif auto_review is not None:
+                delay = timedelta(seconds=auto_review * self.auto_review_hour_seconds)
+                schedule_auto_review(self.queue, request.id, delay, pipeline=pipe)
+
+        stored, created = self.store.create_request(request, enqueue)
         if created:
             log.info(
                 "cancellation requested",

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from storefront_proxy.policy import Policy
+from storefront_proxy.policy import Policy, WindowMode
 from storefront_proxy.shopify.models import Order
 
 ALREADY_CANCELLED = "already_cancelled"
@@ -60,9 +60,31 @@ class Eligibility:
         return [reason.code for reason in self.reasons]
 
 
-def cancel_deadline(order: Order, policy: Policy) -> datetime:
-    """The moment the shopper's window closes: the order's creation plus the policy's minutes."""
+def cancel_deadline(order: Order, policy: Policy) -> datetime | None:
+    """The moment the shopper's window closes: the order's creation plus the policy's minutes.
+
+    None when the window has no time limit ("until_fulfillment"): only fulfillment ends it.
+    """
+    if policy.window_mode is WindowMode.UNTIL_FULFILLMENT:
+        return None
     return order.created_at + timedelta(minutes=policy.cancel_window_minutes)
+
+
+def has_excluded_tag(order: Order, policy: Policy) -> bool:
+    """Whether the order, or the product of one of its line items, carries a tag the policy excludes.
+
+    When the order has more line items than Shopify returned and product tags are excluded, the unseen
+    products can't be checked, so the order counts as excluded: the merchant asked for these to go to a person.
+    """
+    excluded = {tag.casefold() for tag in policy.excluded_order_tags}
+    if any(tag.casefold() in excluded for tag in order.tags):
+        return True
+    excluded_products = {tag.casefold() for tag in policy.excluded_product_tags}
+    if not excluded_products:
+        return False
+    if order.more_line_items:
+        return True
+    return any(tag.casefold() in excluded_products for item in order.line_items for tag in item.product_tags)
 
 
 def check_eligibility(order: Order, policy: Policy, now: datetime) -> Eligibility:
@@ -84,11 +106,10 @@ def check_eligibility(order: Order, policy: Policy, now: datetime) -> Eligibilit
         reasons.append(FULFILLMENT_STARTED)
     if order.cancelled_at is None and order.display_financial_status not in policy.allowed_financial_statuses:
         reasons.append(PAYMENT_STATUS)
-    excluded = {tag.casefold() for tag in policy.excluded_order_tags}
-    if any(tag.casefold() in excluded for tag in order.tags):
+    if has_excluded_tag(order, policy):
         reasons.append(EXCLUDED_TAG)
     # Exactly at the deadline the window is closed.
-    if now >= deadline:
+    if deadline is not None and now >= deadline:
         reasons.append(WINDOW_CLOSED)
     shown_deadline = deadline if order.cancelled_at is None else None
     return Eligibility(

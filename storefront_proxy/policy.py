@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+from storefront_proxy.i18n import LANGUAGES
 
 # Reason codes shoppers may pick, with the English label shown on the storefront.
 DEFAULT_REASONS: dict[str, str] = {
@@ -17,6 +20,15 @@ DEFAULT_REASONS: dict[str, str] = {
 }
 
 DEFAULT_FINANCIAL_STATUSES = ["AUTHORIZED", "PAID", "PARTIALLY_PAID", "PENDING"]
+# Shopify caps a tag at 40 characters; tagsAdd splits a string on commas, so a tag never holds one.
+TAG_MAX_LENGTH = 40
+AUTO_REJECT_MESSAGE_MAX = 500
+
+
+class WindowMode(StrEnum):
+    MINUTES = "minutes"
+    # No time limit: eligible until fulfillment starts (the fulfillment rule still applies).
+    UNTIL_FULFILLMENT = "until_fulfillment"
 
 
 class RefundMethod(StrEnum):
@@ -28,11 +40,34 @@ class RefundMethod(StrEnum):
 class ReviewMode(StrEnum):
     AUTOMATIC = "automatic"
     MANUAL = "manual"
+    # Orders whose total (shop currency) is above ``review_threshold`` wait for review; others are automatic.
+    MANUAL_ABOVE_TOTAL = "manual_above_total"
+
+
+class AutoReviewAction(StrEnum):
+    APPROVE = "approve"
+    REJECT = "reject"
 
 
 class Reason(BaseModel):
     code: str = Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")
     label: str = Field(min_length=1, max_length=120)
+    # The merchant's own wording per storefront language ("nl": "..."); ``label`` is the fallback.
+    labels: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("labels")
+    @classmethod
+    def _labels(cls, labels: dict[str, str]) -> dict[str, str]:
+        cleaned: dict[str, str] = {}
+        for language, text in labels.items():
+            if language not in LANGUAGES:
+                raise ValueError(f"unsupported language {language!r}; use one of {', '.join(LANGUAGES)}")
+            text = text.strip()
+            if len(text) > 120:
+                raise ValueError(f"the {language} label can be at most 120 characters")
+            if text:
+                cleaned[language] = text
+        return cleaned
 
 
 class Policy(BaseModel):
@@ -41,10 +76,13 @@ class Policy(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
     enabled: bool = True
-    # Counted from the order's creation; exactly at the deadline the window is closed.
+    window_mode: WindowMode = WindowMode.MINUTES
+    # Counted from the order's creation; exactly at the deadline the window is closed (window_mode "minutes").
     cancel_window_minutes: int = Field(60, ge=1, le=60 * 24 * 60)
     allowed_financial_statuses: list[str] = Field(default_factory=lambda: list(DEFAULT_FINANCIAL_STATUSES))
     excluded_order_tags: list[str] = Field(default_factory=list)
+    # An order with a line item whose product has one of these tags can't be cancelled by its shopper.
+    excluded_product_tags: list[str] = Field(default_factory=list)
     reasons: list[Reason] = Field(
         default_factory=lambda: [Reason(code=code, label=label) for code, label in DEFAULT_REASONS.items()],
         min_length=1,
@@ -52,7 +90,18 @@ class Policy(BaseModel):
     refund_method: RefundMethod = RefundMethod.ORIGINAL_PAYMENT
     restock: bool = True
     notify_customer: bool = True
+    # A tag the worker adds to the orders it cancelled (a failure to tag never fails the cancellation).
+    cancelled_order_tag: str | None = None
     review_mode: ReviewMode = ReviewMode.AUTOMATIC
+    # Shop currency; with review_mode "manual_above_total", orders above it wait for review.
+    review_threshold: Decimal | None = Field(None, ge=0, max_digits=12, decimal_places=2, validate_default=True)
+    # A request pending review this long is approved or rejected automatically (None: never).
+    auto_review_after_hours: int | None = Field(None, ge=1, le=24 * 90)
+    auto_review_action: AutoReviewAction = AutoReviewAction.APPROVE
+    # What the shopper is told when a request is rejected automatically.
+    auto_reject_message: str | None = Field(None, max_length=AUTO_REJECT_MESSAGE_MAX, validate_default=True)
+    # The admin marks requests waiting for review longer than this.
+    review_target_hours: int = Field(24, ge=1, le=24 * 30)
     # Where the storefront page sends shoppers whose order has started shipping.
     returns_url: str | None = None
 
@@ -69,10 +118,37 @@ class Policy(BaseModel):
             raise ValueError("must be an https:// address or a path on the shop such as /pages/returns")
         return value
 
-    @field_validator("excluded_order_tags")
+    @field_validator("excluded_order_tags", "excluded_product_tags")
     @classmethod
     def _tags(cls, tags: list[str]) -> list[str]:
         return [tag.strip() for tag in tags if tag.strip()]
+
+    @field_validator("cancelled_order_tag")
+    @classmethod
+    def _cancelled_order_tag(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        if len(value) > TAG_MAX_LENGTH or "," in value:
+            raise ValueError(f"a tag is at most {TAG_MAX_LENGTH} characters, without commas")
+        return value
+
+    # Fields validate in declaration order, so the cross-field rules below see review_mode and the action.
+    @field_validator("review_threshold")
+    @classmethod
+    def _review_threshold(cls, value: Decimal | None, info: ValidationInfo) -> Decimal | None:
+        if value is None and info.data.get("review_mode") is ReviewMode.MANUAL_ABOVE_TOTAL:
+            raise ValueError("set the order total above which requests wait for review")
+        return value
+
+    @field_validator("auto_reject_message")
+    @classmethod
+    def _auto_reject_message(cls, value: str | None, info: ValidationInfo) -> str | None:
+        value = value.strip() if value and value.strip() else None
+        rejects = info.data.get("auto_review_action") is AutoReviewAction.REJECT
+        if value is None and rejects and info.data.get("auto_review_after_hours") is not None:
+            raise ValueError("tell shoppers why a request is rejected automatically")
+        return value
 
     @field_validator("allowed_financial_statuses")
     @classmethod
@@ -81,3 +157,12 @@ class Policy(BaseModel):
 
     def reason_label(self, code: str) -> str | None:
         return next((reason.label for reason in self.reasons if reason.code == code), None)
+
+    def needs_review(self, order_total: Decimal | None) -> bool:
+        """Whether a request for an order of ``order_total`` (shop currency) waits for a person."""
+        if self.review_mode is ReviewMode.MANUAL:
+            return True
+        if self.review_mode is ReviewMode.MANUAL_ABOVE_TOTAL:
+            # An order whose total Shopify did not give is reviewed rather than guessed.
+            return order_total is None or self.review_threshold is None or order_total > self.review_threshold
+        return False

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import redis
 from redis.client import Pipeline
 from rq import Callback, Queue, Retry
@@ -56,6 +58,33 @@ def enqueue_cancellation(
         retry=Retry(max=len(retry_intervals), interval=retry_intervals),
         on_failure=Callback(CANCEL_FAILURE_CALLBACK),
         meta={"request_id": request_id},
+        result_ttl=24 * 60 * 60,
+        failure_ttl=30 * 24 * 60 * 60,
+        pipeline=pipeline,
+    )
+
+
+AUTO_REVIEW_JOB = "workers.jobs.auto_review"
+
+
+def auto_review_job_id(request_id: str) -> str:
+    """The RQ job id of a request's automatic review: one per request, so it is scheduled at most once."""
+    return f"auto-review-{request_id}"
+
+
+def schedule_auto_review(queue: Queue, request_id: str, delay: timedelta, pipeline: Pipeline | None = None) -> None:
+    """Schedule the job that approves or rejects the request if it is still pending review after ``delay``.
+
+    Scheduled jobs are moved to the queue by ``rq worker --with-scheduler`` (rq docs, "Scheduling jobs").
+    """
+    queue.enqueue_in(
+        delay,
+        AUTO_REVIEW_JOB,
+        request_id,
+        job_id=auto_review_job_id(request_id),
+        description=f"automatic review of request {request_id}",
+        meta={"request_id": request_id},
+        retry=Retry(max=3, interval=[10, 60, 300]),
         result_ttl=24 * 60 * 60,
         failure_ttl=30 * 24 * 60 * 60,
         pipeline=pipeline,

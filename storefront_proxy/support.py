@@ -13,13 +13,15 @@ from typing import Any
 
 from rq import Queue
 
-from storefront_proxy.policy import Policy
+from storefront_proxy.policy import AutoReviewAction, Policy
 from storefront_proxy.queue import enqueue_cancellation
 from storefront_proxy.records import CancellationRequest, Note, RequestStatus
 from storefront_proxy.store import Store
 
 PAGE_SIZE = 25
 REJECT_MESSAGE_MAX = 500
+# Who the audit log and the timeline name when the policy's automatic review acts.
+AUTO_REVIEW_ACTOR = "auto-review"
 
 
 class SupportError(Exception):
@@ -115,6 +117,24 @@ class Support:
 
     def reject(self, shop: str, request_id: str, actor: str, message: str) -> CancellationRequest:
         """End a request the shop will not carry out; the shopper sees ``message`` on the cancel page."""
+        allowed = {RequestStatus.PENDING_REVIEW, RequestStatus.QUEUED, RequestStatus.FAILED}
+        return self._reject(shop, request_id, actor, message, allowed)
+
+    def auto_review(
+        self, shop: str, request_id: str, action: AutoReviewAction, message: str | None
+    ) -> CancellationRequest:
+        """The policy's automatic approval or rejection of a request still pending review.
+
+        Raises WrongStatusError when the request is no longer pending (staff got to it first).
+        """
+        pending = {RequestStatus.PENDING_REVIEW}
+        if action is AutoReviewAction.APPROVE:
+            return self._dispatch(shop, request_id, AUTO_REVIEW_ACTOR, "approve", pending)
+        return self._reject(shop, request_id, AUTO_REVIEW_ACTOR, message or "", pending)
+
+    def _reject(
+        self, shop: str, request_id: str, actor: str, message: str, allowed: set[RequestStatus]
+    ) -> CancellationRequest:
         message = (message or "").strip()
         if not message:
             raise InvalidActionError("message", "Tell the shopper why the request is rejected.")
@@ -124,12 +144,12 @@ class Support:
         before: dict[str, Any] = {}
 
         def change(request: CancellationRequest) -> None:
-            if request.status not in (RequestStatus.PENDING_REVIEW, RequestStatus.QUEUED, RequestStatus.FAILED):
+            if request.status not in allowed:
                 raise WrongStatusError("reject", request.status)
             before["status"] = request.status.value
             request.message = message
             request.message_code = None
-            request.record(self.clock(), "rejected_by_staff", status=RequestStatus.REJECTED, detail=actor)
+            request.record(self.clock(), _event("rejected", actor), status=RequestStatus.REJECTED, detail=actor)
 
         updated = self.store.update_request(request_id, change)
         self._audit(shop, actor, "request.reject", request_id, before, {"status": "rejected", "message": message})
@@ -193,7 +213,7 @@ class Support:
                 # Support decided to try again: a failed attempt's orderCancel is settled, send anew.
                 request.cancel_sent_at = None
                 request.shopify_job_id = None
-            request.record(self.clock(), f"{action}d_by_staff", status=RequestStatus.QUEUED, detail=actor)
+            request.record(self.clock(), _event(f"{action}d", actor), status=RequestStatus.QUEUED, detail=actor)
 
         def enqueue(pipe) -> None:  # type: ignore[no-untyped-def]
             enqueue_cancellation(self.queue, request_id, self.retry_intervals, pipeline=pipe, dispatch=dispatch["n"])
@@ -230,3 +250,8 @@ class Support:
                 or needle in (request.customer_email or "").casefold()
             )
         ]
+
+
+def _event(done: str, actor: str) -> str:
+    """The timeline event of a review action: ``approved_by_staff``, or ``approved_automatically`` by the policy."""
+    return f"{done}_automatically" if actor == AUTO_REVIEW_ACTOR else f"{done}_by_staff"

@@ -144,6 +144,59 @@ def test_policy_update_is_stored_and_audited(client, store):
     assert client.get("/admin/api/audit", headers=auth(shop=OTHER_SHOP)).get_json()["entries"] == []
 
 
+def test_the_new_policy_fields_round_trip(client, store):
+    values = {
+        "window_mode": "until_fulfillment",
+        "allowed_financial_statuses": ["PAID", "AUTHORIZED"],
+        "excluded_product_tags": ["gift-card"],
+        "cancelled_order_tag": "self-service-cancelled",
+        "review_mode": "manual_above_total",
+        "review_threshold": 150.5,
+        "auto_review_after_hours": 48,
+        "auto_review_action": "reject",
+        "auto_reject_message": "We could not review your request in time.",
+        "review_target_hours": 8,
+        "reasons": [{"code": "changed_mind", "label": "I changed my mind", "labels": {"nl": "Toch maar niet"}}],
+    }
+    response = client.put("/admin/api/policy", json=values, headers=auth())
+    assert response.status_code == 200, response.get_json()
+    saved = client.get("/admin/api/policy", headers=auth()).get_json()["policy"]
+    assert saved["review_threshold"] == "150.5" and saved["review_target_hours"] == 8
+    assert saved["reasons"][0]["labels"] == {"nl": "Toch maar niet"}
+    assert {name: saved[name] for name in values if name != "review_threshold"} == {
+        name: value for name, value in values.items() if name != "review_threshold"
+    }
+    assert store.get_policy(SHOP).window_mode == "until_fulfillment"
+
+
+def test_the_new_policy_fields_are_validated_per_field(client, store):
+    response = client.put(
+        "/admin/api/policy",
+        json={
+            "review_mode": "manual_above_total",
+            "auto_review_after_hours": 0,
+            "review_target_hours": "soon",
+            "cancelled_order_tag": "one,two",
+            "reasons": [{"code": "other", "label": "Other", "labels": {"xx": "?"}}],
+        },
+        headers=auth(),
+    )
+    assert response.status_code == 422
+    fields = response.get_json()["error"]["fields"]
+    assert set(fields) == {
+        "review_threshold",
+        "auto_review_after_hours",
+        "review_target_hours",
+        "cancelled_order_tag",
+        "reasons.0.labels",
+    }
+    rejecting = client.put(
+        "/admin/api/policy", json={"auto_review_after_hours": 24, "auto_review_action": "reject"}, headers=auth()
+    )
+    assert set(rejecting.get_json()["error"]["fields"]) == {"auto_reject_message"}
+    assert store.get_policy(SHOP) == Policy()
+
+
 # -- the queue --------------------------------------------------------------------------------------------
 
 

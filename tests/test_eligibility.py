@@ -83,3 +83,42 @@ def test_several_reasons_are_all_reported():
 
 def test_cancelled_order_shows_no_deadline():
     assert check_eligibility(order(cancelled_at="2026-11-21T11:58:00Z"), Policy(), NOW).deadline is None
+
+
+# -- until fulfillment, product tags --------------------------------------------------------------------
+
+
+def test_until_fulfillment_has_no_deadline_and_no_time_limit():
+    policy = Policy(window_mode="until_fulfillment", cancel_window_minutes=1)
+    verdict = check_eligibility(order(age=timedelta(days=40)), policy, NOW)
+    assert verdict.eligible and verdict.deadline is None
+    assert codes(order(age=timedelta(days=40), fulfillment="IN_PROGRESS"), policy) == ["fulfillment_started"]
+
+
+def with_products(*tag_lists: list[str] | None, more: bool = False, **kwargs) -> Order:
+    data = admin_order(now=NOW, **kwargs)
+    data["lineItems"] = {
+        "nodes": [
+            {"name": f"Item {i}", "quantity": 1, "product": None if tags is None else {"tags": tags}}
+            for i, tags in enumerate(tag_lists)
+        ],
+        "pageInfo": {"hasNextPage": more},
+    }
+    return Order.model_validate(data)
+
+
+def test_a_product_tag_the_policy_excludes_makes_the_order_ineligible():
+    policy = Policy(excluded_product_tags=["Gift-Card"])
+    assert codes(with_products(["sale"], ["gift-card"]), policy) == ["excluded_tag"]
+    assert codes(with_products(["sale"], None), policy) == []  # a deleted product has no tags
+    assert codes(with_products(["gift-card"]), Policy()) == []
+
+
+def test_order_and_product_tags_give_one_excluded_tag_reason():
+    policy = Policy(excluded_order_tags=["wholesale"], excluded_product_tags=["gift-card"])
+    assert codes(with_products(["gift-card"], tags=["wholesale"]), policy) == ["excluded_tag"]
+
+
+def test_unread_line_items_count_as_excluded_only_when_product_tags_are():
+    assert codes(with_products(["sale"], more=True), Policy(excluded_product_tags=["gift-card"])) == ["excluded_tag"]
+    assert codes(with_products(["sale"], more=True), Policy()) == []

@@ -560,3 +560,90 @@ def test_locale_in_links_is_the_supported_language_only(client, shop):
     html = crafted.get_data(as_text=True)
     assert 'href="/apps/self-service/orders/5001?locale=nl"' in html
     assert "x=1" not in html
+
+
+# -- policy: labels per language, no time limit, review above a total, automatic review ------------------
+
+
+def test_reason_labels_follow_the_shoppers_language(client, shop, app):
+    from storefront_proxy.i18n import Translator
+    from storefront_proxy.policy import Reason
+
+    reasons = [
+        Reason(code="changed_mind", label="I changed my mind", labels={"nl": "Toch maar niet"}),
+        Reason(code="ordered_by_mistake", label="I ordered by mistake"),
+        Reason(code="too_pricey", label="Too expensive", labels={"de": "Zu teuer"}),
+    ]
+    app.extensions["store"].save_policy(SHOP, Policy(reasons=reasons))
+
+    def labels(locale: str) -> list[str]:
+        return [r["label"] for r in get(client, "/proxy/orders/5001", extra=[("locale", locale)]).get_json()["reasons"]]
+
+    # The merchant's label for the language, else the app's translation of a built-in reason, else `label`.
+    assert labels("nl") == ["Toch maar niet", Translator("nl")("reason.ordered_by_mistake"), "Too expensive"]
+    assert labels("de") == [
+        Translator("de")("reason.changed_mind"),
+        Translator("de")("reason.ordered_by_mistake"),
+        "Zu teuer",
+    ]
+    assert labels("en") == ["I changed my mind", "I ordered by mistake", "Too expensive"]
+    page = get(client, "/proxy/orders/5001", headers={"Accept": "text/html"}, extra=[("locale", "nl")])
+    assert "Toch maar niet" in page.get_data(as_text=True)
+
+
+def test_until_fulfillment_has_a_null_deadline_and_no_countdown(client, shop, app):
+    from storefront_proxy.i18n import Translator
+
+    app.extensions["store"].save_policy(SHOP, Policy(window_mode="until_fulfillment"))
+    body = get(client, "/proxy/orders/5003").get_json()  # three hours old: past any 60-minute window
+    assert body["eligible"] is True and body["cancel_deadline"] is None
+    assert all(o["cancel_deadline"] is None for o in get(client, "/proxy/orders").get_json()["orders"])
+    page = get(client, "/proxy/orders/5003", headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert "data-time-left" not in page and "data-deadline" not in page
+    assert Translator("en")("page.can_cancel_until_shipping") in page
+    listing = get(client, "/proxy/orders", headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert Translator("en")("page.can_cancel_until_shipping") in listing
+    # The default window still shows its deadline and countdown.
+    app.extensions["store"].save_policy(SHOP, Policy())
+    page = get(client, "/proxy/orders/5001", headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert "data-time-left" in page and "data-deadline" in page
+
+
+@pytest.mark.parametrize(("threshold", "status"), [("42.49", "pending_review"), ("42.50", "queued")])
+def test_review_above_a_total_holds_only_larger_orders(client, shop, app, redis_conn, threshold, status):
+    policy = Policy(review_mode=ReviewMode.MANUAL_ABOVE_TOTAL, review_threshold=threshold)  # the order is 42.50
+    app.extensions["store"].save_policy(SHOP, policy)
+    response = post(client, "/proxy/orders/5001/cancellation", {"reason": "changed_mind", "csrf_token": csrf(client)})
+    assert response.status_code == 202 and response.get_json()["request"]["status"] == status
+    assert len(queued_job_ids(redis_conn)) == (1 if status == "queued" else 0)
+
+
+def test_pending_request_schedules_its_automatic_review_once(client, shop, app, redis_conn):
+    from datetime import UTC, datetime
+
+    from rq.job import Job
+    from rq.registry import ScheduledJobRegistry
+
+    from storefront_proxy.queue import auto_review_job_id
+
+    app.extensions["store"].save_policy(SHOP, Policy(review_mode=ReviewMode.MANUAL, auto_review_after_hours=6))
+    body = {"reason": "changed_mind", "csrf_token": csrf(client)}
+    request_id = post(client, "/proxy/orders/5001/cancellation", body).get_json()["request"]["id"]
+    assert post(client, "/proxy/orders/5001/cancellation", body).status_code == 200  # a repeat schedules nothing
+
+    registry = ScheduledJobRegistry(QUEUE_NAME, connection=redis_conn)
+    assert registry.get_job_ids() == [auto_review_job_id(request_id)]
+    job = Job.fetch(auto_review_job_id(request_id), connection=redis_conn)
+    assert job.func_name == "workers.jobs.auto_review" and job.args == (request_id,)
+    due = registry.get_scheduled_time(job)
+    expected = datetime.now(UTC) + timedelta(hours=6)
+    assert abs((due - expected).total_seconds()) < 30
+    assert queued_job_ids(redis_conn) == []
+
+
+def test_no_automatic_review_is_scheduled_without_the_setting_or_for_queued_requests(client, shop, app, redis_conn):
+    from rq.registry import ScheduledJobRegistry
+
+    app.extensions["store"].save_policy(SHOP, Policy(auto_review_after_hours=6))  # automatic: nothing to review
+    post(client, "/proxy/orders/5001/cancellation", {"reason": "changed_mind", "csrf_token": csrf(client)})
+    assert ScheduledJobRegistry(QUEUE_NAME, connection=redis_conn).get_job_ids() == []

@@ -19,11 +19,13 @@ from rq.job import Job
 
 from storefront_proxy.eligibility import FULFILLMENT_STARTED, WINDOW_CLOSED, check_eligibility
 from storefront_proxy.policy import RefundMethod
+from storefront_proxy.queue import make_queue
 from storefront_proxy.records import CancellationRequest, RequestStatus
 from storefront_proxy.settings import Settings, get_settings
 from storefront_proxy.shopify.client import STAFF_NOTE_MAX, ShopifyClient
 from storefront_proxy.shopify.errors import (
     ShopifyAuthError,
+    ShopifyError,
     ShopifyQueryError,
     ShopifyThrottledError,
     ShopifyTransientError,
@@ -31,6 +33,7 @@ from storefront_proxy.shopify.errors import (
 )
 from storefront_proxy.shopify.shops import client_for_shop
 from storefront_proxy.store import Store, connect
+from storefront_proxy.support import Support, SupportError
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +91,10 @@ def carry_out_cancellation(ctx: WorkerContext, request_id: str) -> dict[str, Any
     request = _update(ctx, request_id, lambda r: _start_attempt(r, ctx.clock()))
     try:
         with ctx.shopify(request.shop) as client:
-            return _cancel_in_shopify(ctx, client, request)
+            outcome = _cancel_in_shopify(ctx, client, request)
+            if outcome["status"] == RequestStatus.CANCELLED.value:
+                _tag_cancelled_order(ctx, client, request_id)
+            return outcome
     except (ShopifyAuthError, ShopifyQueryError, UnknownShopError) as exc:
         # Retrying cannot fix a refused token or a rejected document: support has to look.
         log.error("cancellation failed permanently: %s", exc, extra={"request_id": request_id, "shop": request.shop})
@@ -163,6 +169,30 @@ def _cancel_in_shopify(ctx: WorkerContext, client: ShopifyClient, request: Cance
     request = _update(ctx, request.id, lambda r: _note_job(r, job_id, ctx.clock()))
     done = result.job.done or _wait_for_job(ctx, client, job_id)
     return _confirm(ctx, client, request, job_done=done)
+
+
+def _tag_cancelled_order(ctx: WorkerContext, client: ShopifyClient, request_id: str) -> None:
+    """Add the policy's cancelled_order_tag to an order this app cancelled; a failure is only noted.
+
+    The cancellation has happened whatever tagging does: errors go on the request's timeline for support,
+    and the request stays cancelled. An order staff cancelled before we sent orderCancel is not tagged.
+    """
+    request = ctx.store.get_request(request_id)
+    if request is None or request.cancel_sent_at is None:
+        return
+    tag = ctx.store.get_policy(request.shop).cancelled_order_tag
+    if not tag:
+        return
+    try:
+        errors = [error.message for error in client.add_order_tags(request.order_id, [tag])]
+    except ShopifyError as exc:
+        errors = [f"{type(exc).__name__}: {exc}"]
+    if errors:
+        detail = f"{tag}: {'; '.join(errors)}"
+        log.warning("cancelled order not tagged: %s", detail, extra={"request_id": request_id, "shop": request.shop})
+        _update(ctx, request_id, lambda r: r.record(ctx.clock(), "tag_failed", detail=detail))
+    else:
+        _update(ctx, request_id, lambda r: r.record(ctx.clock(), "tagged", detail=tag))
 
 
 def _await_earlier_send(ctx: WorkerContext, client: ShopifyClient, request: CancellationRequest) -> dict[str, Any]:
@@ -285,6 +315,36 @@ def _update(ctx: WorkerContext, request_id: str, change: Callable[[CancellationR
 
 def _outcome(request: CancellationRequest) -> dict[str, Any]:
     return {"request_id": request.id, "status": request.status.value}
+
+
+def auto_review(request_id: str) -> dict[str, Any]:
+    """RQ entry point (scheduled): approve or reject a request still pending review, as the shop's policy says."""
+    ctx = worker_context()
+    support = Support(ctx.store, make_queue(ctx.store.redis), ctx.clock, ctx.settings.cancel_retry_intervals)
+    return run_auto_review(ctx, support, request_id)
+
+
+def run_auto_review(ctx: WorkerContext, support: Support, request_id: str) -> dict[str, Any]:
+    """Does nothing unless the request is still pending review and the policy still reviews automatically."""
+    request = ctx.store.get_request(request_id)
+    if request is None or request.status is not RequestStatus.PENDING_REVIEW:
+        return {"request_id": request_id, "status": request.status.value if request else "missing", "action": None}
+    policy = ctx.store.get_policy(request.shop)
+    if policy.auto_review_after_hours is None:
+        # The merchant turned automatic review off after the request was made: a person decides.
+        return {"request_id": request_id, "status": request.status.value, "action": None}
+    try:
+        reviewed = support.auto_review(request.shop, request_id, policy.auto_review_action, policy.auto_reject_message)
+    except SupportError as exc:  # staff acted in the meantime
+        log.info("automatic review skipped: %s", exc, extra={"request_id": request_id, "shop": request.shop})
+        current = ctx.store.get_request(request_id)
+        return {"request_id": request_id, "status": current.status.value if current else "missing", "action": None}
+    log.info(
+        "request reviewed automatically: %s",
+        policy.auto_review_action.value,
+        extra={"request_id": request_id, "shop": request.shop},
+    )
+    return {"request_id": request_id, "status": reviewed.status.value, "action": policy.auto_review_action.value}
 
 
 PROXY_PATH_NAMESPACE = "self_service"

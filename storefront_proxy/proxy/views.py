@@ -62,7 +62,13 @@ def _csrf_token(order_id: int) -> str:
 
 
 def reason_label(reason: Reason, t: Translator) -> str:
-    """A reason's label in the shopper's language; a merchant's own wording is shown as written."""
+    """A reason's label in the shopper's language.
+
+    The merchant's wording for that language first; then, for a built-in reason whose English label is
+    unchanged, the app's translation; otherwise the merchant's ``label`` as written.
+    """
+    if t.language in reason.labels:
+        return reason.labels[t.language]
     if DEFAULT_REASONS.get(reason.code) == reason.label:
         return t(f"reason.{reason.code}")
     return reason.label

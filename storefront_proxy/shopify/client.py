@@ -57,6 +57,7 @@ OPERATION_FILES = (
     "get_job",
     "get_app_installation",
     "set_app_metafields",
+    "add_tags",
 )
 DOCUMENTS: dict[str, DocumentNode] = {name: gql(load_operation(name)) for name in OPERATION_FILES}
 
@@ -158,6 +159,12 @@ class ShopifyClient:
         }
         # metafieldsSet is idempotent (it sets, it does not append), so retrying it is safe.
         payload = self.execute("set_app_metafields", {"metafields": [metafield]})["metafieldsSet"]
+        return [UserError.model_validate(error) for error in payload.get("userErrors") or []]
+
+    def add_order_tags(self, order_id: int, tags: list[str]) -> list[UserError]:
+        """Add ``tags`` to the order; returns Shopify's user errors (empty on success)."""
+        # tagsAdd adds without duplicating, so a retry after an ambiguous failure is safe.
+        payload = self.execute("add_tags", {"id": order_gid(order_id), "tags": tags})["tagsAdd"]
         return [UserError.model_validate(error) for error in payload.get("userErrors") or []]
 
     def get_job(self, job_id: str) -> CancelJob | None:

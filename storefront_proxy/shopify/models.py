@@ -32,6 +32,8 @@ class Fulfillment(_Model):
 class LineItem(_Model):
     name: str
     quantity: int
+    # The product's tags (none when the product was deleted: Shopify answers ``product: null``).
+    product_tags: list[str] = Field(default_factory=list, validation_alias=AliasPath("product", "tags"))
 
 
 class Order(_Model):
@@ -55,6 +57,8 @@ class Order(_Model):
     currency_code: str | None = Field(None, validation_alias=AliasPath("totalPriceSet", "shopMoney", "currencyCode"))
     fulfillments: list[Fulfillment] = Field(default_factory=list)
     line_items: list[LineItem] = Field(default_factory=list, validation_alias=AliasPath("lineItems", "nodes"))
+    # Shopify has more line items than the fragment asks for (their products' tags are unknown).
+    more_line_items: bool = Field(False, validation_alias=AliasPath("lineItems", "pageInfo", "hasNextPage"))
 
     def belongs_to(self, customer_id: int) -> bool:
         return self.customer_id == customer_gid(customer_id)

@@ -47,6 +47,7 @@ GET_ORDER = _document("get_order.graphql")
 LIST_ORDERS = _document("list_customer_orders.graphql")
 CANCEL_ORDER = _document("cancel_order.graphql")
 GET_JOB = _document("get_job.graphql")
+ADD_TAGS = _document("add_tags.graphql")
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -176,7 +177,11 @@ def test_get_order_returns_every_fragment_field(client: FlaskClient, clock: Cloc
         "totalPriceSet": {"shopMoney": {"amount": "118.00", "currencyCode": "EUR"}},
         "fulfillments": [],
         "lineItems": {
-            "nodes": [{"name": "Merino Wool Scarf", "quantity": 1}, {"name": "Ceramic Pour-Over Set", "quantity": 2}]
+            "nodes": [
+                {"name": "Merino Wool Scarf", "quantity": 1, "product": {"tags": []}},
+                {"name": "Ceramic Pour-Over Set", "quantity": 2, "product": {"tags": []}},
+            ],
+            "pageInfo": {"hasNextPage": False},
         },
     }
     cost = body["extensions"]["cost"]
@@ -200,13 +205,15 @@ def test_seeded_edge_cases(client: FlaskClient) -> None:
     assert wholesale["data"]["order"]["tags"] == ["wholesale"]
 
 
-def test_list_customer_orders_filters_and_sorts_newest_first(client: FlaskClient) -> None:
+def test_list_customer_orders_filters_and_sorts_newest_first(client: FlaskClient, clock: Clock) -> None:
     status, body = gql(client, LIST_ORDERS, {"first": 10, "query": "customer_id:1001"})
     assert status == 200 and "errors" not in body
     names = [order["name"] for order in body["data"]["orders"]["nodes"]]
     assert names == ["#1001", "#1006", "#1002", "#1004", "#1005", "#1003"]
+    clock.now += 20  # ten orders with their line items' products cost over half the bucket: let it refill
     _, grace = gql(client, LIST_ORDERS, {"first": 10, "query": "customer_id:1002"})
     assert [o["name"] for o in grace["data"]["orders"]["nodes"]] == ["#1007"]
+    clock.now += 20
     _, alan = gql(client, LIST_ORDERS, {"first": 10, "query": "customer_id:1003"})
     assert alan["data"]["orders"]["nodes"] == []
 
@@ -530,3 +537,44 @@ def test_proxy_signature_passes_shopifys_own_verifier(upstream: responses.Reques
     )
     assert result.ok, result.log
     assert result.logged_in_customer_id == "1002"
+
+
+# -- product tags on line items, tagsAdd -------------------------------------------------------------------------
+
+
+def test_line_items_carry_their_products_tags(client: FlaskClient, state: DevshopState) -> None:
+    created = client.post(
+        "/devshop/orders",
+        json={
+            "line_items": [
+                {"title": "Gift card", "unit_price": "50.00", "product_tags": ["gift-card"]},
+                {"title": "Mug", "quantity": 2, "unit_price": "10.00"},
+            ]
+        },
+    )
+    assert created.status_code == 201
+    order_gid = created.get_json()["gid"]
+    _, body = gql(client, GET_ORDER, {"id": order_gid})
+    line_items = body["data"]["order"]["lineItems"]
+    assert [(n["name"], n["product"]["tags"]) for n in line_items["nodes"]] == [
+        ("Gift card", ["gift-card"]),
+        ("Mug", []),
+    ]
+    assert body["data"]["order"]["totalPriceSet"]["shopMoney"]["amount"] == "70.00"
+    legacy_id = state.create_order(line_items=[("Tea", 1, "5.00", ["Loose leaf", "sale"])])
+    assert state.get_order(legacy_id).line_items[0].product_tags == ["Loose leaf", "sale"]
+    assert client.post("/devshop/orders", json={"line_items": [{"quantity": 1}]}).status_code == 400
+
+
+def test_tags_add_adds_each_tag_once(client: FlaskClient, state: DevshopState) -> None:
+    status, body = gql(client, ADD_TAGS, {"id": "gid://shopify/Order/5006", "tags": ["self-service", "Wholesale"]})
+    assert status == 200 and "errors" not in body
+    assert body["data"]["tagsAdd"] == {"node": {"id": "gid://shopify/Order/5006"}, "userErrors": []}
+    gql(client, ADD_TAGS, {"id": "gid://shopify/Order/5006", "tags": ["self-service, vip"]})
+    assert state.get_order(5006).tags == ["wholesale", "self-service", "vip"]
+    assert body["extensions"]["cost"]["requestedQueryCost"] == 12  # 10 for tagsAdd + node + userErrors
+
+
+def test_tags_add_on_an_unknown_id_is_a_user_error(client: FlaskClient) -> None:
+    _, body = gql(client, ADD_TAGS, {"id": "gid://shopify/Order/1", "tags": ["x"]})
+    assert body["data"]["tagsAdd"] == {"node": None, "userErrors": [{"field": ["id"], "message": "Resource not found"}]}

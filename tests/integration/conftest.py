@@ -87,6 +87,8 @@ def integration_env(redis_url: str, devshop_server: Server, ports) -> dict[str, 
         "SHOPIFY_WORKER_ATTEMPTS": "2",
         "CANCEL_JOB_MAX_POLLS": "5",
         "STOREFRONT_STANDALONE_PAGES": "true",
+        # An auto-review "hour" lasts a second, so automatic review runs within a test.
+        "AUTO_REVIEW_HOUR_SECONDS": "1",
     }
 
 

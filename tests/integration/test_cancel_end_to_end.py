@@ -350,3 +350,79 @@ def test_support_retries_a_failed_request(web, devshop, devshop_server, workers,
     url = f"http://127.0.0.1:{web.port}/admin/api/requests/{failed.id}/retry"
     assert requests.post(url, headers=admin_headers(), timeout=10).status_code == 200
     assert wait_for_status(store, SHOP, order_id, {"cancelled"}).status.value == "cancelled"
+
+
+def test_a_request_pending_too_long_is_approved_automatically_and_its_order_tagged(
+    web, devshop, devshop_server, workers, store, redis_conn
+):
+    """RQ's scheduler (rq worker --with-scheduler) runs the automatic review; an "hour" lasts a second here."""
+    from rq.registry import ScheduledJobRegistry
+
+    from storefront_proxy.queue import auto_review_job_id
+
+    policy = Policy(
+        review_mode=ReviewMode.MANUAL_ABOVE_TOTAL,
+        review_threshold="10.00",
+        auto_review_after_hours=2,
+        cancelled_order_tag="self-service-cancelled",
+    )
+    store.save_policy(SHOP, policy)
+    order_id = new_order(devshop)  # 25.00 EUR: above the threshold, so it waits for review
+    response = ask_to_cancel(proxy_session(devshop_server.url, ADA), devshop_server, order_id)
+    assert response.status_code == 202 and response.json()["request"]["status"] == "pending_review"
+    request_id = response.json()["request"]["id"]
+    scheduled = ScheduledJobRegistry(QUEUE_NAME, connection=redis_conn).get_job_ids()
+    assert scheduled == [auto_review_job_id(request_id)] and cancel_jobs(redis_conn) == []
+    workers.start()
+
+    request = wait_for_status(store, SHOP, order_id, {"cancelled", "failed", "rejected"}, timeout=30)
+    assert request.status.value == "cancelled", workers.logs()
+    # The tag is added right after the cancellation is recorded.
+    request = wait_until(lambda: (r := store.get_request(request_id)).events[-1].type == "tagged" and r, message="tag")
+    types = [event.type for event in request.events]
+    assert types[:2] == ["requested", "approved_automatically"] and types[-1] == "tagged"
+    # Not before its time (RQ keeps scheduled times in whole seconds, so up to one early).
+    assert request.events[1].at.timestamp() >= request.created_at.timestamp() + 1
+    order = devshop.get_order(order_id)
+    assert order.cancelled_at is not None and "self-service-cancelled" in order.tags
+    [entry] = [e for e in store.audit_entries(SHOP) if e["subject"] == request_id]
+    assert (entry["actor"], entry["action"]) == ("auto-review", "request.approve")
+
+
+def test_a_request_support_decided_first_is_left_alone_by_the_automatic_review(
+    web, devshop, devshop_server, workers, store, redis_conn
+):
+    store.save_policy(
+        SHOP,
+        Policy(
+            review_mode=ReviewMode.MANUAL,
+            auto_review_after_hours=1,
+            auto_review_action="reject",
+            auto_reject_message="Nobody got to it in time.",
+        ),
+    )
+    order_id = new_order(devshop)
+    request_id = ask_to_cancel(proxy_session(devshop_server.url, ADA), devshop_server, order_id).json()["request"]["id"]
+    url = f"http://127.0.0.1:{web.port}/admin/api/requests/{request_id}/approve"
+    assert requests.post(url, headers=admin_headers(), timeout=10).status_code == 200
+    workers.start()
+    assert wait_for_status(store, SHOP, order_id, {"cancelled", "failed", "rejected"}).status.value == "cancelled"
+    time.sleep(2)  # past the automatic review's time
+    request = store.get_request(request_id)
+    assert request.status.value == "cancelled" and "rejected_automatically" not in [e.type for e in request.events]
+    assert [e["actor"] for e in store.audit_entries(SHOP) if e["subject"] == request_id] == ["staff:42"]
+
+
+def test_a_tagging_failure_leaves_the_order_cancelled(web, devshop, devshop_server, workers, store):
+    store.save_policy(SHOP, Policy(cancelled_order_tag="self-service-cancelled"))
+    order_id = new_order(devshop)
+    assert ask_to_cancel(proxy_session(devshop_server.url, ADA), devshop_server, order_id).status_code == 202
+    devshop.add_fault("AddTags", "http_500", times=100)
+    workers.start()
+    request = wait_for_status(store, SHOP, order_id, {"cancelled", "failed", "rejected"})
+    assert request.status.value == "cancelled", workers.logs()
+    # The worker tries tagsAdd as often as any call (twice here), then notes the failure.
+    wait_until(lambda: store.get_request(request.id).events[-1].type == "tag_failed", message="the tag failure note")
+    devshop.clear_faults()
+    assert "500" in store.get_request(request.id).events[-1].detail
+    assert devshop.get_order(order_id).cancelled_at is not None and devshop.get_order(order_id).tags == []

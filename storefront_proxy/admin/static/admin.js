@@ -5,7 +5,8 @@
   "use strict";
 
   var app = document.getElementById("app");
-  var SLA_HOURS = 24;
+  // Until the shop's policy says otherwise (its review_target_hours).
+  var DEFAULT_REVIEW_TARGET_HOURS = 24;
   var STATUSES = ["pending_review", "queued", "processing", "cancelled", "rejected", "failed"];
 
   // -- session tokens and API calls ---------------------------------------------------------------------
@@ -81,6 +82,20 @@
     return iso ? new Date(iso).toLocaleString() : "";
   }
 
+  // -- the shop's policy, loaded once per page view -------------------------------------------------------
+
+  var policyLoaded = null;
+
+  function shopPolicy() {
+    // A policy that can't be read only costs the review target its shop setting.
+    if (!policyLoaded) policyLoaded = api("GET", "/policy").then(function (data) { return data.policy; }, function () { policyLoaded = null; return null; });
+    return policyLoaded;
+  }
+
+  function rememberPolicy(policy) {
+    policyLoaded = Promise.resolve(policy);
+  }
+
   // -- Requests -------------------------------------------------------------------------------------------
 
   function requestsPage(params) {
@@ -88,7 +103,9 @@
     if (params.status) query.set("status", params.status);
     if (params.q) query.set("q", params.q);
     query.set("page", params.page || "1");
-    api("GET", "/requests?" + query.toString()).then(function (data) {
+    Promise.all([api("GET", "/requests?" + query.toString()), shopPolicy()]).then(function (loaded) {
+      var data = loaded[0];
+      var targetHours = (loaded[1] && loaded[1].review_target_hours) || DEFAULT_REVIEW_TARGET_HOURS;
       var status = el("select", { id: "filter-status", name: "status" }, [el("option", { value: "", text: "All" })].concat(
         STATUSES.map(function (s) { return el("option", { value: s, text: s.replace("_", " "), selected: s === params.status ? "selected" : null }); })
       ));
@@ -103,13 +120,13 @@
       ]);
 
       var rows = data.requests.map(function (item) {
-        var overdue = item.status === "pending_review" && ageHours(item.created_at) > SLA_HOURS;
+        var overdue = item.status === "pending_review" && ageHours(item.created_at) > targetHours;
         return el("tr", {}, [
           el("td", {}, [el("input", { type: "checkbox", name: "select", value: item.id, "aria-label": "Select " + item.order_name })]),
           el("td", {}, [el("a", { href: "#/requests/" + item.id, text: item.order_name })]),
           el("td", { text: item.customer_email || "" }),
           el("td", { text: item.reason }),
-          el("td", {}, [badge(item.status), overdue ? el("span", { class: "overdue", text: " waiting over " + SLA_HOURS + " h" }) : null]),
+          el("td", {}, [badge(item.status), overdue ? el("span", { class: "overdue", text: " waiting over " + targetHours + " h" }) : null]),
           el("td", { text: when(item.created_at) }),
         ]);
       });
@@ -184,44 +201,101 @@
 
   // -- Policy ---------------------------------------------------------------------------------------------
 
+  var FINANCIAL_STATUSES = ["AUTHORIZED", "PAID", "PARTIALLY_PAID", "PENDING"];
+  var OPTION_LABELS = {
+    minutes: "A number of minutes after the order was placed",
+    until_fulfillment: "Until fulfillment starts (no time limit)",
+    automatic: "automatic",
+    manual: "manual",
+    manual_above_total: "manual above an order total",
+    approve: "approve",
+    reject: "reject",
+  };
+
   function policyPage() {
     api("GET", "/policy").then(function (data) {
       var policy = data.policy;
+      rememberPolicy(policy);
       var form = el("form", { class: "card", novalidate: "novalidate" });
-      function field(name, label, input) {
+      // name → how to read the value the API expects from its input(s).
+      var readers = {};
+      function errorSlot(name) { return el("span", { class: "field-error", "data-error-for": name }); }
+      function field(name, label, input, read) {
         input.id = "policy-" + name;
         input.name = name;
-        form.appendChild(el("div", {}, [el("label", { for: input.id, text: label }), input, el("span", { class: "field-error", "data-error-for": name })]));
+        readers[name] = function () { return read(input); };
+        form.appendChild(el("div", {}, [el("label", { for: input.id, text: label }), input, errorSlot(name)]));
       }
-      function select(value, options) {
-        return el("select", {}, options.map(function (option) { return el("option", { value: option, text: option.replace("_", " "), selected: option === value ? "selected" : null }); }));
+      function select(name, label, value, options) {
+        field(name, label, el("select", {}, options.map(function (option) {
+          return el("option", { value: option, text: OPTION_LABELS[option] || option.split("_").join(" "), selected: option === value ? "selected" : null });
+        })), function (input) { return input.value; });
       }
-      function checkbox(checked) { return el("input", { type: "checkbox", checked: checked ? "checked" : null }); }
-      field("enabled", "Shoppers can cancel orders themselves", checkbox(policy.enabled));
-      field("cancel_window_minutes", "Cancel window (minutes after the order was placed)", el("input", { type: "number", min: "1", value: policy.cancel_window_minutes }));
-      field("review_mode", "Review", select(policy.review_mode, ["automatic", "manual"]));
-      field("refund_method", "Refund", select(policy.refund_method, ["original_payment", "store_credit", "none"]));
-      field("restock", "Restock the items", checkbox(policy.restock));
-      field("notify_customer", "E-mail the customer", checkbox(policy.notify_customer));
-      field("excluded_order_tags", "Orders with these tags can't be cancelled (comma-separated)", el("input", { type: "text", value: policy.excluded_order_tags.join(", ") }));
-      field("returns_url", "Returns page (shown when an order has started shipping)", el("input", { type: "text", value: policy.returns_url || "" }));
+      function checkbox(name, label, checked) {
+        field(name, label, el("input", { type: "checkbox", checked: checked ? "checked" : null }), function (input) { return input.checked; });
+      }
+      function number(name, label, value, attrs, nullable) {
+        field(name, label, el("input", Object.assign({ type: "number", value: value === null || value === undefined ? "" : value }, attrs)), function (input) {
+          var text = input.value.trim();
+          if (text === "") return nullable ? null : text;  // the API explains what is missing
+          return attrs.step === "0.01" ? text : Number(text);  // a money amount stays a decimal string
+        });
+      }
+      function text(name, label, value, nullable) {
+        field(name, label, el("input", { type: "text", value: value || "" }), function (input) {
+          return nullable ? (input.value.trim() || null) : input.value;
+        });
+      }
+      function tags(name, label, value) {
+        field(name, label, el("input", { type: "text", value: value.join(", ") }), function (input) {
+          return input.value.split(",").map(function (tag) { return tag.trim(); }).filter(Boolean);
+        });
+      }
+
+      checkbox("enabled", "Shoppers can cancel orders themselves", policy.enabled);
+      select("window_mode", "Time limit", policy.window_mode, ["minutes", "until_fulfillment"]);
+      number("cancel_window_minutes", "Cancel window (minutes after the order was placed)", policy.cancel_window_minutes, { min: "1" }, false);
+
+      var statusBoxes = FINANCIAL_STATUSES.map(function (status) {
+        var box = el("input", { type: "checkbox", id: "policy-status-" + status, name: "allowed_financial_statuses", value: status,
+          checked: policy.allowed_financial_statuses.indexOf(status) !== -1 ? "checked" : null });
+        return el("label", { for: box.id, class: "inline" }, [box, " " + status.split("_").join(" ").toLowerCase()]);
+      });
+      readers.allowed_financial_statuses = function () {
+        // Statuses set outside this page (e.g. with the CLI) are kept.
+        var others = policy.allowed_financial_statuses.filter(function (status) { return FINANCIAL_STATUSES.indexOf(status) === -1; });
+        return others.concat(FINANCIAL_STATUSES.filter(function (status) { return form.querySelector("#policy-status-" + status).checked; }));
+      };
+      form.appendChild(el("fieldset", {}, [el("legend", { text: "Payment statuses that can be cancelled" })].concat(statusBoxes, [errorSlot("allowed_financial_statuses")])));
+
+      tags("excluded_order_tags", "Orders with these tags can't be cancelled (comma-separated)", policy.excluded_order_tags);
+      tags("excluded_product_tags", "Orders with products tagged like this can't be cancelled (comma-separated)", policy.excluded_product_tags);
+      select("review_mode", "Review", policy.review_mode, ["automatic", "manual", "manual_above_total"]);
+      number("review_threshold", "Order total above which a person decides (shop currency)", policy.review_threshold, { min: "0", step: "0.01" }, true);
+      number("auto_review_after_hours", "Decide automatically after (hours; empty: never)", policy.auto_review_after_hours, { min: "1", step: "1" }, true);
+      select("auto_review_action", "Automatic decision", policy.auto_review_action, ["approve", "reject"]);
+      field("auto_reject_message", "Message to the shopper when rejected automatically", el("textarea", { maxlength: "500" }), function (input) {
+        return input.value.trim() || null;
+      });
+      form.querySelector("#policy-auto_reject_message").value = policy.auto_reject_message || "";
+      number("review_target_hours", "Mark requests waiting longer than (hours)", policy.review_target_hours, { min: "1", step: "1" }, false);
+      select("refund_method", "Refund", policy.refund_method, ["original_payment", "store_credit", "none"]);
+      checkbox("restock", "Restock the items", policy.restock);
+      checkbox("notify_customer", "E-mail the customer", policy.notify_customer);
+      text("cancelled_order_tag", "Tag added to orders cancelled this way (optional)", policy.cancelled_order_tag, true);
+      text("returns_url", "Returns page (shown when an order has started shipping)", policy.returns_url, true);
+
       var status = el("p", { role: "status" });
       form.appendChild(el("p", {}, [el("button", { type: "submit", class: "primary", text: "Save policy" })]));
       form.appendChild(status);
       form.addEventListener("submit", function (event) {
         event.preventDefault();
         var values = Object.assign({}, policy);
-        Array.prototype.forEach.call(form.elements, function (input) {
-          if (!input.name) return;
-          if (input.type === "checkbox") values[input.name] = input.checked;
-          else if (input.type === "number") values[input.name] = Number(input.value);
-          else if (input.name === "excluded_order_tags") values[input.name] = input.value.split(",").map(function (tag) { return tag.trim(); }).filter(Boolean);
-          else if (input.name === "returns_url") values[input.name] = input.value.trim() || null;
-          else values[input.name] = input.value;
-        });
+        Object.keys(readers).forEach(function (name) { values[name] = readers[name](); });
         form.querySelectorAll("[data-error-for]").forEach(function (node) { node.textContent = ""; });
         api("PUT", "/policy", values).then(function (saved) {
           policy = saved.policy;
+          rememberPolicy(policy);
           status.textContent = "Saved.";
         }, function (error) {
           status.textContent = error.message || "Not saved.";

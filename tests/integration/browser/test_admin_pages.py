@@ -76,3 +76,46 @@ def test_merchant_and_support_work_the_queue(
     admin.get_by_role("link", name="Insights").click()
     admin.locator("svg").first.wait_for()
     shot(page, "admin-insights")
+
+
+def test_merchant_sets_the_new_policy_fields(web, devshop, devshop_server, store, new_page, axe_violations, shot):
+    from decimal import Decimal
+
+    from storefront_proxy.policy import WindowMode
+
+    page, admin = open_admin(new_page, devshop_server)
+    admin.get_by_role("link", name="Policy").click()
+
+    # A threshold review without a threshold is refused on that field.
+    admin.get_by_label("Review", exact=True).select_option("manual_above_total")
+    admin.get_by_role("button", name="Save policy").click()
+    admin.locator('[data-error-for="review_threshold"]').filter(has_text="order total").wait_for()
+    assert store.get_policy(SHOP).review_mode is ReviewMode.AUTOMATIC
+
+    admin.get_by_label("Time limit").select_option("until_fulfillment")
+    admin.get_by_label("pending").uncheck()
+    admin.get_by_label("Orders with products tagged like this can't be cancelled (comma-separated)").fill(
+        "gift-card, sale"
+    )
+    admin.get_by_label("Order total above which a person decides (shop currency)").fill("150.00")
+    admin.get_by_label("Decide automatically after (hours; empty: never)").fill("48")
+    admin.get_by_label("Automatic decision").select_option("reject")
+    admin.get_by_label("Message to the shopper when rejected automatically").fill(
+        "Sorry, we could not review it in time."
+    )
+    admin.get_by_label("Mark requests waiting longer than (hours)").fill("8")
+    admin.get_by_label("Tag added to orders cancelled this way (optional)").fill("self-service-cancelled")
+    admin.get_by_role("button", name="Save policy").click()
+    admin.get_by_role("status").filter(has_text="Saved.").wait_for()
+    shot(page, "admin-policy-new-fields")
+    violations = axe_violations(page, context=None)
+    assert violations == [], violations
+
+    policy = store.get_policy(SHOP)
+    assert policy.window_mode is WindowMode.UNTIL_FULFILLMENT
+    assert policy.allowed_financial_statuses == ["AUTHORIZED", "PAID", "PARTIALLY_PAID"]
+    assert policy.excluded_product_tags == ["gift-card", "sale"]
+    assert policy.review_mode is ReviewMode.MANUAL_ABOVE_TOTAL and policy.review_threshold == Decimal("150.00")
+    assert policy.auto_review_after_hours == 48 and policy.auto_review_action == "reject"
+    assert policy.auto_reject_message == "Sorry, we could not review it in time."
+    assert policy.review_target_hours == 8 and policy.cancelled_order_tag == "self-service-cancelled"

@@ -13,6 +13,7 @@ from storefront_proxy.admin import bp
 from storefront_proxy.admin.auth import admin_authenticated
 from storefront_proxy.admin.charts import breakdown_chart, per_day_chart
 from storefront_proxy.errors import ApiError
+from storefront_proxy.i18n import LANGUAGES
 from storefront_proxy.insights import (
     MAX_RANGE_DAYS,
     DateRange,
@@ -21,6 +22,7 @@ from storefront_proxy.insights import (
     in_range,
     resolve_range,
 )
+from storefront_proxy.policy import DEFAULT_REASONS
 from storefront_proxy.records import CancellationRequest, RequestStatus, iso
 from storefront_proxy.support import Support
 
@@ -96,7 +98,14 @@ def request_detail(item: CancellationRequest) -> dict[str, Any]:
 @bp.get("/api/policy")
 @admin_authenticated
 def get_policy() -> Any:
-    return jsonify({"policy": _support().policy(g.admin.shop).model_dump(mode="json")})
+    return jsonify(
+        {
+            "policy": _support().policy(g.admin.shop).model_dump(mode="json"),
+            # What the Policy page offers besides the shop's own reasons, and the languages labels can have.
+            "default_reasons": [{"code": code, "label": label} for code, label in DEFAULT_REASONS.items()],
+            "languages": list(LANGUAGES),
+        }
+    )
 
 
 @bp.put("/api/policy")

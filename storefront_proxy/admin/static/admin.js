@@ -284,6 +284,7 @@
       checkbox("notify_customer", "E-mail the customer", policy.notify_customer);
       text("cancelled_order_tag", "Tag added to orders cancelled this way (optional)", policy.cancelled_order_tag, true);
       text("returns_url", "Returns page (shown when an order has started shipping)", policy.returns_url, true);
+      reasonsEditor(form, readers, errorSlot, policy.reasons, data.default_reasons || [], data.languages || []);
 
       var status = el("p", { role: "status" });
       form.appendChild(el("p", {}, [el("button", { type: "submit", class: "primary", text: "Save policy" })]));
@@ -307,6 +308,42 @@
       });
       show("Policy", [form]);
     }, failure);
+  }
+
+  // Which reasons shoppers may pick, with the shop's own wording per storefront language.
+  function reasonsEditor(form, readers, errorSlot, current, defaults, languages) {
+    var byCode = {};
+    current.forEach(function (reason) { byCode[reason.code] = reason; });
+    var codes = current.map(function (reason) { return reason.code; });
+    defaults.forEach(function (reason) { if (codes.indexOf(reason.code) === -1) codes.push(reason.code); });
+    var defaultLabels = {};
+    defaults.forEach(function (reason) { defaultLabels[reason.code] = reason.label; });
+    var translated = languages.filter(function (language) { return language !== "en"; });
+
+    var rows = codes.map(function (code) {
+      var reason = byCode[code] || { code: code, label: defaultLabels[code] || code, labels: {} };
+      var offered = el("input", { type: "checkbox", id: "reason-" + code + "-offered", checked: byCode[code] ? "checked" : null });
+      var label = el("input", { type: "text", id: "reason-" + code + "-label", value: reason.label, maxlength: "120" });
+      var perLanguage = translated.map(function (language) {
+        var input = el("input", { type: "text", id: "reason-" + code + "-" + language, value: (reason.labels || {})[language] || "", maxlength: "120" });
+        return { language: language, input: input, row: el("div", {}, [el("label", { for: input.id, text: language.toUpperCase() + " (empty: the built-in translation)" }), input]) };
+      });
+      var box = el("fieldset", { class: "card" }, [
+        el("legend", { text: code.replace(/_/g, " ") }),
+        el("label", { for: offered.id }, [offered, " Offered to shoppers"]),
+        el("label", { for: label.id, text: "Label" }), label,
+        el("details", {}, [el("summary", { text: "Labels in other languages" })].concat(perLanguage.map(function (item) { return item.row; }))),
+      ]);
+      return { code: code, offered: offered, label: label, perLanguage: perLanguage, box: box };
+    });
+    readers.reasons = function () {
+      return rows.filter(function (row) { return row.offered.checked; }).map(function (row) {
+        var labels = {};
+        row.perLanguage.forEach(function (item) { if (item.input.value.trim()) labels[item.language] = item.input.value.trim(); });
+        return { code: row.code, label: row.label.value.trim(), labels: labels };
+      });
+    };
+    form.appendChild(el("div", {}, [el("h2", { text: "Reasons shoppers can pick" }), errorSlot("reasons")].concat(rows.map(function (row) { return row.box; }))));
   }
 
   // -- Insights -------------------------------------------------------------------------------------------

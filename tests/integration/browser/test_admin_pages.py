@@ -119,3 +119,23 @@ def test_merchant_sets_the_new_policy_fields(web, devshop, devshop_server, store
     assert policy.auto_review_after_hours == 48 and policy.auto_review_action == "reject"
     assert policy.auto_reject_message == "Sorry, we could not review it in time."
     assert policy.review_target_hours == 8 and policy.cancelled_order_tag == "self-service-cancelled"
+
+
+def test_merchant_chooses_reasons_and_their_dutch_wording(web, devshop, devshop_server, store, new_page):
+    page, admin = open_admin(new_page, devshop_server)
+    admin.get_by_role("link", name="Policy").click()
+    admin.get_by_label("Offered to shoppers").first.wait_for()
+    admin.locator("#reason-found_better_price-offered").uncheck()
+    admin.locator("fieldset", has=admin.locator("#reason-changed_mind-label")).locator("summary").click()
+    admin.locator("#reason-changed_mind-nl").fill("Ik wil het toch niet")
+    admin.get_by_role("button", name="Save policy").click()
+    admin.get_by_role("status").filter(has_text="Saved.").wait_for()
+    reasons = {reason.code: reason for reason in store.get_policy(SHOP).reasons}
+    assert "found_better_price" not in reasons
+    assert reasons["changed_mind"].labels == {"nl": "Ik wil het toch niet"}
+
+    shopper = proxy_session(devshop_server.url, ADA)
+    order_id = devshop.create_order(customer_id=ADA)
+    offered = shopper.get(order_url(devshop_server, order_id, "?locale=nl"), headers=JSON, timeout=10).json()["reasons"]
+    assert {"code": "changed_mind", "label": "Ik wil het toch niet"} in offered
+    assert "found_better_price" not in [reason["code"] for reason in offered]

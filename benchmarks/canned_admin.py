@@ -9,6 +9,7 @@ Python and is the slower of the two). Benchmarks only; tests use the devshop.
 from __future__ import annotations
 
 import json
+import socket
 import sys
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -35,6 +36,12 @@ BODY = json.dumps({"data": {"order": ORDER}}).encode()
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body go out in two writes; without this, Nagle's algorithm and delayed ACKs add
+        # ~40 ms to every call on a kept-alive connection.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
         self.rfile.read(int(self.headers.get("Content-Length", 0)))

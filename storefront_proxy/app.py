@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,8 +22,9 @@ from storefront_proxy.errors import ApiError
 from storefront_proxy.proxy.pages import render_page, translator
 from storefront_proxy.queue import make_queue
 from storefront_proxy.settings import Settings, load_settings_or_exit
+from storefront_proxy.shopify.client import ShopifyClient
 from storefront_proxy.shopify.errors import ShopifyError, ShopifyThrottledError
-from storefront_proxy.shopify.shops import client_for_shop, register_configured_shop
+from storefront_proxy.shopify.shops import ThreadClientCache, client_for_shop, register_configured_shop, shop_token
 from storefront_proxy.store import REDIS_UNAVAILABLE, RequestChangedError, Store, connect
 from storefront_proxy.support import InvalidActionError, RequestNotFoundError, Support, WrongStatusError
 
@@ -57,9 +59,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["cancellations"] = Cancellations(
         store=store,
         queue=queue,
-        shopify=lambda shop: client_for_shop(
-            settings, store, shop, max_attempts=WEB_SHOPIFY_ATTEMPTS, max_throttle_wait=WEB_MAX_THROTTLE_WAIT_SECONDS
-        ),
+        shopify=web_shopify_clients(settings, store),
         clock=lambda: datetime.now(UTC),
         retry_intervals=settings.cancel_retry_intervals,
         auto_review_hour_seconds=settings.auto_review_hour_seconds,
@@ -90,6 +90,26 @@ def create_app(settings: Settings | None = None) -> Flask:
         return {"ok": True}
 
     return app
+
+
+def web_shopify_clients(settings: Settings, store: Store) -> Callable[[str], ShopifyClient]:
+    """Storefront clients, reused per web thread (keep-alive to Shopify) and refreshed when a token changes."""
+    cache = ThreadClientCache()
+
+    def client(shop: str) -> ShopifyClient:
+        token = shop_token(settings, store, shop)
+        return cache.get(
+            (shop, token),
+            lambda: client_for_shop(
+                settings,
+                store,
+                shop,
+                max_attempts=WEB_SHOPIFY_ATTEMPTS,
+                max_throttle_wait=WEB_MAX_THROTTLE_WAIT_SECONDS,
+            ),
+        )
+
+    return client
 
 
 def _wants_html_error() -> bool:

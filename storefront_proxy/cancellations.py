@@ -81,8 +81,7 @@ class Cancellations:
     def customer_orders(self, shop: str, customer_id: int) -> list[OrderView]:
         """The shopper's recent orders, each with its cancellation state."""
         policy = self.store.get_policy(shop)
-        with self.shopify(shop) as client:
-            orders = client.list_customer_orders(customer_id, first=RECENT_ORDERS)
+        orders = self.shopify(shop).list_customer_orders(customer_id, first=RECENT_ORDERS)
         now = self.clock()
         return [
             OrderView(
@@ -178,8 +177,7 @@ class Cancellations:
         return stored, created
 
     def _owned_order(self, shop: str, customer_id: int, order_id: int) -> Order:
-        with self.shopify(shop) as client:
-            order = client.get_order(order_id)
+        order = self.shopify(shop).get_order(order_id)
         # Shopify's proxy only proves who is logged in; ownership is ours to check.
         if order is None or not order.belongs_to(customer_id):
             raise OrderNotFoundError(order_id)

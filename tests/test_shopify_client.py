@@ -194,3 +194,30 @@ def test_a_caller_that_cannot_wait_hears_about_throttling_at_once(sleeps):
         with pytest.raises(ShopifyThrottledError):
             impatient.get_order(5001)
     assert sleeps == []
+
+
+def test_web_clients_are_reused_per_thread_and_renewed_with_the_token():
+    import threading
+
+    from storefront_proxy.shopify.shops import ThreadClientCache
+
+    cache = ThreadClientCache(per_thread=2)
+    made: list[str] = []
+
+    def make(name: str):
+        def build():
+            made.append(name)
+            return ShopifyClient("a.myshopify.com", name, api_version="2026-10")
+
+        return build
+
+    first = cache.get(("a", "t1"), make("t1"))
+    assert cache.get(("a", "t1"), make("t1")) is first
+    assert cache.get(("a", "t2"), make("t2")) is not first  # a rotated token gets its own client
+    other_thread: list[ShopifyClient] = []
+    thread = threading.Thread(target=lambda: other_thread.append(cache.get(("a", "t1"), make("t1"))))
+    thread.start()
+    thread.join()
+    assert other_thread[0] is not first
+    cache.get(("b", "t3"), make("t3"))  # a third key closes the least recently used
+    assert made == ["t1", "t2", "t1", "t3"]

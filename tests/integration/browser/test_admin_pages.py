@@ -4,7 +4,11 @@ another, the shopper sees both outcomes, and Insights shows them."""
 
 from __future__ import annotations
 
+import csv
+import io
+
 import pytest
+import requests
 
 from storefront_proxy.policy import ReviewMode
 from tests.integration.conftest import ADA, SHOP, proxy_session, wait_for_status
@@ -75,7 +79,22 @@ def test_merchant_and_support_work_the_queue(
 
     admin.get_by_role("link", name="Insights").click()
     admin.locator("svg").first.wait_for()
+    admin.get_by_role("heading", name="Cancelled", exact=True).wait_for()
     shot(page, "admin-insights")
+
+    # Insights and the CSV agree on both outcomes.
+    from tests.test_admin_api import session_token
+
+    headers = {"Authorization": f"Bearer {session_token(SHOP)}"}
+    insights = requests.get(f"http://127.0.0.1:{web.port}/admin/api/insights", headers=headers, timeout=10).json()
+    assert insights["by_outcome"].get("cancelled") == 1 and insights["by_outcome"].get("rejected") == 1
+    with page.expect_download() as download:
+        admin.get_by_role("button", name="Download CSV").click()
+    rows = list(csv.DictReader(io.StringIO(open(download.value.path(), encoding="utf-8").read())))
+    by_order = {row["order_name"]: row for row in rows}
+    assert by_order[devshop.get_order(cancel_order).name]["status"] == "cancelled"
+    rejected_row = by_order[devshop.get_order(keep_order).name]
+    assert rejected_row["status"] == "rejected" and rejected_row["message"] == "Your parcel is already packed, sorry!"
 
 
 def test_merchant_sets_the_new_policy_fields(web, devshop, devshop_server, store, new_page, axe_violations, shot):

@@ -76,9 +76,11 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     from storefront_proxy.admin import bp as admin_bp
     from storefront_proxy.proxy import bp as proxy_bp
+    from storefront_proxy.webhooks import bp as webhooks_bp
 
     app.register_blueprint(proxy_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(webhooks_bp)
     _register_error_handlers(app)
 
     from storefront_proxy import cli

@@ -165,6 +165,19 @@ class Store:
         raws = self.redis.mget([self._request_key(request_id) for request_id in ids])
         return [CancellationRequest.model_validate_json(raw) for raw in raws if raw]
 
+    # -- webhooks -----------------------------------------------------------------------------------
+
+    def first_delivery(self, delivery_id: str, remember_seconds: int) -> bool:
+        """True the first time a webhook delivery id is seen (Shopify may deliver one twice)."""
+        return bool(self.redis.set(f"{KEY_PREFIX}:webhook:{delivery_id}", 1, nx=True, ex=remember_seconds))
+
+    def forget_delivery(self, delivery_id: str) -> None:
+        self.redis.delete(f"{KEY_PREFIX}:webhook:{delivery_id}")
+
+    def forget_shop(self, shop: str) -> None:
+        """Drop the shop's access token (the app was uninstalled; the token no longer works)."""
+        self.redis.delete(self._shop_key(shop))
+
     # -- audit --------------------------------------------------------------------------------------
 
     def add_audit_entry(self, shop: str, entry: dict[str, object]) -> None:

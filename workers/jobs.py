@@ -371,6 +371,52 @@ def sync_proxy_path(shop: str) -> dict[str, Any]:
     return {"shop": shop, "status": "synced", "path": path}
 
 
+SHIPPING_STATUSES = {"fulfilled", "partial", "restocked"}
+OPEN_STATUSES = {RequestStatus.PENDING_REVIEW, RequestStatus.QUEUED}
+
+
+def handle_webhook(topic: str, shop: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """RQ entry point: apply one verified webhook to the app's data (safe to repeat, in any order)."""
+    ctx = worker_context()
+    if topic == "app/uninstalled":
+        # The token stops working at once; keep the shop's requests until shop/redact asks otherwise.
+        ctx.store.forget_shop(shop)
+        return {"topic": topic, "effect": "token_removed"}
+    if not topic.startswith("orders/") or not isinstance(payload.get("id"), int):
+        return {"topic": topic, "effect": "ignored"}
+    request = ctx.store.request_for_order(shop, payload["id"])
+    if request is None:
+        return {"topic": topic, "effect": "no_request"}
+    now = ctx.clock()
+
+    if topic == "orders/cancelled" or payload.get("cancelled_at"):
+
+        def staff_cancelled(r: CancellationRequest) -> None:
+            if r.status.is_final and r.status is not RequestStatus.FAILED:
+                return
+            r.message, r.message_code = None, None
+            r.record(
+                now, "cancelled_in_shopify", status=RequestStatus.CANCELLED, detail="the order was cancelled in Shopify"
+            )
+
+        ctx.store.update_request(request.id, staff_cancelled)
+        return {"topic": topic, "effect": "cancelled"}
+
+    shipping = (payload.get("fulfillment_status") or "") in SHIPPING_STATUSES or bool(payload.get("fulfillments"))
+    if shipping:
+
+        def started_shipping(r: CancellationRequest) -> None:
+            # A request being processed is left to the worker, which re-checks the order itself.
+            if r.status not in OPEN_STATUSES:
+                return
+            r.message, r.message_code = SHIPPED_MESSAGE, "outcome.shipped"
+            r.record(now, "rejected", status=RequestStatus.REJECTED, detail=f"{topic}: fulfillment started")
+
+        ctx.store.update_request(request.id, started_shipping)
+        return {"topic": topic, "effect": "checked_shipping"}
+    return {"topic": topic, "effect": "none"}
+
+
 def on_proxy_path_failure(job: Job, connection: Any, exc_type: type, exc_value: BaseException, traceback: Any) -> None:
     """RQ failure callback: once retries are used up, forget the path so the next storefront visit syncs again."""
     if job.retries_left and job.retries_left > 0:

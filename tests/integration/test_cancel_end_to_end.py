@@ -5,6 +5,7 @@ The devshop executes every Admin API call on Shopify's schema, throttles by cost
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import time
@@ -15,6 +16,7 @@ from rq import Queue
 
 from devshop.embedded_redis import EmbeddedRedis
 from storefront_proxy.app import create_app
+from storefront_proxy.i18n import Translator
 from storefront_proxy.policy import Policy, RefundMethod, ReviewMode
 from storefront_proxy.queue import QUEUE_NAME
 from storefront_proxy.settings import Settings
@@ -426,3 +428,31 @@ def test_a_tagging_failure_leaves_the_order_cancelled(web, devshop, devshop_serv
     devshop.clear_faults()
     assert "500" in store.get_request(request.id).events[-1].detail
     assert devshop.get_order(order_id).cancelled_at is not None and devshop.get_order(order_id).tags == []
+
+
+def test_webhook_of_an_order_that_started_shipping_reaches_the_shopper(web, devshop, devshop_server, workers, store):
+    """orders/fulfilled arrives (signed as Shopify signs it) while a request waits for review."""
+    from tests.test_webhooks import signed
+
+    store.save_policy(SHOP, Policy(review_mode=ReviewMode.MANUAL))
+    order_id = new_order(devshop)
+    shopper = proxy_session(devshop_server.url, ADA)
+    assert ask_to_cancel(shopper, devshop_server, order_id).json()["request"]["status"] == "pending_review"
+    body = json.dumps({"id": order_id, "fulfillment_status": "fulfilled", "fulfillments": [{"id": 1}]}).encode()
+    response = requests.post(
+        f"http://127.0.0.1:{web.port}/webhooks",
+        data=body,
+        headers={
+            "Content-Type": "application/json",
+            "X-Shopify-Topic": "orders/fulfilled",
+            "X-Shopify-Shop-Domain": SHOP,
+            "X-Shopify-Webhook-Id": f"delivery-{order_id}",
+            "X-Shopify-Hmac-Sha256": signed(body),
+        },
+        timeout=10,
+    )
+    assert response.status_code == 200
+    workers.start()
+    assert wait_for_status(store, SHOP, order_id, {"rejected", "cancelled"}).status.value == "rejected"
+    shown = shopper.get(order_url(devshop_server, order_id, "/cancellation?locale=fi"), headers=JSON, timeout=10).json()
+    assert shown["request"]["message"] == Translator("fi")("outcome.shipped")

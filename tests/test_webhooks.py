@@ -1,0 +1,140 @@
+"""Webhook intake: Shopify's HMAC, duplicates, and each topic's effect on stored requests."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+from datetime import UTC, datetime
+
+import pytest
+from rq import Queue
+
+from storefront_proxy.app import create_app
+from storefront_proxy.queue import QUEUE_NAME
+from storefront_proxy.records import RequestStatus
+from tests.helpers import API_SECRET, SHOP
+from tests.test_admin_api import make_request
+
+
+def signed(body: bytes, secret: str = API_SECRET) -> str:
+    return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+
+
+def deliver(client, topic: str, payload: dict, *, delivery: str = "d-1", secret: str = API_SECRET, hmac_header=None):
+    body = json.dumps(payload).encode()
+    return client.post(
+        "/webhooks",
+        data=body,
+        headers={
+            "Content-Type": "application/json",
+            "X-Shopify-Topic": topic,
+            "X-Shopify-Shop-Domain": SHOP,
+            "X-Shopify-Webhook-Id": delivery,
+            "X-Shopify-API-Version": "2026-10",
+            "X-Shopify-Hmac-Sha256": hmac_header if hmac_header is not None else signed(body, secret),
+        },
+    )
+
+
+def webhook_jobs(redis_conn) -> list[str]:
+    return [j for j in Queue(QUEUE_NAME, connection=redis_conn).job_ids if j.startswith("webhook-")]
+
+
+def test_the_documented_check_value_verifies(settings):
+    """SHOPIFY-PLATFORM.md: secret `hush`, body {"id":1} → VnKUjZsLuN5iZWjn5EntcBVCF9kMN43LglzCE1/GSeY="""
+    app = create_app(settings.model_copy(update={"shopify_api_secret": type(settings.shopify_api_secret)("hush")}))
+    response = app.test_client().post(
+        "/webhooks",
+        data=b'{"id":1}',
+        headers={
+            "X-Shopify-Topic": "orders/updated",
+            "X-Shopify-Shop-Domain": SHOP,
+            "X-Shopify-Webhook-Id": "doc-vector",
+            "X-Shopify-Hmac-Sha256": "VnKUjZsLuN5iZWjn5EntcBVCF9kMN43LglzCE1/GSeY=",
+        },
+    )
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("header", ["", "not-base64", "VnKUjZsLuN5iZWjn5EntcBVCF9kMN43LglzCE1/GSeY=", "é"])
+def test_bad_hmac_is_401_and_nothing_is_queued(client, redis_conn, header):
+    response = deliver(client, "orders/cancelled", {"id": 5001}, hmac_header=header)
+    assert response.status_code == 401
+    assert response.get_json()["error"]["code"] == "invalid_hmac"
+    assert webhook_jobs(redis_conn) == []
+
+
+def test_wrong_secret_is_401(client):
+    assert (
+        deliver(client, "orders/cancelled", {"id": 5001}, secret="another-secret-entirely-000000000").status_code == 401
+    )
+
+
+def test_duplicates_are_queued_once(client, redis_conn):
+    first = deliver(client, "orders/cancelled", {"id": 5001}, delivery="same")
+    again = deliver(client, "orders/cancelled", {"id": 5001}, delivery="same")
+    assert first.status_code == again.status_code == 200
+    assert again.get_json()["duplicate"] is True
+    assert webhook_jobs(redis_conn) == ["webhook-same"]
+
+
+def test_missing_headers_are_400(client):
+    body = b'{"id": 1}'
+    response = client.post("/webhooks", data=body, headers={"X-Shopify-Hmac-Sha256": signed(body)})
+    assert response.status_code == 400
+
+
+@pytest.fixture
+def ctx(app, monkeypatch):
+    import workers.jobs as jobs
+
+    context = jobs.WorkerContext(
+        app.extensions["settings"], app.extensions["store"], lambda: datetime.now(UTC), time.sleep
+    )
+    monkeypatch.setattr(jobs, "worker_context", lambda: context)
+    return context
+
+
+def test_staff_cancel_in_shopify_ends_the_request_cancelled(ctx):
+    from workers.jobs import handle_webhook
+
+    request = make_request(ctx.store, status=RequestStatus.QUEUED)
+    handle_webhook("orders/cancelled", SHOP, {"id": request.order_id, "cancelled_at": "2026-11-21T12:00:00Z"})
+    stored = ctx.store.get_request(request.id)
+    assert stored.status is RequestStatus.CANCELLED and stored.events[-1].type == "cancelled_in_shopify"
+    # Repeated or late deliveries change nothing more.
+    handle_webhook("orders/fulfilled", SHOP, {"id": request.order_id, "fulfillment_status": "fulfilled"})
+    assert ctx.store.get_request(request.id).status is RequestStatus.CANCELLED
+
+
+@pytest.mark.parametrize("topic", ["orders/fulfilled", "orders/partially_fulfilled", "orders/updated"])
+def test_shipping_started_rejects_waiting_requests(ctx, topic):
+    from workers.jobs import handle_webhook
+
+    waiting = make_request(ctx.store)
+    handle_webhook(topic, SHOP, {"id": waiting.order_id, "fulfillment_status": "partial", "fulfillments": [{"id": 1}]})
+    stored = ctx.store.get_request(waiting.id)
+    assert stored.status is RequestStatus.REJECTED and stored.message_code == "outcome.shipped"
+
+
+def test_processing_and_unrelated_updates_are_left_alone(ctx):
+    from workers.jobs import handle_webhook
+
+    processing = make_request(ctx.store, status=RequestStatus.PROCESSING)
+    handle_webhook("orders/fulfilled", SHOP, {"id": processing.order_id, "fulfillment_status": "fulfilled"})
+    assert ctx.store.get_request(processing.id).status is RequestStatus.PROCESSING
+    waiting = make_request(ctx.store, order_id=5002)
+    handle_webhook("orders/updated", SHOP, {"id": waiting.order_id, "fulfillment_status": None, "note": "gift"})
+    assert ctx.store.get_request(waiting.id).status is RequestStatus.PENDING_REVIEW
+    assert handle_webhook("orders/updated", SHOP, {"id": 999})["effect"] == "no_request"
+
+
+def test_uninstall_removes_the_token(ctx):
+    from workers.jobs import handle_webhook
+
+    ctx.store.register_shop(SHOP, "shpat_x")
+    handle_webhook("app/uninstalled", SHOP, {"id": 1, "domain": SHOP})
+    assert ctx.store.access_token(SHOP) is None

@@ -174,6 +174,41 @@ class Store:
     def forget_delivery(self, delivery_id: str) -> None:
         self.redis.delete(f"{KEY_PREFIX}:webhook:{delivery_id}")
 
+    def delete_customer_requests(self, shop: str, customer_id: int) -> int:
+        """Erase every request (and its notes) of one customer in the shop; returns how many."""
+        doomed = [r for r in self.shop_requests(shop) if r.customer_id == customer_id]
+        with self.redis.pipeline() as pipe:
+            for request in doomed:
+                pipe.delete(self._request_key(request.id), self._order_request_key(shop, request.order_id))
+                pipe.zrem(self._shop_requests_key(shop), request.id)
+            pipe.execute()
+        return len(doomed)
+
+    def delete_shop(self, shop: str) -> None:
+        """Erase everything the app holds about the shop."""
+        requests = self.shop_requests(shop)
+        with self.redis.pipeline() as pipe:
+            for request in requests:
+                pipe.delete(self._request_key(request.id), self._order_request_key(shop, request.order_id))
+            pipe.delete(
+                self._shop_requests_key(shop),
+                self._policy_key(shop),
+                self._shop_key(shop),
+                f"{KEY_PREFIX}:audit:{shop}",
+                f"{KEY_PREFIX}:proxy-path:{shop}",
+            )
+            for key in self.redis.scan_iter(f"{KEY_PREFIX}:data-request:{shop}:*"):
+                pipe.delete(key)
+            pipe.execute()
+
+    def save_data_request(self, shop: str, request_id: str, export: dict[str, object]) -> None:
+        """Keep a customer's data export for the merchant to fetch (Shopify gives 30 days to answer)."""
+        self.redis.set(f"{KEY_PREFIX}:data-request:{shop}:{request_id}", json.dumps(export), ex=90 * 24 * 3600)
+
+    def data_request(self, shop: str, request_id: str) -> dict[str, object] | None:
+        raw = self.redis.get(f"{KEY_PREFIX}:data-request:{shop}:{request_id}")
+        return json.loads(raw) if raw else None
+
     def forget_shop(self, shop: str) -> None:
         """Drop the shop's access token (the app was uninstalled; the token no longer works)."""
         self.redis.delete(self._shop_key(shop))

@@ -138,3 +138,45 @@ def test_uninstall_removes_the_token(ctx):
     ctx.store.register_shop(SHOP, "shpat_x")
     handle_webhook("app/uninstalled", SHOP, {"id": 1, "domain": SHOP})
     assert ctx.store.access_token(SHOP) is None
+
+
+def test_customers_redact_erases_that_customers_requests_only(ctx):
+    from workers.jobs import handle_webhook
+
+    theirs = make_request(ctx.store)
+    other = make_request(ctx.store, order_id=5002)
+    other_customer = other.model_copy(update={"customer_id": 9999})
+    ctx.store.redis.set(f"selfservice:request:{other.id}", other_customer.model_dump_json())
+    result = handle_webhook(
+        "customers/redact",
+        SHOP,
+        {"shop_domain": SHOP, "customer": {"id": 7001, "email": "ada@example.com"}, "orders_to_redact": [5001]},
+    )
+    assert result["requests"] == 1
+    assert ctx.store.get_request(theirs.id) is None and ctx.store.request_for_order(SHOP, 5001) is None
+    assert ctx.store.get_request(other.id) is not None
+
+
+def test_customers_data_request_exports_for_the_merchant(ctx, client):
+    from tests.test_admin_api import auth
+    from workers.jobs import handle_webhook
+
+    make_request(ctx.store, note="Wrong size")
+    handle_webhook("customers/data_request", SHOP, {"customer": {"id": 7001}, "data_request": {"id": 9999}})
+    export = client.get("/admin/api/data-requests/9999", headers=auth()).get_json()["export"]
+    assert export["customer_id"] == 7001 and export["cancellation_requests"][0]["note"] == "Wrong size"
+    assert client.get("/admin/api/data-requests/9999", headers=auth(shop="othershop.myshopify.com")).status_code == 404
+
+
+def test_shop_redact_erases_everything_of_the_shop(ctx):
+    from storefront_proxy.policy import Policy
+    from workers.jobs import handle_webhook
+
+    request = make_request(ctx.store)
+    ctx.store.save_policy(SHOP, Policy(cancel_window_minutes=5))
+    ctx.store.register_shop(SHOP, "shpat_x")
+    kept = make_request(ctx.store, shop="othershop.myshopify.com")
+    handle_webhook("shop/redact", SHOP, {"shop_id": 1, "shop_domain": SHOP})
+    assert ctx.store.get_request(request.id) is None and ctx.store.shop_requests(SHOP) == []
+    assert ctx.store.get_policy(SHOP) == Policy() and ctx.store.access_token(SHOP) is None
+    assert ctx.store.get_request(kept.id) is not None

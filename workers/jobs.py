@@ -371,6 +371,10 @@ def sync_proxy_path(shop: str) -> dict[str, Any]:
     return {"shop": shop, "status": "synced", "path": path}
 
 
+def now_iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 SHIPPING_STATUSES = {"fulfilled", "partial", "restocked"}
 OPEN_STATUSES = {RequestStatus.PENDING_REVIEW, RequestStatus.QUEUED}
 
@@ -378,6 +382,27 @@ OPEN_STATUSES = {RequestStatus.PENDING_REVIEW, RequestStatus.QUEUED}
 def handle_webhook(topic: str, shop: str, payload: dict[str, Any]) -> dict[str, Any]:
     """RQ entry point: apply one verified webhook to the app's data (safe to repeat, in any order)."""
     ctx = worker_context()
+    if topic == "customers/redact":
+        customer = (payload.get("customer") or {}).get("id")
+        erased = ctx.store.delete_customer_requests(shop, int(customer)) if isinstance(customer, int) else 0
+        return {"topic": topic, "effect": "erased", "requests": erased}
+    if topic == "shop/redact":
+        ctx.store.delete_shop(shop)
+        return {"topic": topic, "effect": "erased"}
+    if topic == "customers/data_request":
+        customer = (payload.get("customer") or {}).get("id")
+        request_id = str((payload.get("data_request") or {}).get("id") or "")
+        if not isinstance(customer, int) or not request_id:
+            return {"topic": topic, "effect": "ignored"}
+        mine = [r for r in ctx.store.shop_requests(shop) if r.customer_id == customer]
+        export = {
+            "data_request_id": request_id,
+            "customer_id": customer,
+            "created_at": now_iso(ctx.clock()),
+            "cancellation_requests": [r.model_dump(mode="json", exclude={"last_error"}) for r in mine],
+        }
+        ctx.store.save_data_request(shop, request_id, export)
+        return {"topic": topic, "effect": "exported", "requests": len(mine)}
     if topic == "app/uninstalled":
         # The token stops working at once; keep the shop's requests until shop/redact asks otherwise.
         ctx.store.forget_shop(shop)

@@ -196,6 +196,16 @@ def bulk_action() -> Any:
     return jsonify({"results": _support().bulk(g.admin.shop, g.admin.actor, action, ids, message)})
 
 
+@bp.get("/api/data-requests/<data_request_id>")
+@admin_authenticated
+def data_request_export(data_request_id: str) -> Any:
+    """A customer's data, exported when Shopify sent customers/data_request, for the merchant to pass on."""
+    export = current_app.extensions["store"].data_request(g.admin.shop, data_request_id)
+    if export is None:
+        raise ApiError(404, "data_request_not_found", "There is no export for this data request (yet).")
+    return jsonify({"export": export})
+
+
 @bp.get("/api/audit")
 @admin_authenticated
 def audit_log() -> Any:

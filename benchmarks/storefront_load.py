@@ -28,6 +28,7 @@ from werkzeug.serving import make_server
 from devshop.app import create_devshop
 from devshop.embedded_redis import EmbeddedRedis, free_port
 from devshop.launch import wait_for, web_command, worker_command
+from devshop.processes import children_of, rss_mib
 from devshop.signing import sign_proxy_query
 from storefront_proxy.records import RequestStatus
 from storefront_proxy.store import Store, connect
@@ -53,25 +54,6 @@ def signed(customer: int = CUSTOMER) -> str:
 def percentile(values: list[float], pct: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(pct / 100 * (len(ordered) - 1))))]
-
-
-def rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
-                    found.append(int(entry.name))
-            except (OSError, IndexError, ValueError):
-                pass
-    return found
 
 
 def load_phase(app_url: str, order_id: int, total: int, concurrency: int, label: str) -> None:
@@ -215,12 +197,12 @@ def main(argv: list[str] | None = None) -> int:
                 app_url, 5001, args.devshop_requests, args.concurrency, "the devshop (Shopify's schema in Python)"
             )
             cancel_phase(app_url, state, Store(connect(redis_server.url)), args.orders)
-            web_rss = sum(rss_mib(pid) for pid in children(web.pid))
+            web_rss = sum(rss_mib(pid) for pid in children_of(web.pid))
             worker_rss = [rss_mib(w.pid) for w in workers]
             print("Memory (RSS)")
             print(
                 f"  gunicorn master {rss_mib(web.pid):.0f} MiB,"
-                f" its {len(children(web.pid))} workers {web_rss:.0f} MiB together"
+                f" its {len(children_of(web.pid))} workers {web_rss:.0f} MiB together"
             )
             print(f"  rq worker processes: {', '.join(f'{value:.0f} MiB' for value in worker_rss)}")
         finally:

@@ -6,11 +6,15 @@ Nothing else in the project reads ``os.environ``: web, worker and CLI all get a 
 from __future__ import annotations
 
 import functools
+import re
 import sys
 from typing import Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# A shop's permanent domain; Shopify's libraries accept only this shape before trusting a shop name.
+SHOP_DOMAIN = re.compile(r"[a-z0-9][a-z0-9-]*\.myshopify\.com")
 
 # Only used in development, so a fresh clone runs with no configuration at all.
 DEVELOPMENT_API_KEY = "devshop-api-key"

@@ -17,6 +17,7 @@ from flask import Blueprint, current_app, request
 from shopify_app import verify_webhook_req
 
 from storefront_proxy.errors import ApiError
+from storefront_proxy.settings import SHOP_DOMAIN
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +26,6 @@ bp = Blueprint("webhooks", __name__)
 WEBHOOK_JOB = "workers.jobs.handle_webhook"
 # Deliveries are retried for up to 4 hours; a week of memory covers every retry.
 DEDUPE_SECONDS = 7 * 24 * 3600
-SHOP_DOMAIN = re.compile(r"[a-z0-9][a-z0-9-]*\.myshopify\.com")
 TOPIC = re.compile(r"[a-z_]+/[a-z_]+")
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -19,10 +18,10 @@ from flask import current_app, g, request
 from shopify_app import verify_app_home_req
 
 from storefront_proxy.errors import ApiError
+from storefront_proxy.settings import SHOP_DOMAIN
 
 log = logging.getLogger(__name__)
 
-SHOP_DOMAIN = re.compile(r"[a-z0-9][a-z0-9-]*\.myshopify\.com")
 # App Bridge retries a request once with a fresh token when it sees this header on a 401.
 RETRY_HEADER = "X-Shopify-Retry-Invalid-Session-Request"
 

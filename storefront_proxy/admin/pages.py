@@ -7,15 +7,14 @@ stand-in admin frame through postMessage in development.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from flask import current_app, render_template, request
 from werkzeug.wrappers import Response
 
 from storefront_proxy.admin import bp
+from storefront_proxy.settings import SHOP_DOMAIN
 
-SHOP_DOMAIN = re.compile(r"[a-z0-9][a-z0-9-]*\.myshopify\.com")
 # https://shopify.dev/docs/apps/build/security/set-up-iframe-protection
 SHOPIFY_ADMIN_ORIGIN = "https://admin.shopify.com"
 

@@ -20,10 +20,10 @@ from shopify_app import verify_app_proxy_req
 
 from storefront_proxy.errors import ApiError
 from storefront_proxy.queue import enqueue_proxy_path_sync
+from storefront_proxy.settings import SHOP_DOMAIN
 
 log = logging.getLogger(__name__)
 
-SHOP_DOMAIN = re.compile(r"[a-z0-9][a-z0-9-]*\.myshopify\.com")
 CUSTOMER_ID = re.compile(r"[1-9][0-9]{0,19}")
 # Shopify signs with a lowercase hex HMAC-SHA256; anything else is refused before the library compares it.
 SIGNATURE = re.compile(r"[0-9a-f]{64}")

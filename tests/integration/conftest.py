@@ -17,6 +17,7 @@ from werkzeug.serving import make_server
 from devshop.app import create_devshop
 from devshop.embedded_redis import free_port
 from devshop.launch import worker_command
+from devshop.processes import children_of, process_group_of
 from storefront_proxy.app import create_app
 from storefront_proxy.records import CancellationRequest
 from storefront_proxy.settings import Settings
@@ -176,33 +177,11 @@ class Workers:
         return "\n".join(p.read_text(errors="replace")[-4000:] for p in sorted(self.log_dir.glob("worker-*.log")))
 
 
-def _stat_fields(pid: int) -> list[str]:
-    # The command name may hold spaces; the fields after its closing parenthesis are space-separated.
-    return (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
-
-
-def process_group_of(pid: int) -> int:
-    return int(_stat_fields(pid)[2])
-
-
 def _kill(pid: int) -> None:
     try:
         os.kill(pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
-
-
-def children_of(pid: int) -> list[int]:
-    """Direct child processes of ``pid``, read from /proc."""
-    children = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if int(_stat_fields(int(entry.name))[1]) == pid:
-                    children.append(int(entry.name))
-            except (OSError, IndexError):
-                continue
-    return children
 
 
 @pytest.fixture

@@ -20,9 +20,10 @@ PAYMENT_STATUS = "payment_status"
 EXCLUDED_TAG = "excluded_tag"
 SELF_SERVICE_DISABLED = "self_service_disabled"
 
-# The only fulfillment state in which nothing has started moving; Shopify treats the enum as open-ended,
-# so anything unknown counts as started.
-CANCELLABLE_FULFILLMENT_STATUSES = frozenset({"UNFULFILLED"})
+# Fulfillment states in which nothing has shipped (SHOPIFY-PLATFORM.md 3): not started, held (the app's own
+# cancel-window hold makes orders ON_HOLD) or scheduled for later. Shopify treats the enum as open-ended,
+# so anything unknown counts as started; an order with any fulfillment counts as started too.
+CANCELLABLE_FULFILLMENT_STATUSES = frozenset({"UNFULFILLED", "ON_HOLD", "SCHEDULED"})
 
 MESSAGES: dict[str, str] = {
     ALREADY_CANCELLED: "This order has already been cancelled.",

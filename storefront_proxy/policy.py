@@ -79,6 +79,9 @@ class Policy(BaseModel):
     window_mode: WindowMode = WindowMode.MINUTES
     # Counted from the order's creation; exactly at the deadline the window is closed (window_mode "minutes").
     cancel_window_minutes: int = Field(60, ge=1, le=60 * 24 * 60)
+    # Place the app's own fulfillment hold on new orders until their cancel window closes, so nothing ships
+    # while the shopper may still cancel (window_mode "minutes" only: the other mode has no end to wait for).
+    hold_fulfillment: bool = False
     allowed_financial_statuses: list[str] = Field(default_factory=lambda: list(DEFAULT_FINANCIAL_STATUSES))
     excluded_order_tags: list[str] = Field(default_factory=list)
     # An order with a line item whose product has one of these tags can't be cancelled by its shopper.
@@ -116,6 +119,13 @@ class Policy(BaseModel):
         is_path = value.startswith("/") and not value.startswith("//") and "\\" not in value
         if not (is_web or is_path) or any(ch.isspace() for ch in value):
             raise ValueError("must be an https:// address or a path on the shop such as /pages/returns")
+        return value
+
+    @field_validator("hold_fulfillment")
+    @classmethod
+    def _hold_fulfillment(cls, value: bool, info: ValidationInfo) -> bool:
+        if value and info.data.get("window_mode") is WindowMode.UNTIL_FULFILLMENT:
+            raise ValueError("a fulfillment hold needs a cancel window in minutes, so it can be released")
         return value
 
     @field_validator("excluded_order_tags", "excluded_product_tags")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import redis
 from redis.client import Pipeline
@@ -88,4 +88,59 @@ def schedule_auto_review(queue: Queue, request_id: str, delay: timedelta, pipeli
         result_ttl=24 * 60 * 60,
         failure_ttl=30 * 24 * 60 * 60,
         pipeline=pipeline,
+    )
+
+
+HOLD_PLACE_JOB = "workers.fulfillment_holds.place_fulfillment_hold"
+HOLD_RELEASE_JOB = "workers.fulfillment_holds.release_fulfillment_hold"
+HOLD_FAILURE_CALLBACK = "workers.fulfillment_holds.on_hold_failure"
+
+
+def hold_job_id(step: str, shop: str, order_id: int, number: int) -> str:
+    """The RQ job id of the ``number``-th placing or release of an order's hold (RQ ids allow no dots)."""
+    return f"hold-{step}-{shop.replace('.', '_')}-{order_id}-{number}"
+
+
+def _hold_job_options(retry_intervals: list[int]) -> dict[str, object]:
+    return {
+        "retry": Retry(max=len(retry_intervals), interval=retry_intervals),
+        "on_failure": Callback(HOLD_FAILURE_CALLBACK),
+        "result_ttl": 24 * 60 * 60,
+        "failure_ttl": 30 * 24 * 60 * 60,
+    }
+
+
+def enqueue_hold_placement(
+    queue: Queue, shop: str, order_id: int, number: int, retry_intervals: list[int], pipeline: Pipeline | None = None
+) -> None:
+    """Queue the job that places the app's cancel-window hold on the order's fulfillment orders."""
+    queue.enqueue_call(
+        HOLD_PLACE_JOB,
+        args=(shop, order_id),
+        job_id=hold_job_id("place", shop, order_id, number),
+        description=f"hold fulfillment of order {order_id} in {shop}",
+        pipeline=pipeline,
+        **_hold_job_options(retry_intervals),  # type: ignore[arg-type]
+    )
+
+
+def schedule_hold_release(
+    queue: Queue,
+    shop: str,
+    order_id: int,
+    at: datetime,
+    number: int,
+    retry_intervals: list[int],
+    pipeline: Pipeline | None = None,
+) -> None:
+    """Schedule the release of the order's hold at ``at`` (moved to the queue by ``rq worker --with-scheduler``)."""
+    queue.enqueue_at(
+        at,
+        HOLD_RELEASE_JOB,
+        shop,
+        order_id,
+        job_id=hold_job_id("release", shop, order_id, number),
+        description=f"release the fulfillment hold of order {order_id} in {shop}",
+        pipeline=pipeline,
+        **_hold_job_options(retry_intervals),
     )

@@ -87,6 +87,8 @@ class CancellationRequest(BaseModel):
     # When orderCancel was sent, and the Job Shopify answered with: a retry never sends it twice.
     cancel_sent_at: datetime | None = None
     shopify_job_id: str | None = None
+    # The order's ``updated_at`` of the newest order webhook applied to the request (older ones are ignored).
+    order_updated_at: datetime | None = None
 
     def record(
         self, at: datetime, type: str, *, status: RequestStatus | None = None, detail: str | None = None
@@ -126,3 +128,63 @@ def iso(moment: datetime | None) -> str | None:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class HoldStatus(StrEnum):
+    # Being placed (the job is queued or retrying).
+    PLACING = "placing"
+    # On the order's fulfillment orders; released at ``release_at``.
+    HELD = "held"
+    RELEASED = "released"
+    # Nothing to hold: the window had closed, the order was gone or cancelled, or the shop turned holds off.
+    NOT_NEEDED = "not_needed"
+    # The order was cancelled while held; Shopify closes its fulfillment orders, so there is nothing to release.
+    CANCELLED = "cancelled"
+    # Placing or releasing failed after every retry; support retries it from the admin.
+    FAILED = "failed"
+
+
+class HoldStep(StrEnum):
+    PLACE = "place"
+    RELEASE = "release"
+
+
+class HoldEvent(BaseModel):
+    at: datetime
+    type: str
+    detail: str | None = None
+
+
+class PlacedHold(BaseModel):
+    """One hold the app placed: exactly what it may release later (by hold id)."""
+
+    fulfillment_order_id: str
+    hold_id: str
+
+
+class FulfillmentHoldRecord(BaseModel):
+    """The app's cancel-window fulfillment hold on one order; at most one per (shop, order)."""
+
+    model_config = ConfigDict(validate_assignment=True)
+
+    shop: str
+    order_id: int
+    order_name: str | None = None
+    status: HoldStatus
+    # The step that runs next (or failed): placing the hold, or releasing it.
+    step: HoldStep = HoldStep.PLACE
+    holds: list[PlacedHold] = Field(default_factory=list)
+    release_at: datetime | None = None
+    # Each scheduling of the release gets its own RQ job id (a pending review extends the hold).
+    releases_scheduled: int = 0
+    attempts: int = 0
+    last_error: str | None = None
+    events: list[HoldEvent] = Field(default_factory=list)
+    created_at: datetime
+    updated_at: datetime
+
+    def record(self, at: datetime, type: str, *, status: HoldStatus | None = None, detail: str | None = None) -> None:
+        if status is not None:
+            self.status = status
+        self.events.append(HoldEvent(at=at, type=type, detail=detail))
+        self.updated_at = at

@@ -66,8 +66,14 @@ class Settings(BaseSettings):
     cancel_retry_intervals: list[int] = Field(
         default_factory=lambda: [5, 15, 60, 180, 600], validation_alias="CANCEL_RETRY_INTERVALS"
     )
+    # RQ retry schedule (seconds) for placing and releasing the cancel-window fulfillment hold.
+    hold_retry_intervals: list[int] = Field(
+        default_factory=lambda: [10, 30, 120, 600, 1800], validation_alias="HOLD_RETRY_INTERVALS"
+    )
+    # A hold due for release while the order's cancellation request still waits is kept this much longer.
+    hold_extension_seconds: int = Field(900, ge=1, validation_alias="HOLD_EXTENSION_SECONDS")
 
-    @field_validator("cancel_retry_intervals", mode="before")
+    @field_validator("cancel_retry_intervals", "hold_retry_intervals", mode="before")
     @classmethod
     def _intervals(cls, value: object) -> object:
         # "5,15,60" or "[5, 15, 60]", from the environment or from code alike.

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from typing import TypeVar
 
 import redis
 from redis.client import Pipeline
 
 from storefront_proxy.policy import Policy
-from storefront_proxy.records import CancellationRequest
+from storefront_proxy.records import CancellationRequest, FulfillmentHoldRecord
 
 KEY_PREFIX = "selfservice"
+Record = TypeVar("Record", CancellationRequest, FulfillmentHoldRecord)
 # Writers retry an optimistic transaction this often before giving up on a hot key.
 MAX_WATCH_RETRIES = 20
 
@@ -31,7 +33,7 @@ def connect(redis_url: str) -> redis.Redis:
 
 
 class RequestChangedError(Exception):
-    """Another writer kept changing the request; the update was not applied."""
+    """Another writer kept changing the record; the update was not applied."""
 
 
 class Store:
@@ -133,25 +135,39 @@ class Store:
         enqueue: Callable[[Pipeline], None] | None = None,
     ) -> CancellationRequest:
         """Apply ``change`` to the stored request atomically (optimistic WATCH/MULTI, retried on conflict)."""
-        key = self._request_key(request_id)
+        return self._update(self._request_key(request_id), CancellationRequest, change, enqueue, missing=request_id)
+
+    def _update(
+        self,
+        key: str,
+        model: type[Record],
+        change: Callable[[Record], None],
+        enqueue: Callable[[Pipeline], None] | None,
+        *,
+        missing: str,
+    ) -> Record:
+        """Read, change and write one JSON record in a WATCH/MULTI transaction, retried on conflict.
+
+        ``enqueue`` adds writes (an RQ job) to the same transaction, so the record and its job land together.
+        """
         with self.redis.pipeline() as pipe:
             for _ in range(MAX_WATCH_RETRIES):
                 try:
                     pipe.watch(key)
                     raw = pipe.get(key)
                     if raw is None:
-                        raise KeyError(request_id)
-                    request = CancellationRequest.model_validate_json(raw)
-                    change(request)
+                        raise KeyError(missing)
+                    record = model.model_validate_json(raw)
+                    change(record)
                     pipe.multi()
-                    pipe.set(key, request.model_dump_json())
+                    pipe.set(key, record.model_dump_json())
                     if enqueue is not None:
                         enqueue(pipe)
                     pipe.execute()
-                    return request
+                    return record
                 except redis.WatchError:
                     continue
-        raise RequestChangedError(f"request {request_id} kept changing")
+        raise RequestChangedError(f"{missing} kept changing")
 
     def shop_request_ids(self, shop: str, limit: int = 10_000) -> list[str]:
         """The shop's request ids, newest first."""
@@ -164,6 +180,56 @@ class Store:
             return []
         raws = self.redis.mget([self._request_key(request_id) for request_id in ids])
         return [CancellationRequest.model_validate_json(raw) for raw in raws if raw]
+
+    # -- fulfillment holds ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _hold_key(shop: str, order_id: int) -> str:
+        return f"{KEY_PREFIX}:hold:{shop}:{order_id}"
+
+    def create_hold(self, record: FulfillmentHoldRecord, enqueue: Callable[[Pipeline], None] | None = None) -> bool:
+        """Store a new hold record (and its job, in the same transaction); False when the order has one already."""
+        key = self._hold_key(record.shop, record.order_id)
+        with self.redis.pipeline() as pipe:
+            for _ in range(MAX_WATCH_RETRIES):
+                try:
+                    pipe.watch(key)
+                    if pipe.exists(key):
+                        return False
+                    pipe.multi()
+                    pipe.set(key, record.model_dump_json())
+                    created = record.created_at.timestamp()
+                    pipe.zadd(f"{KEY_PREFIX}:holds:{record.shop}", {str(record.order_id): created})
+                    if enqueue is not None:
+                        enqueue(pipe)
+                    pipe.execute()
+                    return True
+                except redis.WatchError:
+                    continue
+        raise RequestChangedError(f"hold of order {record.order_id} kept changing")
+
+    def get_hold(self, shop: str, order_id: int) -> FulfillmentHoldRecord | None:
+        raw = self.redis.get(self._hold_key(shop, order_id))
+        return FulfillmentHoldRecord.model_validate_json(raw) if raw else None
+
+    def update_hold(
+        self,
+        shop: str,
+        order_id: int,
+        change: Callable[[FulfillmentHoldRecord], None],
+        enqueue: Callable[[Pipeline], None] | None = None,
+    ) -> FulfillmentHoldRecord:
+        """Apply ``change`` to the stored hold record atomically; KeyError when there is none."""
+        key = self._hold_key(shop, order_id)
+        return self._update(key, FulfillmentHoldRecord, change, enqueue, missing=f"hold of order {order_id}")
+
+    def shop_holds(self, shop: str, limit: int = 1000) -> list[FulfillmentHoldRecord]:
+        """The shop's hold records, newest first."""
+        order_ids = self.redis.zrevrange(f"{KEY_PREFIX}:holds:{shop}", 0, limit - 1)
+        if not order_ids:
+            return []
+        raws = self.redis.mget([self._hold_key(shop, int(order_id)) for order_id in order_ids])
+        return [FulfillmentHoldRecord.model_validate_json(raw) for raw in raws if raw]
 
     # -- webhooks -----------------------------------------------------------------------------------
 
@@ -197,6 +263,9 @@ class Store:
                 f"{KEY_PREFIX}:audit:{shop}",
                 f"{KEY_PREFIX}:proxy-path:{shop}",
             )
+            for hold in self.shop_holds(shop, limit=1_000_000):
+                pipe.delete(self._hold_key(shop, hold.order_id))
+            pipe.delete(f"{KEY_PREFIX}:holds:{shop}")
             for key in self.redis.scan_iter(f"{KEY_PREFIX}:data-request:{shop}:*"):
                 pipe.delete(key)
             pipe.execute()

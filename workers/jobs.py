@@ -7,11 +7,8 @@ schedule given at enqueue time; every permanent outcome is recorded on the reque
 
 from __future__ import annotations
 
-import functools
 import logging
-import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,7 +18,6 @@ from storefront_proxy.eligibility import FULFILLMENT_STARTED, WINDOW_CLOSED, che
 from storefront_proxy.policy import RefundMethod
 from storefront_proxy.queue import make_queue
 from storefront_proxy.records import CancellationRequest, RequestStatus
-from storefront_proxy.settings import Settings, get_settings
 from storefront_proxy.shopify.client import STAFF_NOTE_MAX, ShopifyClient
 from storefront_proxy.shopify.errors import (
     ShopifyAuthError,
@@ -31,9 +27,9 @@ from storefront_proxy.shopify.errors import (
     ShopifyTransientError,
     UnknownShopError,
 )
-from storefront_proxy.shopify.shops import client_for_shop
-from storefront_proxy.store import Store, connect
 from storefront_proxy.support import Support, SupportError
+from workers import fulfillment_holds
+from workers.context import WorkerContext, worker_context
 
 log = logging.getLogger(__name__)
 
@@ -53,25 +49,6 @@ class CancelJobNotFinishedError(ShopifyTransientError):
 
 class CancelAlreadySentError(Exception):
     """Another run of the same request has already sent orderCancel."""
-
-
-@dataclass
-class WorkerContext:
-    """What a job needs from its process: settings, the store, Shopify clients, a clock and a sleep."""
-
-    settings: Settings
-    store: Store
-    clock: Callable[[], datetime]
-    sleep: Callable[[float], None]
-
-    def shopify(self, shop: str) -> ShopifyClient:
-        return client_for_shop(self.settings, self.store, shop, max_attempts=self.settings.shopify_worker_attempts)
-
-
-@functools.cache
-def worker_context() -> WorkerContext:
-    settings = get_settings()
-    return WorkerContext(settings, Store(connect(settings.redis_url)), lambda: datetime.now(UTC), time.sleep)
 
 
 def cancel_order(request_id: str) -> dict[str, Any]:
@@ -409,12 +386,20 @@ def handle_webhook(topic: str, shop: str, payload: dict[str, Any]) -> dict[str, 
         return {"topic": topic, "effect": "token_removed"}
     if not topic.startswith("orders/") or not isinstance(payload.get("id"), int):
         return {"topic": topic, "effect": "ignored"}
-    request = ctx.store.request_for_order(shop, payload["id"])
+    order_id = payload["id"]
+    if topic == "orders/create":
+        name = payload.get("name") if isinstance(payload.get("name"), str) else None
+        return {"topic": topic, "effect": fulfillment_holds.start_hold(ctx, shop, order_id, name)}
+    cancelled = topic == "orders/cancelled" or bool(payload.get("cancelled_at"))
+    if cancelled:
+        fulfillment_holds.order_cancelled(ctx, shop, order_id)
+    request = ctx.store.request_for_order(shop, order_id)
     if request is None:
         return {"topic": topic, "effect": "no_request"}
     now = ctx.clock()
+    _refresh_order_details(ctx, request.id, payload)
 
-    if topic == "orders/cancelled" or payload.get("cancelled_at"):
+    if cancelled:
 
         def staff_cancelled(r: CancellationRequest) -> None:
             if r.status.is_final and r.status is not RequestStatus.FAILED:
@@ -440,6 +425,37 @@ def handle_webhook(topic: str, shop: str, payload: dict[str, Any]) -> dict[str, 
         ctx.store.update_request(request.id, started_shipping)
         return {"topic": topic, "effect": "checked_shipping"}
     return {"topic": topic, "effect": "none"}
+
+
+def _refresh_order_details(ctx: WorkerContext, request_id: str, payload: dict[str, Any]) -> None:
+    """Keep the order's name and e-mail on the request current; an older delivery never overwrites a newer one."""
+    updated_at = _parse_time(payload.get("updated_at"))
+    if updated_at is None:
+        return
+
+    def refresh(r: CancellationRequest) -> None:
+        if r.order_updated_at is not None and updated_at < r.order_updated_at:
+            return
+        r.order_updated_at = updated_at
+        if isinstance(payload.get("name"), str) and payload["name"]:
+            r.order_name = payload["name"]
+        if "email" in payload and (payload["email"] is None or isinstance(payload["email"], str)):
+            r.customer_email = payload["email"] or None
+
+    try:
+        ctx.store.update_request(request_id, refresh)
+    except KeyError:
+        pass
+
+
+def _parse_time(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def on_proxy_path_failure(job: Job, connection: Any, exc_type: type, exc_value: BaseException, traceback: Any) -> None:

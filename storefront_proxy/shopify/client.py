@@ -30,7 +30,14 @@ from storefront_proxy.shopify.errors import (
     ShopifyThrottledError,
     ShopifyTransientError,
 )
-from storefront_proxy.shopify.models import CancelJob, Order, UserError, order_gid
+from storefront_proxy.shopify.models import (
+    CancelJob,
+    FulfillmentHold,
+    Order,
+    OrderFulfillmentOrders,
+    UserError,
+    order_gid,
+)
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +65,9 @@ OPERATION_FILES = (
     "get_app_installation",
     "set_app_metafields",
     "add_tags",
+    "get_fulfillment_orders",
+    "hold_fulfillment_order",
+    "release_fulfillment_hold",
 )
 DOCUMENTS: dict[str, DocumentNode] = {name: gql(load_operation(name)) for name in OPERATION_FILES}
 
@@ -165,6 +175,31 @@ class ShopifyClient:
         """Add ``tags`` to the order; returns Shopify's user errors (empty on success)."""
         # tagsAdd adds without duplicating, so a retry after an ambiguous failure is safe.
         payload = self.execute("add_tags", {"id": order_gid(order_id), "tags": tags})["tagsAdd"]
+        return [UserError.model_validate(error) for error in payload.get("userErrors") or []]
+
+    def get_fulfillment_orders(self, order_id: int) -> OrderFulfillmentOrders | None:
+        """The order's fulfillment orders with their holds, or None when the shop has no such order."""
+        data = self.execute("get_fulfillment_orders", {"id": order_gid(order_id)})
+        return OrderFulfillmentOrders.model_validate(data["order"]) if data.get("order") else None
+
+    def hold_fulfillment_order(
+        self, fulfillment_order_id: str, *, handle: str, notes: str
+    ) -> tuple[FulfillmentHold | None, list[UserError]]:
+        """Place this app's hold ``handle`` on a fulfillment order; the hold, or Shopify's user errors."""
+        hold_input = {"reason": "OTHER", "reasonNotes": notes, "handle": handle, "notifyMerchant": False}
+        # A handle is unique per app and fulfillment order, so a repeated send cannot make a second hold.
+        payload = self.execute("hold_fulfillment_order", {"id": fulfillment_order_id, "fulfillmentHold": hold_input})[
+            "fulfillmentOrderHold"
+        ]
+        hold = payload.get("fulfillmentHold")
+        errors = [UserError.model_validate(error) for error in payload.get("userErrors") or []]
+        return (FulfillmentHold.model_validate(hold) if hold else None), errors
+
+    def release_fulfillment_hold(self, fulfillment_order_id: str, hold_ids: list[str]) -> list[UserError]:
+        """Release exactly ``hold_ids`` on the fulfillment order; returns Shopify's user errors."""
+        # Releasing a hold that is already gone changes nothing, so a retry is safe.
+        data = self.execute("release_fulfillment_hold", {"id": fulfillment_order_id, "holdIds": hold_ids})
+        payload = data["fulfillmentOrderReleaseHold"]
         return [UserError.model_validate(error) for error in payload.get("userErrors") or []]
 
     def get_job(self, job_id: str) -> CancelJob | None:

@@ -73,3 +73,31 @@ class UserError(_Model):
     code: str | None = None
     field: list[str] | None = None
     message: str
+
+
+class FulfillmentHold(_Model):
+    id: str
+    handle: str | None = None
+    held_by_requesting_app: bool = False
+
+
+class FulfillmentOrder(_Model):
+    id: str
+    # OPEN, ON_HOLD, SCHEDULED, IN_PROGRESS, INCOMPLETE, CLOSED, CANCELLED (open-ended: kept as strings).
+    status: str
+    fulfillment_holds: list[FulfillmentHold] = Field(default_factory=list)
+
+    def own_hold(self, handle: str) -> FulfillmentHold | None:
+        """This app's hold with ``handle`` on the fulfillment order, if it is there."""
+        return next((h for h in self.fulfillment_holds if h.held_by_requesting_app and h.handle == handle), None)
+
+
+class OrderFulfillmentOrders(_Model):
+    """The fields of operations/get_fulfillment_orders.graphql."""
+
+    id: str
+    created_at: datetime
+    cancelled_at: datetime | None = None
+    fulfillment_orders: list[FulfillmentOrder] = Field(
+        default_factory=list, validation_alias=AliasPath("fulfillmentOrders", "nodes")
+    )

@@ -255,6 +255,7 @@
       checkbox("enabled", "Shoppers can cancel orders themselves", policy.enabled);
       select("window_mode", "Time limit", policy.window_mode, ["minutes", "until_fulfillment"]);
       number("cancel_window_minutes", "Cancel window (minutes after the order was placed)", policy.cancel_window_minutes, { min: "1" }, false);
+      checkbox("hold_fulfillment", "Hold fulfillment during the cancel window (released when the window closes)", policy.hold_fulfillment);
 
       var statusBoxes = FINANCIAL_STATUSES.map(function (status) {
         var box = el("input", { type: "checkbox", id: "policy-status-" + status, name: "allowed_financial_statuses", value: status,

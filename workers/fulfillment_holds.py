@@ -1,0 +1,302 @@
+"""RQ jobs: the app's own fulfillment hold, which keeps a new order from shipping while it can be cancelled.
+
+``orders/create`` (workers/jobs.py handle_webhook) records a hold and queues ``place_fulfillment_hold``; that
+job holds each open fulfillment order with the app's own ``handle`` and schedules ``release_fulfillment_hold``
+for the end of the cancel window with RQ's scheduler. The release names the app's hold ids in ``holdIds``:
+without them Shopify releases every hold on the fulfillment order, the merchant's and other apps' too
+(https://shopify.dev/docs/api/admin-graphql/latest/mutations/fulfillmentOrderReleaseHold).
+Failures raise, so RQ retries them; once retries are used up the record is ``failed`` and support retries it.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from rq.job import Job
+
+from storefront_proxy.policy import WindowMode
+from storefront_proxy.queue import enqueue_hold_placement, make_queue, schedule_hold_release
+from storefront_proxy.records import (
+    FulfillmentHoldRecord,
+    HoldStatus,
+    HoldStep,
+    PlacedHold,
+    RequestStatus,
+    iso,
+)
+from storefront_proxy.shopify.client import ShopifyClient
+from storefront_proxy.shopify.errors import ShopifyError, UnknownShopError
+from storefront_proxy.shopify.models import OrderFulfillmentOrders
+from workers.context import WorkerContext, worker_context
+
+log = logging.getLogger(__name__)
+
+# Unique among this app's holds on one fulfillment order: a second placing is refused, not doubled.
+HOLD_HANDLE = "self-service-cancel-window"
+# Fulfillment orders Shopify lets an app hold (work on them has not begun).
+HOLDABLE_STATUSES = frozenset({"OPEN", "ON_HOLD"})
+# While the order's cancellation request is still open, its hold outlives the window (RequestStatus values).
+OPEN_REQUEST_STATUSES = frozenset({RequestStatus.PENDING_REVIEW, RequestStatus.QUEUED, RequestStatus.PROCESSING})
+
+
+class HoldNotPlacedError(Exception):
+    """Shopify refused a hold for a reason a later attempt may not have (RQ retries the job)."""
+
+
+class HoldNotReleasedError(Exception):
+    """Shopify refused to release the app's hold (RQ retries the job)."""
+
+
+# -- starting a hold (from the orders/create webhook) ------------------------------------------------------
+
+
+def start_hold(ctx: WorkerContext, shop: str, order_id: int, order_name: str | None) -> str:
+    """Record a hold for a new order and queue its placing, when the shop's policy asks for one."""
+    policy = ctx.store.get_policy(shop)
+    if not (policy.enabled and policy.hold_fulfillment and policy.window_mode is WindowMode.MINUTES):
+        return "hold_not_wanted"
+    now = ctx.clock()
+    record = FulfillmentHoldRecord(
+        shop=shop, order_id=order_id, order_name=order_name, status=HoldStatus.PLACING, created_at=now, updated_at=now
+    )
+    record.record(now, "requested", detail="orders/create")
+    queue = make_queue(ctx.store.redis)
+    intervals = ctx.settings.hold_retry_intervals
+
+    def enqueue(pipe: Any) -> None:
+        enqueue_hold_placement(queue, shop, order_id, 1, intervals, pipeline=pipe)
+
+    # Once per order: a repeated orders/create (another delivery id) finds the record and does nothing.
+    return "hold_queued" if ctx.store.create_hold(record, enqueue) else "hold_exists"
+
+
+def retry_hold(ctx: WorkerContext, shop: str, order_id: int, actor: str) -> FulfillmentHoldRecord:
+    """Support's retry of a failed hold: run the failed step again (KeyError, or ValueError when not failed)."""
+    queue = make_queue(ctx.store.redis)
+    intervals = ctx.settings.hold_retry_intervals
+    job: dict[str, Any] = {}
+
+    def change(record: FulfillmentHoldRecord) -> None:
+        if record.status is not HoldStatus.FAILED:
+            raise ValueError(f"the hold is {record.status.value}, not failed")
+        record.attempts, job["step"] = 0, record.step
+        if record.step is HoldStep.PLACE:
+            job["number"] = 1 + sum(1 for event in record.events if event.type == "retried")
+            status = HoldStatus.PLACING
+        else:
+            record.releases_scheduled += 1
+            job["number"], status = record.releases_scheduled, HoldStatus.HELD
+        record.record(ctx.clock(), "retried", status=status, detail=actor)
+
+    def enqueue(pipe: Any) -> None:
+        if job["step"] is HoldStep.PLACE:
+            enqueue_hold_placement(queue, shop, order_id, job["number"], intervals, pipeline=pipe)
+        else:
+            schedule_hold_release(queue, shop, order_id, ctx.clock(), job["number"], intervals, pipeline=pipe)
+
+    return ctx.store.update_hold(shop, order_id, change, enqueue)
+
+
+# -- placing -------------------------------------------------------------------------------------------------
+
+
+def place_fulfillment_hold(shop: str, order_id: int) -> dict[str, Any]:
+    """RQ entry point: hold the order's open fulfillment orders until its cancel window closes."""
+    return place_hold(worker_context(), shop, order_id)
+
+
+def place_hold(ctx: WorkerContext, shop: str, order_id: int) -> dict[str, Any]:
+    record = ctx.store.get_hold(shop, order_id)
+    if record is None or record.status is not HoldStatus.PLACING:
+        return _outcome(shop, order_id, record)
+    policy = ctx.store.get_policy(shop)
+    if not (policy.enabled and policy.hold_fulfillment and policy.window_mode is WindowMode.MINUTES):
+        return _finish(ctx, shop, order_id, HoldStatus.NOT_NEEDED, "not_needed", "the shop turned holds off")
+    try:
+        with ctx.shopify(shop) as client:
+            order = client.get_fulfillment_orders(order_id)
+            if order is None:
+                return _finish(ctx, shop, order_id, HoldStatus.NOT_NEEDED, "not_needed", "the order was not found")
+            if order.cancelled_at is not None:
+                return _finish(ctx, shop, order_id, HoldStatus.NOT_NEEDED, "not_needed", "the order is cancelled")
+            release_at = order.created_at + timedelta(minutes=policy.cancel_window_minutes)
+            if release_at <= ctx.clock():
+                return _finish(ctx, shop, order_id, HoldStatus.NOT_NEEDED, "not_needed", "the window has closed")
+            placed = _hold_open_fulfillment_orders(client, order, release_at)
+    except UnknownShopError as exc:
+        # The app was uninstalled (or never installed): nothing can be held, and retrying will not change that.
+        return _finish(ctx, shop, order_id, HoldStatus.FAILED, "failed", str(exc), error=str(exc))
+    if not placed:
+        return _finish(ctx, shop, order_id, HoldStatus.NOT_NEEDED, "not_needed", "no fulfillment order could be held")
+
+    queue = make_queue(ctx.store.redis)
+
+    number: list[int] = []
+
+    def held(r: FulfillmentHoldRecord) -> None:
+        # Cancelled meanwhile: the holds stay recorded, and the scheduled release finds nothing to do.
+        r.holds, r.release_at, r.step, r.last_error = placed, release_at, HoldStep.RELEASE, None
+        r.releases_scheduled += 1
+        number.append(r.releases_scheduled)
+        if r.status is HoldStatus.PLACING:
+            r.record(ctx.clock(), "held", status=HoldStatus.HELD, detail=f"until {iso(release_at)}")
+
+    def enqueue(pipe: Any) -> None:
+        schedule_hold_release(queue, shop, order_id, release_at, number[-1], ctx.settings.hold_retry_intervals, pipe)
+
+    updated = ctx.store.update_hold(shop, order_id, held, enqueue)
+    return _outcome(shop, order_id, updated)
+
+
+def _hold_open_fulfillment_orders(
+    client: ShopifyClient, order: OrderFulfillmentOrders, release_at: datetime
+) -> list[PlacedHold]:
+    """Hold every fulfillment order that can be held; already placed holds (a retried job) are reused."""
+    placed: list[PlacedHold] = []
+    notes = f"Customers can cancel this order until {iso(release_at)}; released automatically then."
+    duplicates = False
+    for fulfillment_order in order.fulfillment_orders:
+        own = fulfillment_order.own_hold(HOLD_HANDLE)
+        if own is not None:
+            placed.append(PlacedHold(fulfillment_order_id=fulfillment_order.id, hold_id=own.id))
+            continue
+        if fulfillment_order.status not in HOLDABLE_STATUSES:
+            continue
+        hold, errors = client.hold_fulfillment_order(fulfillment_order.id, handle=HOLD_HANDLE, notes=notes)
+        if hold is not None:
+            placed.append(PlacedHold(fulfillment_order_id=fulfillment_order.id, hold_id=hold.id))
+        elif any(error.code == "DUPLICATE_FULFILLMENT_HOLD_HANDLE" for error in errors):
+            duplicates = True  # an earlier send went through but its answer was lost
+        else:
+            raise HoldNotPlacedError("; ".join(error.message for error in errors) or "no hold and no error")
+    if duplicates:
+        again = client.get_fulfillment_orders(order_id_of(order))
+        placed = [
+            PlacedHold(fulfillment_order_id=fo.id, hold_id=own.id)
+            for fo in (again.fulfillment_orders if again else [])
+            if (own := fo.own_hold(HOLD_HANDLE)) is not None
+        ]
+    return placed
+
+
+def order_id_of(order: OrderFulfillmentOrders) -> int:
+    return int(order.id.rsplit("/", 1)[-1])
+
+
+# -- releasing -----------------------------------------------------------------------------------------------
+
+
+def release_fulfillment_hold(shop: str, order_id: int) -> dict[str, Any]:
+    """RQ entry point (scheduled at the end of the window): release exactly the holds this app placed."""
+    return release_hold(worker_context(), shop, order_id)
+
+
+def release_hold(ctx: WorkerContext, shop: str, order_id: int) -> dict[str, Any]:
+    record = ctx.store.get_hold(shop, order_id)
+    if record is None or record.status is not HoldStatus.HELD:
+        return _outcome(shop, order_id, record)
+    request = ctx.store.request_for_order(shop, order_id)
+    if request is not None and request.status in OPEN_REQUEST_STATUSES:
+        return _extend(ctx, shop, order_id, f"request {request.id} is {request.status.value}")
+    try:
+        with ctx.shopify(shop) as client:
+            order = client.get_fulfillment_orders(order_id)
+            if order is None or order.cancelled_at is not None:
+                detail = "the order is cancelled" if order else "the order was not found"
+                return _finish(ctx, shop, order_id, HoldStatus.CANCELLED, "skipped", detail)
+            current = {fo.id: {hold.id for hold in fo.fulfillment_holds} for fo in order.fulfillment_orders}
+            for placed in record.holds:
+                if placed.hold_id not in current.get(placed.fulfillment_order_id, set()):
+                    continue  # released already (by an earlier attempt, or by the merchant)
+                errors = client.release_fulfillment_hold(placed.fulfillment_order_id, [placed.hold_id])
+                if errors:
+                    raise HoldNotReleasedError("; ".join(error.message for error in errors))
+    except UnknownShopError as exc:
+        return _finish(ctx, shop, order_id, HoldStatus.FAILED, "failed", str(exc), error=str(exc))
+    return _finish(ctx, shop, order_id, HoldStatus.RELEASED, "released", "the cancel window closed")
+
+
+def _extend(ctx: WorkerContext, shop: str, order_id: int, why: str) -> dict[str, Any]:
+    """Keep holding a little longer: a shopper's request is still waiting for a decision."""
+    release_at = ctx.clock() + timedelta(seconds=ctx.settings.hold_extension_seconds)
+    queue = make_queue(ctx.store.redis)
+
+    number: list[int] = []
+
+    def extend(r: FulfillmentHoldRecord) -> None:
+        r.release_at = release_at
+        r.releases_scheduled += 1
+        number.append(r.releases_scheduled)
+        r.record(ctx.clock(), "extended", detail=f"{why}; until {iso(release_at)}")
+
+    def enqueue(pipe: Any) -> None:
+        schedule_hold_release(queue, shop, order_id, release_at, number[-1], ctx.settings.hold_retry_intervals, pipe)
+
+    return _outcome(shop, order_id, ctx.store.update_hold(shop, order_id, extend, enqueue))
+
+
+# -- outcomes ------------------------------------------------------------------------------------------------
+
+
+def order_cancelled(ctx: WorkerContext, shop: str, order_id: int) -> None:
+    """orders/cancelled: a held (or still placing) hold needs no release; Shopify closed the fulfillment orders."""
+
+    def cancelled(r: FulfillmentHoldRecord) -> None:
+        if r.status in (HoldStatus.HELD, HoldStatus.PLACING, HoldStatus.FAILED):
+            r.record(ctx.clock(), "skipped", status=HoldStatus.CANCELLED, detail="the order was cancelled")
+
+    try:
+        ctx.store.update_hold(shop, order_id, cancelled)
+    except KeyError:
+        pass
+
+
+def _finish(
+    ctx: WorkerContext,
+    shop: str,
+    order_id: int,
+    status: HoldStatus,
+    event: str,
+    detail: str,
+    error: str | None = None,
+) -> dict[str, Any]:
+    def change(r: FulfillmentHoldRecord) -> None:
+        if error is not None:
+            r.last_error = error
+        r.record(ctx.clock(), event, status=status, detail=detail)
+
+    return _outcome(shop, order_id, ctx.store.update_hold(shop, order_id, change))
+
+
+def _outcome(shop: str, order_id: int, record: FulfillmentHoldRecord | None) -> dict[str, Any]:
+    return {"shop": shop, "order_id": order_id, "status": record.status.value if record else "missing"}
+
+
+def on_hold_failure(job: Job, connection: Any, exc_type: type, exc_value: BaseException, traceback: Any) -> None:
+    """RQ failure callback: note the error; with no retries left the hold is ``failed`` for support to retry."""
+    if len(job.args) < 2:
+        return
+    shop, order_id = job.args[0], int(job.args[1])
+    ctx = worker_context()
+    will_retry = bool(job.retries_left and job.retries_left > 0)
+    error = f"{exc_type.__name__}: {exc_value}" if exc_value is not None else exc_type.__name__
+    # Shopify's own error text can name the order, never a token; it is kept for support.
+    if not issubclass(exc_type, ShopifyError | HoldNotPlacedError | HoldNotReleasedError):
+        log.error("hold job crashed: %s", error, extra={"shop": shop, "order_id": order_id})
+
+    def change(r: FulfillmentHoldRecord) -> None:
+        if r.status not in (HoldStatus.PLACING, HoldStatus.HELD):
+            return
+        r.attempts += 1
+        r.last_error = error
+        if will_retry:
+            r.record(ctx.clock(), "retry_scheduled", detail=error)
+        else:
+            r.record(ctx.clock(), "failed", status=HoldStatus.FAILED, detail=f"{r.step.value}: {error}")
+
+    try:
+        ctx.store.update_hold(shop, order_id, change)
+    except KeyError:
+        log.warning("failure callback for a missing hold", extra={"shop": shop, "order_id": order_id})

@@ -28,10 +28,13 @@ from graphql import (
 from devshop.schema import API_VERSION, load_admin_schema
 from devshop.state import (
     REQUEST_FAULT_KINDS,
+    REQUESTING_APP,
     AppMetafield,
     Customer,
     DevshopState,
     Fulfillment,
+    FulfillmentHold,
+    FulfillmentOrder,
     Job,
     LineItem,
     MetafieldInputError,
@@ -313,6 +316,8 @@ def root_value(state: DevshopState, operation: OperationDefinitionNode | None) -
             "orderCancel": _resolve_order_cancel,
             "metafieldsSet": _resolve_metafields_set,
             "tagsAdd": _resolve_tags_add,
+            "fulfillmentOrderHold": _resolve_fulfillment_order_hold,
+            "fulfillmentOrderReleaseHold": _resolve_fulfillment_order_release_hold,
         }
     return query_root(state)
 
@@ -366,6 +371,9 @@ def node_by_gid(state: DevshopState, gid: str) -> dict[str, Any] | None:
     if gid.startswith("gid://shopify/Customer/"):
         customer = state.get_customer(legacy_id_from_gid(gid, "Customer"))
         return customer_node(state, customer) if customer else None
+    if gid.startswith("gid://shopify/FulfillmentOrder/"):
+        found = state.find_fulfillment_order(gid)
+        return fulfillment_order_node(state, *found) if found else None
     if gid.startswith("gid://shopify/Job/"):
         job = state.get_job(gid)
         return job_node(state, job) if job else None
@@ -590,6 +598,14 @@ def order_node(state: DevshopState, order: Order) -> dict[str, Any]:
         nodes = [line_item_node(order, item) for item in order.line_items]
         return connection(nodes, field_name="lineItems", **args)
 
+    def fulfillment_orders(info: GraphQLResolveInfo, displayable: bool | None = None, **args: Any) -> dict[str, Any]:
+        found = order.fulfillment_orders
+        if displayable:  # Shopify hides cancelled and closed-without-fulfillment ones from the admin
+            found = [fo for fo in found if fo.status != "CANCELLED"]
+        args.pop("query", None)
+        nodes = [fulfillment_order_node(state, order, fo) for fo in found]
+        return connection(nodes, field_name="fulfillmentOrders", **args)
+
     return {
         "__typename": "Order",
         "id": order.gid,
@@ -599,7 +615,9 @@ def order_node(state: DevshopState, order: Order) -> dict[str, Any]:
         "email": order.email,
         "createdAt": iso_utc(order.created_at),
         "processedAt": iso_utc(order.processed_at),
-        "updatedAt": iso_utc(max(t for t in (order.created_at, order.cancelled_at, order.closed_at) if t is not None)),
+        "updatedAt": iso_utc(
+            max(t for t in (order.created_at, order.updated_at, order.cancelled_at, order.closed_at) if t is not None)
+        ),
         "cancelledAt": iso_utc(order.cancelled_at),
         "cancelReason": order.cancel_reason,
         "closed": order.closed,
@@ -635,6 +653,91 @@ def order_node(state: DevshopState, order: Order) -> dict[str, Any]:
         "statusPageUrl": f"https://{state.shop_domain}/account/orders/{order.legacy_id}",
         "fulfillments": fulfillments,
         "lineItems": line_items,
+        "fulfillmentOrders": fulfillment_orders,
+    }
+
+
+def fulfillment_order_node(state: DevshopState, order: Order, fulfillment_order: FulfillmentOrder) -> dict[str, Any]:
+    """FulfillmentOrder as a GraphQL object, with its holds."""
+    actions = {
+        "OPEN": ["CREATE_FULFILLMENT", "HOLD", "MOVE"],
+        "ON_HOLD": ["RELEASE_HOLD", "HOLD", "MOVE"],
+    }.get(fulfillment_order.status, [])
+    return {
+        "__typename": "FulfillmentOrder",
+        "id": fulfillment_order.gid,
+        "status": fulfillment_order.status,
+        "requestStatus": "UNSUBMITTED",
+        "orderId": order.gid,
+        "orderName": order.name,
+        "createdAt": iso_utc(order.created_at),
+        "updatedAt": iso_utc(order.updated_at or order.created_at),
+        "orderProcessedAt": iso_utc(order.processed_at),
+        "supportedActions": [{"__typename": "FulfillmentOrderSupportedAction", "action": a} for a in actions],
+        "fulfillmentHolds": [fulfillment_hold_node(hold) for hold in fulfillment_order.holds],
+        "order": lambda info: order_node(state, order),
+    }
+
+
+def fulfillment_hold_node(hold: FulfillmentHold) -> dict[str, Any]:
+    by_app = hold.held_by != "merchant"
+    return {
+        "__typename": "FulfillmentHold",
+        "id": hold.gid,
+        "handle": hold.handle,
+        "reason": hold.reason,
+        "reasonNotes": hold.reason_notes,
+        "displayReason": hold.reason.replace("_", " ").capitalize(),
+        "heldByRequestingApp": hold.held_by == REQUESTING_APP,
+        "heldByApp": {"__typename": "App", "id": f"gid://shopify/App/{hold.held_by}", "title": hold.held_by}
+        if by_app
+        else None,
+    }
+
+
+def _resolve_fulfillment_order_hold(
+    info: GraphQLResolveInfo,
+    id: str,  # noqa: A002 - GraphQL argument name
+    fulfillmentHold: dict[str, Any],  # noqa: N803
+) -> dict[str, Any]:
+    """Mutation fulfillmentOrderHold: the whole fulfillment order (line item splits are not modelled)."""
+    state: DevshopState = info.context.state
+    if fulfillmentHold.get("fulfillmentOrderLineItems"):
+        error = {"code": "FULFILLMENT_ORDER_NOT_SPLITTABLE", "field": ["fulfillmentHold"], "message": "not modelled"}
+        return {
+            "fulfillmentHold": None,
+            "fulfillmentOrder": None,
+            "remainingFulfillmentOrder": None,
+            "userErrors": [error],
+        }
+    hold, errors = state.hold_fulfillment_order(
+        id,
+        reason=fulfillmentHold["reason"],
+        handle=fulfillmentHold.get("handle") or "",
+        reason_notes=fulfillmentHold.get("reasonNotes"),
+    )
+    found = state.find_fulfillment_order(id)
+    return {
+        "fulfillmentHold": fulfillment_hold_node(hold) if hold else None,
+        "fulfillmentOrder": fulfillment_order_node(state, *found) if hold and found else None,
+        "remainingFulfillmentOrder": None,
+        "userErrors": errors,
+    }
+
+
+def _resolve_fulfillment_order_release_hold(
+    info: GraphQLResolveInfo,
+    id: str,  # noqa: A002 - GraphQL argument name
+    holdIds: list[str] | None = None,  # noqa: N803
+    externalId: str | None = None,  # noqa: N803, ARG001
+) -> dict[str, Any]:
+    """Mutation fulfillmentOrderReleaseHold: only the named holds (all of them without holdIds, as Shopify)."""
+    state: DevshopState = info.context.state
+    released, errors = state.release_fulfillment_holds(id, holdIds)
+    found = state.find_fulfillment_order(id)
+    return {
+        "fulfillmentOrder": fulfillment_order_node(state, *found) if released and found else None,
+        "userErrors": errors,
     }
 
 

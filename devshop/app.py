@@ -11,6 +11,7 @@ from devshop.proxy import ProxyConfig
 from devshop.schema import load_admin_schema
 from devshop.seed import seed_customers, seed_demo_data
 from devshop.state import DEFAULT_ACCESS_TOKEN, DEFAULT_SHOP_DOMAIN, DevshopState
+from devshop.webhooks import WebhookSender
 
 
 def create_devshop(
@@ -24,8 +25,12 @@ def create_devshop(
     proxy_path_prefix: str = "/apps/self-service",
     clock: Callable[[], float] = time.time,
     seed: bool = True,
+    webhooks: bool = False,
 ) -> Flask:
-    """Build a devshop; its DevshopState is at app.extensions["devshop"] (seed=False: customers but no orders)."""
+    """Build a devshop; its DevshopState is at app.extensions["devshop"] (seed=False: customers but no orders).
+
+    webhooks=True delivers order webhooks to ``{app_url}/webhooks`` (also switchable at /devshop/webhooks).
+    """
     from devshop import admin_api, admin_frame, control, home, proxy, storefront
 
     app = Flask(__name__)
@@ -39,6 +44,9 @@ def create_devshop(
     )
     prefix = "/" + proxy_path_prefix.strip("/")
     app.extensions["devshop"] = state
+    sender = WebhookSender(app_url=app_url, api_secret=api_secret, shop_domain=shop_domain, enabled=webhooks)
+    state.listeners.append(sender.order_changed)
+    app.extensions["devshop_webhooks"] = sender
     app.extensions["devshop_proxy"] = ProxyConfig(app_url=app_url, api_secret=api_secret, path_prefix=prefix)
     app.register_blueprint(admin_api.bp)
     app.register_blueprint(control.bp)

@@ -9,11 +9,14 @@ from flask import Blueprint, Response, current_app, jsonify, redirect, request
 
 from devshop.state import (
     DEMO_CUSTOMER_ID,
+    REQUESTING_APP,
     DevshopState,
+    FulfillmentOnHoldError,
     UnknownCustomerError,
     UnknownOrderError,
     iso_utc,
 )
+from devshop.webhooks import WebhookSender
 
 bp = Blueprint("devshop_control", __name__, url_prefix="/devshop")
 
@@ -37,6 +40,11 @@ def _customer_id(body: dict[str, Any]) -> int | None:
 @bp.errorhandler(UnknownOrderError)
 def _unknown_order(error: UnknownOrderError) -> tuple[Response, int]:
     return jsonify({"error": str(error)}), 404
+
+
+@bp.errorhandler(FulfillmentOnHoldError)
+def _on_hold(error: FulfillmentOnHoldError) -> tuple[Response, int]:
+    return jsonify({"error": str(error), "code": "on_hold"}), 409
 
 
 @bp.errorhandler(UnknownCustomerError)
@@ -114,7 +122,7 @@ def get_order(legacy_id: int) -> tuple[Response, int] | Response:
 
 @bp.post("/orders/<int:legacy_id>/fulfill")
 def fulfill(legacy_id: int) -> Response:
-    """Ship the order (FULFILLED, one successful fulfillment)."""
+    """Ship the order (FULFILLED, one successful fulfillment); 409 while any hold is on it, as a warehouse sees it."""
     return jsonify(_state().fulfill(legacy_id).to_json())
 
 
@@ -122,6 +130,75 @@ def fulfill(legacy_id: int) -> Response:
 def staff_cancel(legacy_id: int) -> Response:
     """Cancel the order as staff would (now, reason STAFF)."""
     return jsonify(_state().staff_cancel(legacy_id).to_json())
+
+
+@bp.post("/orders/<int:legacy_id>/holds")
+def add_hold(legacy_id: int) -> tuple[Response, int]:
+    """Hold the order's fulfillment order as the merchant (default) or as another app ({"held_by": "name"})."""
+    state, body = _state(), _body()
+    order = state.get_order(legacy_id)
+    if order is None:
+        return jsonify({"error": f"Order {legacy_id} does not exist"}), 404
+    held_by = str(body.get("held_by") or "merchant")
+    if held_by == REQUESTING_APP:
+        return jsonify({"error": "holds of the app itself are placed through the Admin API"}), 400
+    hold, errors = state.hold_fulfillment_order(
+        order.fulfillment_orders[0].gid,
+        reason=str(body.get("reason") or "OTHER"),
+        held_by=held_by,
+        handle=str(body.get("handle") or ""),
+        reason_notes=body.get("reason_notes"),
+    )
+    if hold is None:
+        return jsonify({"error": errors}), 422
+    return jsonify({"hold": {"id": hold.gid, "held_by": hold.held_by}, "order": order.to_json()}), 201
+
+
+@bp.post("/orders/<int:legacy_id>/holds/release")
+def release_holds(legacy_id: int) -> tuple[Response, int]:
+    """Release holds as the merchant: {"hold_ids": [...]}, or every hold without it."""
+    state, body = _state(), _body()
+    order = state.get_order(legacy_id)
+    if order is None:
+        return jsonify({"error": f"Order {legacy_id} does not exist"}), 404
+    hold_ids = body.get("hold_ids")
+    state.release_fulfillment_holds(order.fulfillment_orders[0].gid, hold_ids, released_by="merchant")
+    return jsonify(order.to_json()), 200
+
+
+def _webhooks() -> WebhookSender:
+    return current_app.extensions["devshop_webhooks"]
+
+
+@bp.get("/webhooks")
+def list_webhooks() -> Response:
+    """Whether webhooks are delivered, and every delivery so far (topic, attempts, answers)."""
+    sender = _webhooks()
+    return jsonify({"enabled": sender.enabled, "url": sender.url, "deliveries": sender.report()})
+
+
+@bp.post("/webhooks")
+def switch_webhooks() -> Response:
+    """{"enabled": true|false}: turn deliveries to the app on or off; {"clear": true} forgets finished ones."""
+    sender, body = _webhooks(), _body()
+    if "enabled" in body:
+        sender.enabled = bool(body["enabled"])
+    if body.get("clear"):
+        sender.clear()
+    return jsonify({"enabled": sender.enabled})
+
+
+@bp.post("/webhooks/send")
+def send_webhook() -> tuple[Response, int]:
+    """Deliver any topic with a given payload, e.g. app/uninstalled or the compliance topics."""
+    body = _body()
+    topic, payload = body.get("topic"), body.get("payload")
+    if not isinstance(topic, str) or "/" not in topic or not isinstance(payload, dict):
+        return jsonify({"error": 'send {"topic": "a/b", "payload": {...}}'}), 400
+    delivery = _webhooks().publish(topic, payload)
+    if delivery is None:
+        return jsonify({"error": 'webhooks are turned off (POST /devshop/webhooks {"enabled": true})'}), 409
+    return jsonify({"webhook_id": delivery.webhook_id}), 202
 
 
 @bp.post("/jobs/finish")

@@ -115,6 +115,8 @@ def main(argv: list[str] | None = None) -> int:
         api_key=settings.shopify_api_key or "",
         shop_domain=DEVSHOP_DOMAIN,
         access_token=DEVSHOP_TOKEN,
+        # Like a real shop: order changes reach the app as signed webhooks.
+        webhooks=True,
     )
     devshop_server = make_server("127.0.0.1", args.devshop_port, devshop, threaded=True)
     threading.Thread(target=devshop_server.serve_forever, daemon=True).start()

@@ -26,6 +26,24 @@ FIRST_ORDER_NUMBER = 1001
 FIRST_LINE_ITEM_ID = 9001
 FIRST_FULFILLMENT_ID = 7001
 FIRST_METAFIELD_ID = 30001
+FIRST_FULFILLMENT_ORDER_ID = 40001
+FIRST_FULFILLMENT_HOLD_ID = 50001
+# The app that calls the devshop's Admin API; holds placed through the control API belong to someone else.
+REQUESTING_APP = "self-service"
+# Shopify's cap on holds per fulfillment order (FULFILLMENT_ORDER_HOLD_LIMIT_REACHED); the number is UNCONFIRMED.
+MAX_HOLDS_PER_FULFILLMENT_ORDER = 10
+HOLD_REASONS = frozenset(
+    {
+        "AWAITING_PAYMENT",
+        "AWAITING_RETURN_ITEMS",
+        "HIGH_RISK_OF_FRAUD",
+        "INCORRECT_ADDRESS",
+        "INVENTORY_OUT_OF_STOCK",
+        "ONLINE_STORE_POST_PURCHASE_CROSS_SELL",
+        "OTHER",
+        "UNKNOWN_DELIVERY_DATE",
+    }
+)
 # The app's one installation on this shop: owner of its app-data metafields (what Liquid reads as app.metafields).
 APP_INSTALLATION_ID = "gid://shopify/AppInstallation/1"
 APP_RESERVED_NAMESPACE = "$app"
@@ -50,6 +68,10 @@ class DevshopError(Exception):
 
 class UnknownCustomerError(DevshopError):
     """No customer with that id."""
+
+
+class FulfillmentOnHoldError(DevshopError):
+    """The order's fulfillment order is on hold: nothing can be fulfilled until every hold is released."""
 
 
 class UnknownOrderError(DevshopError):
@@ -140,6 +162,34 @@ class Fulfillment:
 
 
 @dataclass
+class FulfillmentHold:
+    """A hold on a fulfillment order, placed by an app (with its handle) or by the merchant."""
+
+    legacy_id: int
+    reason: str
+    held_by: str  # REQUESTING_APP, another app's name, or "merchant"
+    handle: str = ""
+    reason_notes: str | None = None
+
+    @property
+    def gid(self) -> str:
+        return f"gid://shopify/FulfillmentHold/{self.legacy_id}"
+
+
+@dataclass
+class FulfillmentOrder:
+    """The devshop gives each order one fulfillment order holding all its line items."""
+
+    legacy_id: int
+    status: str = "OPEN"  # OPEN, ON_HOLD, CLOSED, CANCELLED
+    holds: list[FulfillmentHold] = field(default_factory=list)
+
+    @property
+    def gid(self) -> str:
+        return f"gid://shopify/FulfillmentOrder/{self.legacy_id}"
+
+
+@dataclass
 class CancelRecord:
     """What the last successful cancel was asked to do, kept for test assertions."""
 
@@ -175,6 +225,8 @@ class Order:
     cancelled_at: float | None = None
     cancel_reason: str | None = None
     cancel: CancelRecord | None = None
+    fulfillment_orders: list[FulfillmentOrder] = field(default_factory=list)
+    updated_at: float = 0.0
 
     @property
     def gid(self) -> str:
@@ -199,6 +251,11 @@ class Order:
             fulfillments=[
                 {"id": f.gid, "status": f.status, "created_at": iso_utc(f.created_at)} for f in self.fulfillments
             ],
+            fulfillment_orders=[
+                {"id": fo.gid, "status": fo.status, "holds": [{"id": h.gid, **asdict(h)} for h in fo.holds]}
+                for fo in self.fulfillment_orders
+            ],
+            updated_at=iso_utc(self.updated_at),
         )
         return data
 
@@ -333,6 +390,11 @@ class DevshopState:
         self._next_order_number = FIRST_ORDER_NUMBER
         self._next_line_item_id = FIRST_LINE_ITEM_ID
         self._next_fulfillment_id = FIRST_FULFILLMENT_ID
+        self._next_fulfillment_order_id = FIRST_FULFILLMENT_ORDER_ID
+        self._next_hold_id = FIRST_FULFILLMENT_HOLD_ID
+        # Called with (topic, order) when an order changes as Shopify would announce it in a webhook.
+        self.listeners: list[Callable[[str, Order], None]] = []
+        self._quiet = False
         self.reset()
 
     # -- lifecycle ------------------------------------------------------------------------------------------------
@@ -352,8 +414,26 @@ class DevshopState:
             self._next_order_number = FIRST_ORDER_NUMBER
             self._next_line_item_id = FIRST_LINE_ITEM_ID
             self._next_fulfillment_id = FIRST_FULFILLMENT_ID
+            self._next_fulfillment_order_id = FIRST_FULFILLMENT_ORDER_ID
+            self._next_hold_id = FIRST_FULFILLMENT_HOLD_ID
             if self.seeder is not None:
-                self.seeder(self)
+                # Seeded orders are the shop's past: no webhooks for them.
+                self._quiet = True
+                try:
+                    self.seeder(self)
+                finally:
+                    self._quiet = False
+
+    def _announce(self, topic: str, order: Order) -> None:
+        """Tell the listeners (the webhook sender) that ``order`` changed; called with the lock held."""
+        order.updated_at = max(self.clock(), order.updated_at)
+        if self._quiet:
+            return
+        for listener in self.listeners:
+            try:
+                listener(topic, order)
+            except Exception:  # a listener must never break the shop
+                log.exception("webhook listener failed for %s", topic)
 
     # -- customers and orders -------------------------------------------------------------------------------------
 
@@ -415,7 +495,10 @@ class DevshopState:
                 display_fulfillment_status=display_fulfillment_status,
                 tags=list(tags),
                 test=test,
+                updated_at=created,
             )
+            order.fulfillment_orders.append(FulfillmentOrder(self._next_fulfillment_order_id))
+            self._next_fulfillment_order_id += 1
             for title, quantity, unit_price, *rest in line_items or [("Devshop Sample Mug", 1, "25.00")]:
                 product_tags = [str(tag) for tag in rest[0]] if rest else []
                 item = LineItem(self._next_line_item_id, title, int(quantity), str(unit_price))
@@ -430,6 +513,7 @@ class DevshopState:
             if closed:
                 order.closed = True
                 order.closed_at = now
+            self._announce("orders/create", order)
             log.info("Created order %s (%s)", order.name, legacy_id)
             return legacy_id
 
@@ -452,13 +536,22 @@ class DevshopState:
         return order
 
     def fulfill(self, legacy_id: int) -> Order:
-        """Mark the order FULFILLED with one successful fulfillment."""
+        """Mark the order FULFILLED with one successful fulfillment; refused while a hold is on it."""
         with self.lock:
             self.settle_jobs()
             order = self._require_order(legacy_id)
+            held = [hold for fo in order.fulfillment_orders for hold in fo.holds]
+            if held:
+                by = ", ".join(sorted({hold.held_by for hold in held}))
+                raise FulfillmentOnHoldError(f"Order {order.name} is on hold ({by}) and can't be fulfilled")
             order.display_fulfillment_status = "FULFILLED"
             order.fulfillments.append(Fulfillment(self._next_fulfillment_id, self.clock()))
             self._next_fulfillment_id += 1
+            for fulfillment_order in order.fulfillment_orders:
+                if fulfillment_order.status == "OPEN":
+                    fulfillment_order.status = "CLOSED"
+            self._announce("orders/fulfilled", order)
+            self._announce("orders/updated", order)
             return order
 
     def staff_cancel(self, legacy_id: int) -> Order:
@@ -469,7 +562,19 @@ class DevshopState:
             order.cancelled_at = self.clock()
             order.cancel_reason = "STAFF"
             order.cancel = CancelRecord(source="staff", reason="STAFF")
+            self._close_fulfillment_orders(order)
+            self._announce("orders/cancelled", order)
+            self._announce("orders/updated", order)
             return order
+
+    def _close_fulfillment_orders(self, order: Order) -> None:
+        # Cancelling an order cancels its open fulfillment orders and with them every hold on them.
+        for fulfillment_order in order.fulfillment_orders:
+            if fulfillment_order.status in ("OPEN", "ON_HOLD"):
+                fulfillment_order.status = "CANCELLED"
+                fulfillment_order.holds.clear()
+        if order.display_fulfillment_status == "ON_HOLD":
+            order.display_fulfillment_status = "UNFULFILLED"
 
     def add_tags(self, gid: str, tags: Iterable[str]) -> Order:
         """tagsAdd on an order: each tag (a string may hold several, comma-separated) is added once.
@@ -483,7 +588,89 @@ class DevshopState:
                 for tag in (part.strip() for part in str(value).split(",")):
                     if tag and tag.casefold() not in {existing.casefold() for existing in order.tags}:
                         order.tags.append(tag)
+            self._announce("orders/updated", order)
             return order
+
+    # -- fulfillment orders and holds ---------------------------------------------------------------------------
+
+    def find_fulfillment_order(self, gid: str) -> tuple[Order, FulfillmentOrder] | None:
+        with self.lock:
+            for order in self.orders.values():
+                for fulfillment_order in order.fulfillment_orders:
+                    if fulfillment_order.gid == gid:
+                        return order, fulfillment_order
+            return None
+
+    def hold_fulfillment_order(
+        self,
+        gid: str,
+        *,
+        reason: str,
+        held_by: str = REQUESTING_APP,
+        handle: str = "",
+        reason_notes: str | None = None,
+    ) -> tuple[FulfillmentHold | None, list[dict[str, Any]]]:
+        """fulfillmentOrderHold: hold the whole fulfillment order; (the hold, []) or (None, userErrors)."""
+        with self.lock:
+            self.settle_jobs()
+            found = self.find_fulfillment_order(gid)
+            if found is None:
+                return None, [_user_error("FULFILLMENT_ORDER_NOT_FOUND", ["id"], "Fulfillment order not found.")]
+            order, fulfillment_order = found
+            if reason not in HOLD_REASONS:
+                return None, [_user_error(None, ["fulfillmentHold", "reason"], "Reason is not valid.")]
+            if len(handle) > 64:
+                message = "Handle is too long (maximum is 64 characters)"
+                return None, [_user_error(None, ["fulfillmentHold", "handle"], message)]
+            if fulfillment_order.status not in ("OPEN", "ON_HOLD"):
+                message = f"The fulfillment order's status is {fulfillment_order.status.lower()}; it can't be held."
+                return None, [_user_error(None, ["id"], message)]
+            if any(h.held_by == held_by and h.handle == handle for h in fulfillment_order.holds):
+                message = "The handle is already in use by this app for another hold on this fulfillment order."
+                path = ["fulfillmentHold", "handle"]
+                return None, [_user_error("DUPLICATE_FULFILLMENT_HOLD_HANDLE", path, message)]
+            if len(fulfillment_order.holds) >= MAX_HOLDS_PER_FULFILLMENT_ORDER:
+                message = "The maximum number of fulfillment holds for this fulfillment order has been reached."
+                return None, [_user_error("FULFILLMENT_ORDER_HOLD_LIMIT_REACHED", ["id"], message)]
+            hold = FulfillmentHold(self._next_hold_id, reason, held_by, handle, reason_notes)
+            self._next_hold_id += 1
+            fulfillment_order.holds.append(hold)
+            fulfillment_order.status = "ON_HOLD"
+            if order.display_fulfillment_status == "UNFULFILLED":
+                order.display_fulfillment_status = "ON_HOLD"
+            order.updated_at = max(self.clock(), order.updated_at)
+            log.info("Hold %s (%s, %r) on %s of order %s", hold.gid, held_by, handle, gid, order.name)
+            return hold, []
+
+    def release_fulfillment_holds(
+        self, gid: str, hold_ids: list[str] | None, *, released_by: str = REQUESTING_APP
+    ) -> tuple[FulfillmentOrder | None, list[dict[str, Any]]]:
+        """fulfillmentOrderReleaseHold: release the named holds, or every hold when ``hold_ids`` is None.
+
+        An app may release only its own holds (INVALID_ACCESS otherwise, as Shopify answers); ids that are not
+        on this fulfillment order are ignored, as Shopify releases only holds that belong to it.
+        """
+        with self.lock:
+            self.settle_jobs()
+            found = self.find_fulfillment_order(gid)
+            if found is None:
+                return None, [_user_error("FULFILLMENT_ORDER_NOT_FOUND", ["id"], "Fulfillment order not found.")]
+            order, fulfillment_order = found
+            doomed = [h for h in fulfillment_order.holds if hold_ids is None or h.gid in hold_ids]
+            # Named holds of someone else: refused (UNCONFIRMED which code Shopify uses). No ids at all releases
+            # every hold, whoever placed it, which is why the app always names its own.
+            if hold_ids is not None and released_by != "merchant" and any(h.held_by != released_by for h in doomed):
+                message = "The app doesn't have access to release the fulfillment hold."
+                return None, [_user_error("INVALID_ACCESS", ["holdIds"], message)]
+            for hold in doomed:
+                fulfillment_order.holds.remove(hold)
+                log.info("Released hold %s on %s of order %s", hold.gid, gid, order.name)
+            if not fulfillment_order.holds and fulfillment_order.status == "ON_HOLD":
+                fulfillment_order.status = "OPEN"
+                if order.display_fulfillment_status == "ON_HOLD":
+                    order.display_fulfillment_status = "UNFULFILLED"
+            order.updated_at = max(self.clock(), order.updated_at)
+            return fulfillment_order, []
 
     # -- orderCancel and jobs -------------------------------------------------------------------------------------
 
@@ -588,6 +775,7 @@ class DevshopState:
             order.display_financial_status = "VOIDED"
         elif refund_requested:
             order.display_financial_status = "REFUNDED"
+        self._close_fulfillment_orders(order)
         order.cancel = CancelRecord(
             source="api",
             reason=job.reason,
@@ -598,6 +786,8 @@ class DevshopState:
             refund=job.refund,
             job_id=job.id,
         )
+        self._announce("orders/cancelled", order)
+        self._announce("orders/updated", order)
         log.info("Cancel job %s cancelled order %s", job.id, order.name)
 
     # -- app-data metafields (metafieldsSet on the app installation) ------------------------------------------------
@@ -784,7 +974,7 @@ def _metafield_value_problem(type_: str, value: str) -> str | None:
     return None
 
 
-def _user_error(code: str, field_path: list[str], message: str) -> dict[str, Any]:
+def _user_error(code: str | None, field_path: list[str], message: str) -> dict[str, Any]:
     return {"code": code, "field": field_path, "message": message}
 
 

@@ -13,9 +13,10 @@ from typing import Any
 
 from rq import Queue
 
+from storefront_proxy.holds import retry_hold
 from storefront_proxy.policy import AutoReviewAction, Policy
 from storefront_proxy.queue import enqueue_cancellation
-from storefront_proxy.records import CancellationRequest, Note, RequestStatus
+from storefront_proxy.records import CancellationRequest, FulfillmentHoldRecord, Note, RequestStatus
 from storefront_proxy.store import Store
 
 PAGE_SIZE = 25
@@ -59,11 +60,31 @@ class RequestPage:
 class Support:
     """The support queue and policy of the shops whose staff call it."""
 
-    def __init__(self, store: Store, queue: Queue, clock: Callable[[], datetime], retry_intervals: list[int]) -> None:
+    def __init__(
+        self,
+        store: Store,
+        queue: Queue,
+        clock: Callable[[], datetime],
+        retry_intervals: list[int],
+        hold_retry_intervals: list[int] | None = None,
+    ) -> None:
         self.store = store
         self.queue = queue
         self.clock = clock
         self.retry_intervals = retry_intervals
+        self.hold_retry_intervals = hold_retry_intervals or retry_intervals
+
+    # -- fulfillment holds ----------------------------------------------------------------------------
+
+    def holds(self, shop: str, status: str | None = None) -> list[FulfillmentHoldRecord]:
+        """The shop's cancel-window holds, newest first; failed ones need support."""
+        return [hold for hold in self.store.shop_holds(shop) if status is None or hold.status.value == status]
+
+    def retry_hold(self, shop: str, order_id: int, actor: str) -> FulfillmentHoldRecord:
+        """Run a failed hold's failed step again (KeyError when the order has no hold; HoldNotFailedError)."""
+        record = retry_hold(self.store, self.queue, self.clock(), self.hold_retry_intervals, shop, order_id, actor)
+        self._audit(shop, actor, "hold.retry", str(order_id), {"status": "failed"}, {"status": record.status.value})
+        return record
 
     # -- policy ---------------------------------------------------------------------------------------
 

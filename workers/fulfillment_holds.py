@@ -1,9 +1,9 @@
 """RQ jobs: the app's own fulfillment hold, which keeps a new order from shipping while it can be cancelled.
 
-``orders/create`` (workers/jobs.py handle_webhook) records a hold and queues ``place_fulfillment_hold``; that
-job holds each open fulfillment order with the app's own ``handle`` and schedules ``release_fulfillment_hold``
-for the end of the cancel window with RQ's scheduler. The release names the app's hold ids in ``holdIds``:
-without them Shopify releases every hold on the fulfillment order, the merchant's and other apps' too
+``orders/create`` records a hold (storefront_proxy/holds.py) and queues ``place_fulfillment_hold``, which holds
+each open fulfillment order with the app's own ``handle`` and schedules ``release_fulfillment_hold`` for the
+end of the cancel window with RQ's scheduler. The release names the app's hold ids in ``holdIds``: without
+them Shopify releases every hold on the fulfillment order, the merchant's and other apps' too
 (https://shopify.dev/docs/api/admin-graphql/latest/mutations/fulfillmentOrderReleaseHold).
 Failures raise, so RQ retries them; once retries are used up the record is ``failed`` and support retries it.
 """
@@ -16,8 +16,8 @@ from typing import Any
 
 from rq.job import Job
 
-from storefront_proxy.policy import WindowMode
-from storefront_proxy.queue import enqueue_hold_placement, make_queue, schedule_hold_release
+from storefront_proxy.holds import hold_wanted
+from storefront_proxy.queue import make_queue, schedule_hold_release
 from storefront_proxy.records import (
     FulfillmentHoldRecord,
     HoldStatus,
@@ -49,56 +49,6 @@ class HoldNotReleasedError(Exception):
     """Shopify refused to release the app's hold (RQ retries the job)."""
 
 
-# -- starting a hold (from the orders/create webhook) ------------------------------------------------------
-
-
-def start_hold(ctx: WorkerContext, shop: str, order_id: int, order_name: str | None) -> str:
-    """Record a hold for a new order and queue its placing, when the shop's policy asks for one."""
-    policy = ctx.store.get_policy(shop)
-    if not (policy.enabled and policy.hold_fulfillment and policy.window_mode is WindowMode.MINUTES):
-        return "hold_not_wanted"
-    now = ctx.clock()
-    record = FulfillmentHoldRecord(
-        shop=shop, order_id=order_id, order_name=order_name, status=HoldStatus.PLACING, created_at=now, updated_at=now
-    )
-    record.record(now, "requested", detail="orders/create")
-    queue = make_queue(ctx.store.redis)
-    intervals = ctx.settings.hold_retry_intervals
-
-    def enqueue(pipe: Any) -> None:
-        enqueue_hold_placement(queue, shop, order_id, 1, intervals, pipeline=pipe)
-
-    # Once per order: a repeated orders/create (another delivery id) finds the record and does nothing.
-    return "hold_queued" if ctx.store.create_hold(record, enqueue) else "hold_exists"
-
-
-def retry_hold(ctx: WorkerContext, shop: str, order_id: int, actor: str) -> FulfillmentHoldRecord:
-    """Support's retry of a failed hold: run the failed step again (KeyError, or ValueError when not failed)."""
-    queue = make_queue(ctx.store.redis)
-    intervals = ctx.settings.hold_retry_intervals
-    job: dict[str, Any] = {}
-
-    def change(record: FulfillmentHoldRecord) -> None:
-        if record.status is not HoldStatus.FAILED:
-            raise ValueError(f"the hold is {record.status.value}, not failed")
-        record.attempts, job["step"] = 0, record.step
-        if record.step is HoldStep.PLACE:
-            job["number"] = 1 + sum(1 for event in record.events if event.type == "retried")
-            status = HoldStatus.PLACING
-        else:
-            record.releases_scheduled += 1
-            job["number"], status = record.releases_scheduled, HoldStatus.HELD
-        record.record(ctx.clock(), "retried", status=status, detail=actor)
-
-    def enqueue(pipe: Any) -> None:
-        if job["step"] is HoldStep.PLACE:
-            enqueue_hold_placement(queue, shop, order_id, job["number"], intervals, pipeline=pipe)
-        else:
-            schedule_hold_release(queue, shop, order_id, ctx.clock(), job["number"], intervals, pipeline=pipe)
-
-    return ctx.store.update_hold(shop, order_id, change, enqueue)
-
-
 # -- placing -------------------------------------------------------------------------------------------------
 
 
@@ -112,7 +62,7 @@ def place_hold(ctx: WorkerContext, shop: str, order_id: int) -> dict[str, Any]:
     if record is None or record.status is not HoldStatus.PLACING:
         return _outcome(shop, order_id, record)
     policy = ctx.store.get_policy(shop)
-    if not (policy.enabled and policy.hold_fulfillment and policy.window_mode is WindowMode.MINUTES):
+    if not hold_wanted(policy):
         return _finish(ctx, shop, order_id, HoldStatus.NOT_NEEDED, "not_needed", "the shop turned holds off")
     try:
         with ctx.shopify(shop) as client:

@@ -15,6 +15,7 @@ from typing import Any
 from rq.job import Job
 
 from storefront_proxy.eligibility import FULFILLMENT_STARTED, WINDOW_CLOSED, check_eligibility
+from storefront_proxy.holds import start_hold
 from storefront_proxy.policy import RefundMethod
 from storefront_proxy.queue import make_queue
 from storefront_proxy.records import CancellationRequest, RequestStatus
@@ -389,7 +390,9 @@ def handle_webhook(topic: str, shop: str, payload: dict[str, Any]) -> dict[str, 
     order_id = payload["id"]
     if topic == "orders/create":
         name = payload.get("name") if isinstance(payload.get("name"), str) else None
-        return {"topic": topic, "effect": fulfillment_holds.start_hold(ctx, shop, order_id, name)}
+        queue, intervals = make_queue(ctx.store.redis), ctx.settings.hold_retry_intervals
+        effect = start_hold(ctx.store, queue, ctx.clock(), intervals, shop, order_id, name)
+        return {"topic": topic, "effect": effect}
     cancelled = topic == "orders/cancelled" or bool(payload.get("cancelled_at"))
     if cancelled:
         fulfillment_holds.order_cancelled(ctx, shop, order_id)

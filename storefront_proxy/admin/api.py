@@ -13,6 +13,7 @@ from storefront_proxy.admin import bp
 from storefront_proxy.admin.auth import admin_authenticated
 from storefront_proxy.admin.charts import breakdown_chart, per_day_chart
 from storefront_proxy.errors import ApiError
+from storefront_proxy.holds import HoldNotFailedError, hold_summary
 from storefront_proxy.i18n import LANGUAGES
 from storefront_proxy.insights import (
     MAX_RANGE_DAYS,
@@ -23,7 +24,7 @@ from storefront_proxy.insights import (
     resolve_range,
 )
 from storefront_proxy.policy import DEFAULT_REASONS
-from storefront_proxy.records import CancellationRequest, RequestStatus, iso
+from storefront_proxy.records import CancellationRequest, HoldStatus, RequestStatus, iso
 from storefront_proxy.support import Support
 
 MAX_BULK = 100
@@ -194,6 +195,27 @@ def bulk_action() -> Any:
         raise ApiError(422, "invalid_action", "The action must be approve or reject.", fields={"action": "invalid"})
     message = body.get("message") if isinstance(body.get("message"), str) else None
     return jsonify({"results": _support().bulk(g.admin.shop, g.admin.actor, action, ids, message)})
+
+
+@bp.get("/api/fulfillment-holds")
+@admin_authenticated
+def list_fulfillment_holds() -> Any:
+    status = request.args.get("status") or None
+    if status is not None and status not in {s.value for s in HoldStatus}:
+        raise ApiError(400, "invalid_status", f"Unknown hold status {status!r}.")
+    return jsonify({"holds": [hold_summary(hold) for hold in _support().holds(g.admin.shop, status)]})
+
+
+@bp.post("/api/fulfillment-holds/<int:order_id>/retry")
+@admin_authenticated
+def retry_fulfillment_hold(order_id: int) -> Any:
+    try:
+        record = _support().retry_hold(g.admin.shop, order_id, g.admin.actor)
+    except KeyError:
+        raise ApiError(404, "hold_not_found", "This order has no fulfillment hold.") from None
+    except HoldNotFailedError as error:
+        raise ApiError(409, "wrong_status", str(error)) from None
+    return jsonify({"hold": hold_summary(record)})
 
 
 @bp.get("/api/data-requests/<data_request_id>")

@@ -90,6 +90,8 @@ def integration_env(redis_url: str, devshop_server: Server, ports) -> dict[str, 
         "STOREFRONT_STANDALONE_PAGES": "true",
         # An auto-review "hour" lasts a second, so automatic review runs within a test.
         "AUTO_REVIEW_HOUR_SECONDS": "1",
+        "HOLD_RETRY_INTERVALS": "[1, 1]",
+        "HOLD_EXTENSION_SECONDS": "2",
     }
 
 
@@ -112,6 +114,17 @@ def devshop(devshop_server):
     state = devshop_server.server.app.extensions["devshop"]
     state.reset()
     return state
+
+
+@pytest.fixture
+def webhooks_on(devshop_server):
+    """The devshop delivers its webhooks to the web app for this test, as a real shop does."""
+    sender = devshop_server.server.app.extensions["devshop_webhooks"]
+    sender.enabled = True
+    yield sender
+    sender.enabled = False
+    wait_until(sender.idle, timeout=15, message="the devshop's webhook deliveries to finish")
+    sender.clear()
 
 
 @pytest.fixture

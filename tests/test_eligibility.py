@@ -122,3 +122,14 @@ def test_order_and_product_tags_give_one_excluded_tag_reason():
 def test_unread_line_items_count_as_excluded_only_when_product_tags_are():
     assert codes(with_products(["sale"], more=True), Policy(excluded_product_tags=["gift-card"])) == ["excluded_tag"]
     assert codes(with_products(["sale"], more=True), Policy()) == []
+
+
+@pytest.mark.parametrize("status", ["ON_HOLD", "SCHEDULED"])
+def test_held_and_scheduled_orders_have_not_shipped(status):
+    # The app's own cancel-window hold makes an order ON_HOLD; its shopper must still be able to cancel.
+    assert codes(order(fulfillment=status)) == []
+
+
+@pytest.mark.parametrize("status", ["IN_PROGRESS", "PARTIALLY_FULFILLED", "FULFILLED", "SOMETHING_NEW"])
+def test_anything_else_counts_as_shipping(status):
+    assert codes(order(fulfillment=status)) == ["fulfillment_started"]

@@ -1,0 +1,203 @@
+"""The cancel-window hold's jobs and webhook effects, against the devshop's Admin API (in process)."""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
+
+import pytest
+import responses
+from rq import Queue
+
+from devshop.app import create_devshop
+from devshop.state import REQUESTING_APP, DevshopState
+from storefront_proxy.holds import hold_wanted, start_hold
+from storefront_proxy.policy import Policy, WindowMode
+from storefront_proxy.queue import QUEUE_NAME
+from storefront_proxy.records import FulfillmentHoldRecord, HoldStatus, HoldStep
+from tests.helpers import API_KEY, API_SECRET, SHOP, TOKEN
+from workers import fulfillment_holds, jobs
+from workers.context import WorkerContext
+from workers.fulfillment_holds import HOLD_HANDLE, place_hold, release_hold
+
+
+@pytest.fixture
+def devshop(settings) -> DevshopState:
+    """The devshop answering the app's Admin API calls (sent to SHOPIFY_ADMIN_ORIGIN) through `responses`."""
+    shop = create_devshop(
+        app_url="https://app.test", api_secret=API_SECRET, api_key=API_KEY, shop_domain=SHOP, access_token=TOKEN
+    )
+    client = shop.test_client()
+
+    def forward(request):
+        answer = client.post(urlsplit(request.url).path, data=request.body, headers=dict(request.headers))
+        return answer.status_code, {"Content-Type": answer.content_type}, answer.get_data()
+
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        mock.add_callback(responses.POST, re.compile(re.escape(settings.shopify_admin_origin) + "/.*"), forward)
+        yield shop.extensions["devshop"]
+
+
+@pytest.fixture
+def ctx(app, monkeypatch) -> WorkerContext:
+    context = WorkerContext(app.extensions["settings"], app.extensions["store"], lambda: datetime.now(UTC), time.sleep)
+    monkeypatch.setattr(jobs, "worker_context", lambda: context)
+    monkeypatch.setattr(fulfillment_holds, "worker_context", lambda: context)
+    context.store.save_policy(SHOP, Policy(cancel_window_minutes=30, hold_fulfillment=True))
+    return context
+
+
+def queued(ctx: WorkerContext) -> list[str]:
+    queue = Queue(QUEUE_NAME, connection=ctx.store.redis)
+    return queue.job_ids + queue.scheduled_job_registry.get_job_ids()
+
+
+def started(ctx: WorkerContext, devshop: DevshopState, **order) -> int:
+    order_id = devshop.create_order(**order)
+    assert jobs.handle_webhook("orders/create", SHOP, {"id": order_id, "name": "#1001"})["effect"] == "hold_queued"
+    return order_id
+
+
+def test_the_policy_field_needs_a_window_with_an_end():
+    assert hold_wanted(Policy(hold_fulfillment=True))
+    assert not hold_wanted(Policy(hold_fulfillment=True, enabled=False))
+    assert not hold_wanted(Policy())
+    with pytest.raises(ValueError, match="window in minutes"):
+        Policy(window_mode=WindowMode.UNTIL_FULFILLMENT, hold_fulfillment=True)
+
+
+def test_orders_create_records_one_hold_and_one_job_however_often_it_arrives(ctx, devshop):
+    order_id = started(ctx, devshop)
+    again = jobs.handle_webhook("orders/create", SHOP, {"id": order_id})
+    assert again["effect"] == "hold_exists"
+    assert queued(ctx) == [f"hold-place-{SHOP.replace('.', '_')}-{order_id}-1"]
+    assert ctx.store.get_hold(SHOP, order_id).status is HoldStatus.PLACING
+
+
+def test_no_hold_when_the_shop_does_not_want_one(ctx, devshop):
+    ctx.store.save_policy(SHOP, Policy())
+    order_id = devshop.create_order()
+    assert jobs.handle_webhook("orders/create", SHOP, {"id": order_id})["effect"] == "hold_not_wanted"
+    assert ctx.store.get_hold(SHOP, order_id) is None and queued(ctx) == []
+
+
+def test_placing_holds_the_order_and_schedules_the_release_at_the_window_end(ctx, devshop):
+    order_id = started(ctx, devshop, age_minutes=10)
+    assert place_hold(ctx, SHOP, order_id)["status"] == "held"
+    record = ctx.store.get_hold(SHOP, order_id)
+    order = devshop.get_order(order_id)
+    [hold] = order.fulfillment_orders[0].holds
+    assert (hold.held_by, hold.handle, hold.reason) == (REQUESTING_APP, HOLD_HANDLE, "OTHER")
+    assert [(h.fulfillment_order_id, h.hold_id) for h in record.holds] == [(order.fulfillment_orders[0].gid, hold.gid)]
+    window_end = datetime.fromtimestamp(order.created_at, UTC) + timedelta(minutes=30)
+    assert abs(record.release_at - window_end) < timedelta(seconds=1)  # Shopify's times have whole seconds
+    assert record.step is HoldStep.RELEASE
+    scheduled = Queue(QUEUE_NAME, connection=ctx.store.redis).scheduled_job_registry
+    release_id = f"hold-release-{SHOP.replace('.', '_')}-{order_id}-1"
+    assert scheduled.get_job_ids() == [release_id]
+    due = datetime.fromtimestamp(ctx.store.redis.zscore(scheduled.key, release_id), UTC)
+    assert abs(due - record.release_at) < timedelta(seconds=1)
+
+
+def test_a_hold_placed_by_an_earlier_run_is_reused_not_doubled(ctx, devshop):
+    order_id = started(ctx, devshop)
+    gid = devshop.get_order(order_id).fulfillment_orders[0].gid
+    earlier, _ = devshop.hold_fulfillment_order(gid, reason="OTHER", handle=HOLD_HANDLE)
+    place_hold(ctx, SHOP, order_id)
+    assert [h.hold_id for h in ctx.store.get_hold(SHOP, order_id).holds] == [earlier.gid]
+    assert devshop.calls_for("HoldFulfillmentOrder") == []
+
+
+@pytest.mark.parametrize(
+    ("setup", "detail"),
+    [
+        (lambda shop, order_id: shop.staff_cancel(order_id), "the order is cancelled"),
+        (lambda shop, order_id: shop.orders.pop(order_id), "the order was not found"),
+    ],
+)
+def test_nothing_is_held_for_a_cancelled_or_missing_order(ctx, devshop, setup, detail):
+    order_id = started(ctx, devshop)
+    setup(devshop, order_id)
+    assert place_hold(ctx, SHOP, order_id)["status"] == "not_needed"
+    assert ctx.store.get_hold(SHOP, order_id).events[-1].detail == detail
+
+
+def test_nothing_is_held_once_the_window_has_closed(ctx, devshop):
+    order_id = started(ctx, devshop, age_minutes=31)
+    assert place_hold(ctx, SHOP, order_id)["status"] == "not_needed"
+    assert devshop.calls_for("HoldFulfillmentOrder") == []
+
+
+def test_release_names_only_the_apps_hold_and_leaves_the_merchants(ctx, devshop):
+    order_id = started(ctx, devshop)
+    place_hold(ctx, SHOP, order_id)
+    gid = devshop.get_order(order_id).fulfillment_orders[0].gid
+    merchant, _ = devshop.hold_fulfillment_order(gid, reason="INCORRECT_ADDRESS", held_by="merchant")
+    assert release_hold(ctx, SHOP, order_id)["status"] == "released"
+    [call] = devshop.calls_for("ReleaseFulfillmentHold")
+    assert call.variables["holdIds"] == [ctx.store.get_hold(SHOP, order_id).holds[0].hold_id]
+    assert [h.gid for h in devshop.get_order(order_id).fulfillment_orders[0].holds] == [merchant.gid]
+
+
+def test_a_hold_the_merchant_released_already_counts_as_released(ctx, devshop):
+    order_id = started(ctx, devshop)
+    place_hold(ctx, SHOP, order_id)
+    gid = devshop.get_order(order_id).fulfillment_orders[0].gid
+    devshop.release_fulfillment_holds(gid, None, released_by="merchant")
+    assert release_hold(ctx, SHOP, order_id)["status"] == "released"
+    assert devshop.calls_for("ReleaseFulfillmentHold") == []
+
+
+def test_orders_cancelled_needs_no_release(ctx, devshop):
+    order_id = started(ctx, devshop)
+    place_hold(ctx, SHOP, order_id)
+    devshop.staff_cancel(order_id)
+    jobs.handle_webhook("orders/cancelled", SHOP, {"id": order_id, "cancelled_at": "2026-11-22T10:00:00Z"})
+    assert ctx.store.get_hold(SHOP, order_id).status is HoldStatus.CANCELLED
+    assert release_hold(ctx, SHOP, order_id)["status"] == "cancelled"
+    assert devshop.calls_for("ReleaseFulfillmentHold") == []
+
+
+def test_the_failure_callback_counts_retries_then_fails_for_support(ctx, devshop):
+    order_id = started(ctx, devshop)
+
+    class FakeJob:
+        args = (SHOP, order_id)
+        retries_left = 1
+
+    fulfillment_holds.on_hold_failure(FakeJob(), None, RuntimeError, RuntimeError("boom"), None)
+    record = ctx.store.get_hold(SHOP, order_id)
+    assert (record.status, record.attempts, record.events[-1].type) == (HoldStatus.PLACING, 1, "retry_scheduled")
+    FakeJob.retries_left = 0
+    fulfillment_holds.on_hold_failure(FakeJob(), None, RuntimeError, RuntimeError("boom"), None)
+    record = ctx.store.get_hold(SHOP, order_id)
+    assert record.status is HoldStatus.FAILED and record.last_error == "RuntimeError: boom"
+
+
+def test_start_hold_is_a_no_op_for_a_shop_without_the_policy(ctx):
+    ctx.store.save_policy(SHOP, Policy(hold_fulfillment=False))
+    queue = Queue(QUEUE_NAME, connection=ctx.store.redis)
+    assert start_hold(ctx.store, queue, datetime.now(UTC), [1], SHOP, 1, None) == "hold_not_wanted"
+
+
+def test_order_webhooks_refresh_the_requests_order_details_newest_first(ctx, app):
+    from tests.test_admin_api import make_request
+
+    request = make_request(app.extensions["store"], order_id=4242)
+    newer = {"id": 4242, "name": "#R-1", "email": "new@example.com", "updated_at": "2026-11-22T10:00:00Z"}
+    older = {"id": 4242, "name": "#OLD", "email": "old@example.com", "updated_at": "2026-11-22T09:00:00Z"}
+    jobs.handle_webhook("orders/updated", SHOP, newer)
+    jobs.handle_webhook("orders/updated", SHOP, older)
+    stored = ctx.store.get_request(request.id)
+    assert (stored.order_name, stored.customer_email) == ("#R-1", "new@example.com")
+
+
+def test_hold_records_round_trip(ctx):
+    now = datetime.now(UTC)
+    record = FulfillmentHoldRecord(shop=SHOP, order_id=1, status=HoldStatus.HELD, created_at=now, updated_at=now)
+    assert ctx.store.create_hold(record) and not ctx.store.create_hold(record)
+    assert [h.order_id for h in ctx.store.shop_holds(SHOP)] == [1]
+    ctx.store.delete_shop(SHOP)
+    assert ctx.store.get_hold(SHOP, 1) is None and ctx.store.shop_holds(SHOP) == []

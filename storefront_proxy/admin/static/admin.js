@@ -8,6 +8,7 @@
   // Until the shop's policy says otherwise (its review_target_hours).
   var DEFAULT_REVIEW_TARGET_HOURS = 24;
   var STATUSES = ["pending_review", "queued", "processing", "cancelled", "rejected", "failed"];
+  var HOLD_STATUSES = ["placing", "held", "released", "not_needed", "cancelled", "failed"];
 
   // -- session tokens and API calls ---------------------------------------------------------------------
 
@@ -401,6 +402,38 @@
     else window.location.hash = hash;
   }
 
+  function holdsPage(params) {
+    var status = params.status || "";
+    api("GET", "/fulfillment-holds" + (status ? "?status=" + encodeURIComponent(status) : "")).then(function (data) {
+      var choose = el("select", { id: "hold-status" }, [el("option", { value: "", text: "all" })].concat(
+        HOLD_STATUSES.map(function (s) { return el("option", { value: s, text: s.replace("_", " "), selected: s === status ? "selected" : null }); })
+      ));
+      var filters = el("form", { class: "toolbar", onsubmit: function (event) {
+        event.preventDefault();
+        navigate("#/holds" + (choose.value ? "?status=" + choose.value : ""));
+      } }, [el("label", { for: "hold-status", text: "Status" }), choose, el("button", { type: "submit", text: "Show" })]);
+      var rows = data.holds.map(function (hold) {
+        var last = hold.events[hold.events.length - 1] || {};
+        var retry = hold.status === "failed" ? el("button", { type: "button", class: "primary", text: "Retry", onclick: function () {
+          api("POST", "/fulfillment-holds/" + hold.order_id + "/retry").then(function () { route(); }, failure);
+        } }) : null;
+        return el("tr", {}, [
+          el("td", { text: hold.order_name || String(hold.order_id) }),
+          el("td", {}, [badge(hold.status)]),
+          el("td", { text: hold.release_at ? when(hold.release_at) : "" }),
+          el("td", { text: hold.status === "failed" ? hold.step + ": " + (hold.last_error || "") : (last.detail || "") }),
+          el("td", {}, [retry]),
+        ]);
+      });
+      var table = el("table", {}, [
+        el("caption", { class: "muted", text: "Fulfillment holds placed during the cancel window (" + data.holds.length + ")" }),
+        el("thead", {}, [el("tr", {}, ["Order", "Status", "Release at", "Detail", ""].map(function (h) { return el("th", { scope: "col", text: h }); }))]),
+        el("tbody", {}, rows),
+      ]);
+      show("Fulfillment holds", [filters, data.holds.length ? table : el("p", { text: "No holds." })]);
+    }, failure);
+  }
+
   function route() {
     var hash = window.location.hash || "#/requests";
     var path = hash.slice(1).split("?")[0];
@@ -414,6 +447,7 @@
     if (detail) detailPage(detail[1]);
     else if (section === "policy") policyPage();
     else if (section === "insights") insightsPage(params);
+    else if (section === "holds") holdsPage(params);
     else requestsPage(params);
   }
 

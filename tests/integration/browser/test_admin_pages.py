@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from storefront_proxy.policy import ReviewMode
-from tests.integration.conftest import ADA, SHOP, proxy_session, wait_for_status
+from tests.integration.conftest import ADA, SHOP, proxy_session, wait_for_status, wait_until
 from tests.integration.test_cancel_end_to_end import JSON, ask_to_cancel, order_url
 
 pytestmark = pytest.mark.integration
@@ -158,3 +158,37 @@ def test_merchant_chooses_reasons_and_their_dutch_wording(web, devshop, devshop_
     offered = shopper.get(order_url(devshop_server, order_id, "?locale=nl"), headers=JSON, timeout=10).json()["reasons"]
     assert {"code": "changed_mind", "label": "Ik wil het toch niet"} in offered
     assert "found_better_price" not in [reason["code"] for reason in offered]
+
+
+def test_merchant_turns_on_the_hold_and_support_retries_a_failed_one(
+    web, devshop, devshop_server, store, workers, new_page, axe_violations, shot
+):
+    from datetime import UTC, datetime
+
+    from storefront_proxy.records import FulfillmentHoldRecord, HoldStatus
+
+    page, admin = open_admin(new_page, devshop_server)
+    admin.get_by_role("link", name="Policy").click()
+    admin.get_by_label("Hold fulfillment during the cancel window (released when the window closes)").check()
+    admin.get_by_role("button", name="Save policy").click()
+    admin.get_by_role("status").filter(has_text="Saved.").wait_for()
+    assert store.get_policy(SHOP).hold_fulfillment is True
+
+    order_id = devshop.create_order(customer_id=ADA)
+    now = datetime.now(UTC)
+    failed = FulfillmentHoldRecord(
+        shop=SHOP, order_id=order_id, order_name="#H-1", status=HoldStatus.FAILED, created_at=now, updated_at=now
+    )
+    failed.last_error = "ShopifyTransientError: Shopify answered HTTP 503"
+    store.create_hold(failed)
+    workers.start()
+
+    admin.get_by_role("link", name="Holds").click()
+    row = admin.get_by_role("row").filter(has_text="#H-1")
+    row.filter(has_text="place: ShopifyTransientError").wait_for()
+    shot(page, "admin-holds-failed")
+    assert axe_violations(page, context=None) == []
+    row.get_by_role("button", name="Retry").click()
+    row.get_by_text("placing").or_(row.get_by_text("held")).first.wait_for()
+    wait_until(lambda: store.get_hold(SHOP, order_id).status is HoldStatus.HELD, message="the hold to be placed")
+    assert devshop.get_order(order_id).display_fulfillment_status == "ON_HOLD"

@@ -75,6 +75,8 @@ class Delivery:
     attempts: int = 0
     status: str = "pending"  # pending, delivered, failed
     answers: list[int | str] = field(default_factory=list)
+    # How long the app took to answer each attempt (Shopify allows 5 s; the app aims at well under 1 s).
+    seconds: list[float] = field(default_factory=list)
     order_id: int | None = None
 
 
@@ -152,9 +154,11 @@ class WebhookSender:
         for delay in (0.0, *self.retry_delays):
             time.sleep(delay)
             delivery.attempts += 1
+            started = time.monotonic()
             try:
                 # Shopify waits 5 s for an answer before it counts the delivery as failed.
                 answer = self._session.post(self.url, data=body, headers=headers, timeout=5)
+                delivery.seconds.append(round(time.monotonic() - started, 4))
                 delivery.answers.append(answer.status_code)
                 if 200 <= answer.status_code < 300:
                     delivery.status = "delivered"

@@ -1,0 +1,56 @@
+"""Each webhook topic, delivered by the devshop as Shopify delivers it, changes the app's data as described."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+
+from storefront_proxy.policy import Policy, ReviewMode
+from tests.integration.conftest import ADA, GRACE, SHOP, proxy_session, wait_for_status, wait_until
+from tests.integration.test_cancel_end_to_end import ask_to_cancel
+
+pytestmark = pytest.mark.integration
+
+
+def send(devshop_server, topic: str, payload: dict) -> None:
+    answer = requests.post(
+        f"{devshop_server.url}/devshop/webhooks/send", json={"topic": topic, "payload": payload}, timeout=5
+    )
+    assert answer.status_code == 202, answer.text
+
+
+def test_order_and_compliance_topics_from_the_devshop(web, devshop, devshop_server, workers, store, webhooks_on):
+    store.save_policy(SHOP, Policy(review_mode=ReviewMode.MANUAL))
+    workers.start()
+    shipped, cancelled, other = (devshop.create_order(customer_id=c) for c in (ADA, ADA, GRACE))
+    for customer, order_id in ((ADA, shipped), (ADA, cancelled), (GRACE, other)):
+        assert ask_to_cancel(proxy_session(devshop_server.url, customer), devshop_server, order_id).status_code == 202
+
+    # orders/fulfilled + orders/updated: the waiting request ends rejected with the shipped message.
+    requests.post(f"{devshop_server.url}/devshop/orders/{shipped}/fulfill", timeout=5).raise_for_status()
+    assert wait_for_status(store, SHOP, shipped, {"rejected"}).message_code == "outcome.shipped"
+    # orders/cancelled: staff cancelled in the admin; the request ends cancelled, saying so.
+    requests.post(f"{devshop_server.url}/devshop/orders/{cancelled}/cancel", timeout=5).raise_for_status()
+    request = wait_for_status(store, SHOP, cancelled, {"cancelled"})
+    assert request.events[-1].detail == "the order was cancelled in Shopify"
+
+    # customers/data_request: an export the merchant fetches; customers/redact: that customer's requests go.
+    send(devshop_server, "customers/data_request", {"customer": {"id": ADA}, "data_request": {"id": 77}})
+    export = wait_until(lambda: store.data_request(SHOP, "77"), message="the export")
+    assert sorted(r["order_id"] for r in export["cancellation_requests"]) == sorted([shipped, cancelled])
+    send(devshop_server, "customers/redact", {"customer": {"id": ADA}, "orders_to_redact": [shipped, cancelled]})
+    wait_until(lambda: store.request_for_order(SHOP, shipped) is None, message="Ada's requests to be erased")
+    assert store.request_for_order(SHOP, cancelled) is None
+    assert store.request_for_order(SHOP, other) is not None
+
+    # shop/redact: everything of the shop goes.
+    send(devshop_server, "shop/redact", {"shop_domain": SHOP})
+    wait_until(lambda: store.request_for_order(SHOP, other) is None, message="the shop's data to be erased")
+
+    wait_until(webhooks_on.idle, timeout=15, message="all deliveries answered")
+    deliveries = webhooks_on.report()
+    topics = {d["topic"] for d in deliveries}
+    assert topics >= {"orders/create", "orders/fulfilled", "orders/updated", "orders/cancelled"}
+    assert all(d["status"] == "delivered" and d["answers"] == [200] for d in deliveries), deliveries
+    slowest = max(s for d in deliveries for s in d["seconds"])
+    assert slowest < 5, f"Shopify gives up after 5 s; the slowest answer took {slowest:.2f} s"

@@ -154,6 +154,8 @@ def base_env(redis_url: str) -> dict[str, str]:
         "SHOPIFY_API_SECRET": SECRET,
         "SHOPIFY_SHOP": SHOP,
         "SHOPIFY_ACCESS_TOKEN": TOKEN,
+        # Production refuses to start without a key for the tokens it keeps in Redis.
+        "TOKEN_ENCRYPTION_KEY": "YmVuY2htYXJrLW9ubHktZmVybmV0LWtleS0wMDAwMDA=",
         "PROXY_RATE_LIMIT_PER_MINUTE": "1000000",
         "CANCEL_RATE_LIMIT_PER_HOUR": "1000000",
         "CANCEL_JOB_MAX_POLL_INTERVAL": "0.2",

@@ -73,7 +73,7 @@ class RequestContext:
 def graphql_endpoint(version: str) -> Response | tuple[Response, int]:
     """Serve one Admin API GraphQL request the way Shopify does."""
     state: DevshopState = current_app.extensions["devshop"]
-    if request.headers.get("X-Shopify-Access-Token") != state.access_token:
+    if not current_app.extensions["devshop_oauth"].admits(request.headers.get("X-Shopify-Access-Token"), state):
         return jsonify({"errors": INVALID_TOKEN_MESSAGE}), 401
     body = request.get_json(silent=True)
     if not isinstance(body, dict) or not isinstance(body.get("query"), str):

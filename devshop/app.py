@@ -31,7 +31,7 @@ def create_devshop(
 
     webhooks=True delivers order webhooks to ``{app_url}/webhooks`` (also switchable at /devshop/webhooks).
     """
-    from devshop import admin_api, admin_frame, control, home, proxy, storefront
+    from devshop import admin_api, admin_frame, control, home, oauth, proxy, storefront
 
     app = Flask(__name__)
     app.json.sort_keys = False  # type: ignore[attr-defined]  # keep GraphQL responses in selection order
@@ -55,6 +55,10 @@ def create_devshop(
     app.register_blueprint(proxy.bp, url_prefix=prefix)
     app.extensions["devshop_admin"] = admin_frame.AdminConfig(app_url=app_url, api_key=api_key, api_secret=api_secret)
     app.register_blueprint(admin_frame.bp)
+    app.extensions["devshop_oauth"] = oauth.DevshopOAuth(
+        api_key=api_key, api_secret=api_secret, app_url=app_url, shop_domain=shop_domain, clock=clock
+    )
+    app.register_blueprint(oauth.bp)
     # Build Shopify's schema now (about 4 s) rather than inside the first, possibly concurrent, API calls.
     load_admin_schema()
     return app

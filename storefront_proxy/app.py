@@ -25,6 +25,7 @@ from storefront_proxy.settings import Settings, load_settings_or_exit
 from storefront_proxy.shopify.client import ShopifyClient
 from storefront_proxy.shopify.errors import ShopifyError, ShopifyThrottledError
 from storefront_proxy.shopify.shops import ThreadClientCache, client_for_shop, register_configured_shop, shop_token
+from storefront_proxy.shopify.tokens import token_cipher
 from storefront_proxy.store import REDIS_UNAVAILABLE, RequestChangedError, Store, connect
 from storefront_proxy.support import InvalidActionError, RequestNotFoundError, Support, WrongStatusError
 
@@ -51,7 +52,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app = Flask(__name__)
     app.config.update(MAX_CONTENT_LENGTH=MAX_BODY_BYTES, JSON_SORT_KEYS=False)
 
-    store = Store(connect(settings.redis_url))
+    store = Store(connect(settings.redis_url), token_cipher(settings))
     queue = make_queue(store.redis)
     app.extensions["settings"] = settings
     app.extensions["store"] = store
@@ -75,11 +76,13 @@ def create_app(settings: Settings | None = None) -> Flask:
         log.warning("Redis unreachable at start-up; the configured shop will be registered later")
 
     from storefront_proxy.admin import bp as admin_bp
+    from storefront_proxy.install import bp as install_bp
     from storefront_proxy.proxy import bp as proxy_bp
     from storefront_proxy.webhooks import bp as webhooks_bp
 
     app.register_blueprint(proxy_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(install_bp)
     app.register_blueprint(webhooks_bp)
     _register_error_handlers(app)
 
@@ -108,6 +111,7 @@ def web_shopify_clients(settings: Settings, store: Store) -> Callable[[str], Sho
                 shop,
                 max_attempts=WEB_SHOPIFY_ATTEMPTS,
                 max_throttle_wait=WEB_MAX_THROTTLE_WAIT_SECONDS,
+                token=token,
             ),
         )
 

@@ -5,6 +5,8 @@ Nothing else in the project reads ``os.environ``: web, worker and CLI all get a 
 
 from __future__ import annotations
 
+import base64
+import binascii
 import functools
 import re
 import sys
@@ -19,6 +21,9 @@ SHOP_DOMAIN = re.compile(r"[a-z0-9][a-z0-9-]*\.myshopify\.com")
 # Only used in development, so a fresh clone runs with no configuration at all.
 DEVELOPMENT_API_KEY = "devshop-api-key"
 DEVELOPMENT_API_SECRET = "devshop-api-secret-for-local-development-only"
+# A Fernet key (32 url-safe base64 bytes) for development only; production sets its own TOKEN_ENCRYPTION_KEY.
+DEVELOPMENT_TOKEN_ENCRYPTION_KEY = "ZGV2c2hvcC10b2tlbi1rZXktbG9jYWwtb25seS0wMDA="
+GENERATE_KEY_HINT = "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
 
 
 class SettingsError(Exception):
@@ -44,6 +49,10 @@ class Settings(BaseSettings):
     # A custom-app shop registered at start-up, for web and worker alike.
     shopify_shop: str | None = Field(None, validation_alias="SHOPIFY_SHOP")
     shopify_access_token: SecretStr | None = Field(None, validation_alias="SHOPIFY_ACCESS_TOKEN")
+    # Encrypts the shops' access and refresh tokens at rest in Redis (a Fernet key).
+    token_encryption_key: SecretStr | None = Field(None, validation_alias="TOKEN_ENCRYPTION_KEY")
+    # The previous key while rotating: tokens it sealed are still read, and re-sealed with the new key.
+    token_encryption_key_old: SecretStr | None = Field(None, validation_alias="TOKEN_ENCRYPTION_KEY_OLD")
 
     # Storefront pages as complete HTML documents instead of Liquid for the shop's theme (devshop, local use).
     storefront_standalone_pages: bool = Field(False, validation_alias="STOREFRONT_STANDALONE_PAGES")
@@ -104,6 +113,15 @@ class Settings(BaseSettings):
             return None
         return self.shopify_api_secret_old.get_secret_value() or None
 
+    def token_encryption_keys(self) -> list[str]:
+        """The token encryption keys, the one that encrypts first (raises when none is set)."""
+        if self.token_encryption_key is None or not self.token_encryption_key.get_secret_value():
+            raise SettingsError("TOKEN_ENCRYPTION_KEY is not set")
+        keys = [self.token_encryption_key.get_secret_value()]
+        if self.token_encryption_key_old is not None and self.token_encryption_key_old.get_secret_value():
+            keys.append(self.token_encryption_key_old.get_secret_value())
+        return keys
+
     def checked(self) -> Settings:
         """Fill development defaults, or refuse to start production without its secrets."""
         if self.is_development:
@@ -112,7 +130,11 @@ class Settings(BaseSettings):
                 updates["shopify_api_key"] = DEVELOPMENT_API_KEY
             if self.shopify_api_secret is None:
                 updates["shopify_api_secret"] = SecretStr(DEVELOPMENT_API_SECRET)
-            return self.model_copy(update=updates)
+            if self.token_encryption_key is None:
+                updates["token_encryption_key"] = SecretStr(DEVELOPMENT_TOKEN_ENCRYPTION_KEY)
+            checked = self.model_copy(update=updates)
+            _check_token_keys(checked)
+            return checked
         missing = [
             name
             for name, value in (
@@ -128,7 +150,31 @@ class Settings(BaseSettings):
             )
         if self.shopify_shop and not self.shopify_access_token:
             raise SettingsError("SHOPIFY_SHOP is set but SHOPIFY_ACCESS_TOKEN is not")
+        if self.token_encryption_key is None or not self.token_encryption_key.get_secret_value():
+            raise SettingsError(
+                "TOKEN_ENCRYPTION_KEY must be set (it encrypts the shops' tokens in Redis); "
+                f"make one with {GENERATE_KEY_HINT}"
+            )
+        _check_token_keys(self)
         return self
+
+
+def _check_token_keys(settings: Settings) -> None:
+    """Refuse a token encryption key that Fernet would refuse, naming the variable (never the value)."""
+    for name, key in (
+        ("TOKEN_ENCRYPTION_KEY", settings.token_encryption_key),
+        ("TOKEN_ENCRYPTION_KEY_OLD", settings.token_encryption_key_old),
+    ):
+        if key is None or not key.get_secret_value():
+            continue
+        try:
+            valid = len(base64.urlsafe_b64decode(key.get_secret_value().encode())) == 32
+        except (binascii.Error, ValueError):
+            valid = False
+        if not valid:
+            raise SettingsError(
+                f"{name} is not a Fernet key (32 url-safe base64 bytes); make one with {GENERATE_KEY_HINT}"
+            )
 
 
 def normalize_shop_domain(value: str) -> str:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TypeVar
 
 import redis
 from redis.client import Pipeline
+from redis.lock import Lock
 
 from storefront_proxy.policy import Policy
 from storefront_proxy.records import CancellationRequest, FulfillmentHoldRecord
+from storefront_proxy.shopify.tokens import OfflineToken, TokenCipher
 
 KEY_PREFIX = "selfservice"
 Record = TypeVar("Record", CancellationRequest, FulfillmentHoldRecord)
@@ -19,6 +22,25 @@ MAX_WATCH_RETRIES = 20
 
 # Errors that mean "Redis is unreachable right now": callers answer 503 or retry later.
 REDIS_UNAVAILABLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+
+# A shop's hash: the sealed token record, its version (bumped on every write) and, from before encryption at
+# rest, a plaintext token that is sealed on first read.
+SEALED_TOKEN_FIELD = "token"
+TOKEN_VERSION_FIELD = "token_version"
+PLAINTEXT_TOKEN_FIELD = "access_token"
+
+# Replace (ARGV[2] set) or drop (ARGV[2] empty) the sealed token only if its version is still ARGV[1].
+_REPLACE_TOKEN_IF_VERSION = """
+if (redis.call('HGET', KEYS[1], ARGV[3]) or '0') ~= ARGV[1] then return 0 end
+if ARGV[2] == '' then
+  redis.call('HDEL', KEYS[1], ARGV[4], ARGV[5])
+else
+  redis.call('HSET', KEYS[1], ARGV[4], ARGV[2])
+  redis.call('HDEL', KEYS[1], ARGV[5])
+end
+redis.call('HINCRBY', KEYS[1], ARGV[3], 1)
+return 1
+"""
 
 
 def connect(redis_url: str) -> redis.Redis:
@@ -36,17 +58,39 @@ class RequestChangedError(Exception):
     """Another writer kept changing the record; the update was not applied."""
 
 
+class TokenCipherMissingError(Exception):
+    """The Store was built without a token cipher, so it cannot read or write access tokens."""
+
+
+@dataclass(frozen=True)
+class StoredToken:
+    """A shop's token record and the version it was read at (for compare-and-set writes)."""
+
+    token: OfflineToken
+    version: str
+
+
 class Store:
     """Typed access to the app's Redis data."""
 
-    def __init__(self, connection: redis.Redis) -> None:
+    def __init__(self, connection: redis.Redis, token_cipher: TokenCipher | None = None) -> None:
         self.redis = connection
+        self.token_cipher = token_cipher
+        self._replace_token_script = connection.register_script(_REPLACE_TOKEN_IF_VERSION)
+
+    def with_token_cipher(self, token_cipher: TokenCipher) -> Store:
+        """The same Redis with ``token_cipher`` for the shops' tokens."""
+        return Store(self.redis, token_cipher)
 
     # -- keys -------------------------------------------------------------------------------------
 
     @staticmethod
     def _shop_key(shop: str) -> str:
         return f"{KEY_PREFIX}:shop:{shop}"
+
+    @staticmethod
+    def _token_lock_key(shop: str) -> str:
+        return f"{KEY_PREFIX}:token-lock:{shop}"
 
     @staticmethod
     def _policy_key(shop: str) -> str:
@@ -67,11 +111,63 @@ class Store:
     # -- shops ------------------------------------------------------------------------------------
 
     def register_shop(self, shop: str, access_token: str) -> None:
-        self.redis.hset(self._shop_key(shop), mapping={"access_token": access_token})
+        """Store a non-expiring token (a custom app's, from SHOPIFY_ACCESS_TOKEN)."""
+        self.save_offline_token(shop, OfflineToken.non_expiring(access_token))
 
     def access_token(self, shop: str) -> str | None:
-        token = self.redis.hget(self._shop_key(shop), "access_token")
-        return token.decode() if token else None
+        """The shop's stored access token as it is (possibly expired: ``shops.shop_token`` refreshes)."""
+        stored = self.stored_token(shop)
+        return stored.token.access_token.get_secret_value() if stored else None
+
+    def offline_token(self, shop: str) -> OfflineToken | None:
+        stored = self.stored_token(shop)
+        return stored.token if stored else None
+
+    def stored_token(self, shop: str) -> StoredToken | None:
+        """The shop's token record with its version; seals a plaintext or old-key record on the way."""
+        cipher = self._cipher()
+        sealed, version, plaintext = self.redis.hmget(
+            self._shop_key(shop), [SEALED_TOKEN_FIELD, TOKEN_VERSION_FIELD, PLAINTEXT_TOKEN_FIELD]
+        )
+        current = version.decode() if version else "0"
+        if sealed is None:
+            if not plaintext:
+                return None
+            token, stale = OfflineToken.non_expiring(plaintext.decode()), True
+        else:
+            token, stale = cipher.open(sealed)
+        # Compare-and-set, so a concurrent refresh's newer pair is never overwritten with this older one.
+        if stale and self.replace_offline_token(shop, token, current):
+            current = str(int(current) + 1)
+        return StoredToken(token, current)
+
+    def save_offline_token(self, shop: str, token: OfflineToken) -> None:
+        """Store the shop's token record (access and refresh token together), sealed."""
+        sealed = self._cipher().seal(token)
+        with self.redis.pipeline() as pipe:
+            pipe.hset(self._shop_key(shop), SEALED_TOKEN_FIELD, sealed)
+            pipe.hdel(self._shop_key(shop), PLAINTEXT_TOKEN_FIELD)
+            pipe.hincrby(self._shop_key(shop), TOKEN_VERSION_FIELD, 1)
+            pipe.execute()
+
+    def replace_offline_token(self, shop: str, token: OfflineToken | None, version: str) -> bool:
+        """Store ``token`` (or drop the record when None) only if nobody wrote since ``version``; True if done."""
+        sealed = self._cipher().seal(token) if token is not None else b""
+        keys = [self._shop_key(shop)]
+        args = [version, sealed, TOKEN_VERSION_FIELD, SEALED_TOKEN_FIELD, PLAINTEXT_TOKEN_FIELD]
+        return bool(self._replace_token_script(keys=keys, args=args))
+
+    def token_lock(self, shop: str, timeout: float) -> Lock:
+        """A per-shop lock for refreshing its token, released by itself after ``timeout`` s if its holder dies.
+
+        redis-py's Lock takes the key with SET NX PX and a random token and releases it by compare-and-delete.
+        """
+        return self.redis.lock(self._token_lock_key(shop), timeout=timeout, sleep=0.05)
+
+    def _cipher(self) -> TokenCipher:
+        if self.token_cipher is None:
+            raise TokenCipherMissingError("this Store has no token cipher (see shopify.tokens.token_cipher)")
+        return self.token_cipher
 
     # -- policies ---------------------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from devshop.embedded_redis import EmbeddedRedis
 from storefront_proxy.app import create_app
 from storefront_proxy.settings import Settings
 from tests.helpers import API_KEY, API_SECRET, SHOP, TOKEN
+from tests.shopify_oauth_fake import FakeShopifyOAuth
 
 
 @pytest.fixture(scope="session")
@@ -48,7 +49,17 @@ def settings(redis_url: str, redis_conn: redis.Redis) -> Settings:
 
 
 @pytest.fixture
-def app(settings: Settings):
+def shopify_oauth(monkeypatch) -> FakeShopifyOAuth:
+    """Shopify's token endpoint (token exchange, refresh, code grant) for unit tests, in process."""
+    from storefront_proxy.shopify import oauth
+
+    fake = FakeShopifyOAuth()
+    monkeypatch.setattr(oauth, "http_client", fake.client)
+    return fake
+
+
+@pytest.fixture
+def app(settings: Settings, shopify_oauth: FakeShopifyOAuth):
     app = create_app(settings)
     app.config.update(TESTING=True)
     return app

@@ -14,9 +14,9 @@ from storefront_proxy.policy import DEFAULT_REASONS
 from storefront_proxy.records import RequestStatus
 
 ROOT = Path(__file__).resolve().parents[1]
-# The storefront's code: the admin surface (storefront_proxy/admin, support.py) speaks to staff and the
-# webhook intake to Shopify, not to shoppers.
-NOT_SHOPPER_FACING = {"support.py", "webhooks.py"}
+# The storefront's code: the admin surface (storefront_proxy/admin, support.py) and the install flow
+# (install.py) speak to staff and the webhook intake to Shopify, not to shoppers.
+NOT_SHOPPER_FACING = {"support.py", "webhooks.py", "install.py"}
 SOURCES = [
     *(p for p in ROOT.glob("storefront_proxy/**/*.py") if "admin" not in p.parts and p.name not in NOT_SHOPPER_FACING),
     *ROOT.glob("storefront_proxy/**/*.html"),

@@ -3,6 +3,10 @@
 The token is a JWT signed HS256 with the app secret, ``aud`` = the app's client id, ``dest`` = the shop,
 lifetime one minute (https://shopify.dev/docs/apps/build/authentication-authorization/session-tokens).
 Shopify's own ``shopifyapp`` package checks the signature, expiry, not-before and audience.
+
+With Shopify-managed installation the app learns about a new shop from its first admin request: a verified
+session token is then traded for an expiring offline token (token exchange), which web and workers use from
+then on (https://shopify.dev/docs/apps/build/authentication-authorization/access-tokens/token-exchange).
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 from urllib.parse import urlparse
 
@@ -18,7 +23,10 @@ from flask import current_app, g, request
 from shopify_app import verify_app_home_req
 
 from storefront_proxy.errors import ApiError
-from storefront_proxy.settings import SHOP_DOMAIN
+from storefront_proxy.settings import SHOP_DOMAIN, Settings
+from storefront_proxy.shopify import oauth
+from storefront_proxy.shopify.errors import ShopifyError, ShopifyTransientError
+from storefront_proxy.shopify.tokens import TokenSealError
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +73,38 @@ def verify_session_token(authorization: str, url: str) -> AdminContext:
     # Shopify's libraries also require the issuer's shop to be the destination shop.
     if not SHOP_DOMAIN.fullmatch(dest) or issuer != dest:
         raise _unauthorized("shop_mismatch")
+    _ensure_offline_token(settings, dest, result.id_token)
     return AdminContext(shop=dest, actor=f"staff:{claims.get('sub') or 'unknown'}")
+
+
+def _ensure_offline_token(settings: Settings, shop: str, id_token: Any) -> None:
+    """Trade the session token for an offline token when the shop has none, or only one that cannot be refreshed."""
+    if shop == settings.shopify_shop and settings.shopify_access_token:
+        return  # the custom-app shop of SHOPIFY_SHOP uses SHOPIFY_ACCESS_TOKEN
+    store = current_app.extensions["store"]
+    try:
+        existing = store.offline_token(shop)
+    except TokenSealError:
+        log.error("stored token unreadable with the configured keys; exchanging anew", extra={"shop": shop})
+        existing = None
+    if existing is not None and existing.usable(datetime.now(UTC)):
+        return
+    try:
+        token = oauth.exchange_session_token(settings, id_token)
+    except oauth.SessionTokenRefusedError:
+        raise _unauthorized("invalid_subject_token") from None
+    except ShopifyTransientError as exc:
+        log.warning("token exchange failed, retryable: %s", exc, extra={"shop": shop})
+        error = ApiError(503, "shop_unavailable", "Shopify can't be reached right now. Please try again in a minute.")
+        error.headers["Retry-After"] = "5"
+        raise error from None
+    except ShopifyError as exc:
+        log.error("token exchange refused: %s", exc, extra={"shop": shop})
+        error = ApiError(503, "token_exchange_failed", "The app could not get access to the shop. Please try again.")
+        error.headers["Retry-After"] = "30"
+        raise error from None
+    store.save_offline_token(shop, token)
+    log.info("offline token stored after token exchange", extra={"shop": shop})
 
 
 def admin_authenticated(view: F) -> F:

@@ -29,3 +29,7 @@ class ShopifyQueryError(ShopifyError):
 
 class UnknownShopError(ShopifyError):
     """No access token is registered for the shop."""
+
+
+class ReauthorizationRequiredError(UnknownShopError):
+    """Shopify refused the shop's refresh token (or it expired): the merchant has to open the app again."""

@@ -1,21 +1,48 @@
-"""Which access token talks to which shop."""
+"""Which access token talks to which shop, refreshed before it expires.
+
+Expiring offline tokens live an hour and every refresh rotates the refresh token
+(https://shopify.dev/docs/apps/build/authentication-authorization/access-tokens/offline-access-tokens).
+Web threads and worker processes share one stored pair per shop, so one of them refreshes at a time: the
+refresher holds a Redis lock per shop, the others wait for it and read the pair it stored.
+"""
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from datetime import UTC, datetime
+
+from redis.exceptions import LockError
 
 from storefront_proxy.settings import Settings
+from storefront_proxy.shopify import oauth
 from storefront_proxy.shopify.client import ShopifyClient
-from storefront_proxy.shopify.errors import UnknownShopError
+from storefront_proxy.shopify.errors import ReauthorizationRequiredError, ShopifyTransientError, UnknownShopError
+from storefront_proxy.shopify.tokens import REFRESH_MARGIN, OfflineToken, token_cipher
 from storefront_proxy.store import Store
+
+log = logging.getLogger(__name__)
+
+# The refresh lock frees itself after this long if its holder dies; longer than a refresh can take
+# (shopifyapp tries three times, each bounded by SHOPIFY_TIMEOUT_SECONDS).
+REFRESH_LOCK_SECONDS = 60.0
+# How long a caller waits for another process's refresh before giving up with a transient error.
+REFRESH_WAIT_SECONDS = 30.0
 
 
 def register_configured_shop(settings: Settings, store: Store) -> None:
     """Store the custom-app shop named by SHOPIFY_SHOP / SHOPIFY_ACCESS_TOKEN, if any."""
     if settings.shopify_shop and settings.shopify_access_token:
-        store.register_shop(settings.shopify_shop, settings.shopify_access_token.get_secret_value())
+        token_store(settings, store).register_shop(
+            settings.shopify_shop, settings.shopify_access_token.get_secret_value()
+        )
+
+
+def token_store(settings: Settings, store: Store) -> Store:
+    """``store`` able to read and write tokens: with the settings' cipher when it was built without one."""
+    return store if store.token_cipher is not None else store.with_token_cipher(token_cipher(settings))
 
 
 class ThreadClientCache:
@@ -42,22 +69,79 @@ class ThreadClientCache:
 
 
 def shop_token(settings: Settings, store: Store, shop: str) -> str:
-    """The shop's access token; raises UnknownShopError when it has none."""
-    token = store.access_token(shop)
-    if token is None and shop == settings.shopify_shop and settings.shopify_access_token:
-        token = settings.shopify_access_token.get_secret_value()
-    if not token:
+    """A valid access token for the shop, refreshed first when it expires within REFRESH_MARGIN.
+
+    Raises UnknownShopError when the shop has no token, ReauthorizationRequiredError (a subclass) when Shopify
+    refused its refresh token, and ShopifyTransientError when the refresh could not be done just now.
+    """
+    tokens = token_store(settings, store)
+    stored = tokens.stored_token(shop)
+    if stored is None:
+        if shop == settings.shopify_shop and settings.shopify_access_token:
+            return settings.shopify_access_token.get_secret_value()
         raise UnknownShopError(f"no access token for {shop}")
-    return token
+    if not stored.token.expires_within(REFRESH_MARGIN, datetime.now(UTC)):
+        return stored.token.access_token.get_secret_value()
+    return _refreshed(settings, tokens, shop).access_token.get_secret_value()
+
+
+def _refreshed(settings: Settings, store: Store, shop: str) -> OfflineToken:
+    """Refresh the shop's token under its lock, unless another process has just done it."""
+    lock = store.token_lock(shop, timeout=REFRESH_LOCK_SECONDS)
+    if not lock.acquire(blocking=True, blocking_timeout=REFRESH_WAIT_SECONDS):
+        raise ShopifyTransientError(f"the token of {shop} is being refreshed elsewhere; try again")
+    try:
+        # Read again under the lock: the process that held it before has probably stored a new pair.
+        stored = store.stored_token(shop)
+        if stored is None:
+            raise UnknownShopError(f"no access token for {shop}")
+        now = datetime.now(UTC)
+        if not stored.token.expires_within(REFRESH_MARGIN, now):
+            return stored.token
+        if not stored.token.can_refresh(now):
+            raise ReauthorizationRequiredError(f"the token of {shop} expired and cannot be refreshed")
+        try:
+            fresh = oauth.refresh_token(settings, shop, stored.token)
+        except ReauthorizationRequiredError:
+            # Only drop the record if it is still the one whose refresh token was refused.
+            if store.replace_offline_token(shop, None, stored.version):
+                log.warning("refresh token refused; the shop must open the app again", extra={"shop": shop})
+                raise
+            return _newer(store, shop)
+        # Compare-and-set: if this lock expired mid-refresh, or an install stored a new token meanwhile, the
+        # newer record wins and this pair is dropped (Shopify keeps the spent refresh token usable until the new
+        # access token is first used, so nothing is lost).
+        if store.replace_offline_token(shop, fresh, stored.version):
+            log.info("access token refreshed", extra={"shop": shop})
+            return fresh
+        return _newer(store, shop)
+    finally:
+        try:
+            lock.release()
+        except LockError:
+            log.warning("token refresh lock had expired before its release", extra={"shop": shop})
+
+
+def _newer(store: Store, shop: str) -> OfflineToken:
+    stored = store.stored_token(shop)
+    if stored is None:
+        raise UnknownShopError(f"no access token for {shop}")
+    return stored.token
 
 
 def client_for_shop(
-    settings: Settings, store: Store, shop: str, *, max_attempts: int, max_throttle_wait: float = 20.0
+    settings: Settings,
+    store: Store,
+    shop: str,
+    *,
+    max_attempts: int,
+    max_throttle_wait: float = 20.0,
+    token: str | None = None,
 ) -> ShopifyClient:
-    """A client with the shop's access token; raises UnknownShopError when the shop has none."""
+    """A client with the shop's access token (``token``, or ``shop_token``'s); raises UnknownShopError without."""
     return ShopifyClient(
         shop,
-        shop_token(settings, store, shop),
+        token or shop_token(settings, store, shop),
         api_version=settings.shopify_api_version,
         admin_origin=settings.shopify_admin_origin,
         timeout=settings.shopify_timeout_seconds,

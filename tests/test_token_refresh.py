@@ -1,0 +1,140 @@
+"""shop_token: refresh before expiry, one refresher at a time, and what each refresh failure means."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from pydantic import SecretStr
+
+from storefront_proxy.shopify import oauth
+from storefront_proxy.shopify.errors import ReauthorizationRequiredError, ShopifyTransientError, UnknownShopError
+from storefront_proxy.shopify.shops import shop_token
+from storefront_proxy.shopify.tokens import OfflineToken, token_cipher
+from storefront_proxy.store import Store
+from tests.helpers import SHOP, TOKEN
+
+SHOP_B = "othershop.myshopify.com"
+OLD_ACCESS = "shpat_old_access"
+OLD_REFRESH = "shprt_old_refresh"
+
+
+def expiring(minutes_left: float, *, refresh_days_left: float = 60) -> OfflineToken:
+    now = datetime.now(UTC)
+    return OfflineToken(
+        access_token=SecretStr(OLD_ACCESS),
+        expires_at=now + timedelta(minutes=minutes_left),
+        refresh_token=SecretStr(OLD_REFRESH),
+        refresh_token_expires_at=now + timedelta(days=refresh_days_left),
+    )
+
+
+@pytest.fixture
+def settings(settings):
+    return settings.checked()
+
+
+@pytest.fixture
+def tokens(settings, redis_conn) -> Store:
+    return Store(redis_conn, token_cipher(settings))
+
+
+@pytest.fixture
+def worker_store(redis_conn) -> Store:
+    """A Store as a worker builds it: no cipher of its own (shop_token takes the settings' one)."""
+    return Store(redis_conn)
+
+
+def test_a_token_with_time_left_is_used_as_it_is(settings, tokens, worker_store, shopify_oauth):
+    tokens.save_offline_token(SHOP_B, expiring(30))
+    assert shop_token(settings, worker_store, SHOP_B) == OLD_ACCESS
+    assert shopify_oauth.requests == []
+
+
+@pytest.mark.parametrize("minutes_left", [4, -10], ids=["expiring-within-five-minutes", "expired"])
+def test_a_token_near_or_past_expiry_is_refreshed_first(settings, tokens, worker_store, shopify_oauth, minutes_left):
+    tokens.save_offline_token(SHOP_B, expiring(minutes_left))
+    token = shop_token(settings, worker_store, SHOP_B)
+
+    issued = shopify_oauth.issued[-1]
+    assert token == issued["access_token"]
+    [(url, body)] = shopify_oauth.requests
+    assert url == f"https://{SHOP_B}/admin/oauth/access_token"
+    assert body["grant_type"] == "refresh_token" and body["refresh_token"] == OLD_REFRESH
+    stored = tokens.offline_token(SHOP_B)
+    assert stored.access_token.get_secret_value() == issued["access_token"]
+    assert stored.refresh_token.get_secret_value() == issued["refresh_token"]
+    assert stored.expires_at > datetime.now(UTC) + timedelta(minutes=55)
+    # The next call uses the new token without another refresh.
+    assert shop_token(settings, worker_store, SHOP_B) == token and len(shopify_oauth.requests) == 1
+
+
+def test_a_refused_refresh_token_means_the_merchant_must_open_the_app(settings, tokens, shopify_oauth):
+    tokens.save_offline_token(SHOP_B, expiring(-1))
+    shopify_oauth.fail_with = (400, "invalid_grant")
+    with pytest.raises(ReauthorizationRequiredError) as refused:
+        shop_token(settings, tokens, SHOP_B)
+    assert isinstance(refused.value, UnknownShopError)  # callers answer as for an unknown shop
+    # The dead record is dropped, so the next admin request exchanges a session token for a new one.
+    assert tokens.offline_token(SHOP_B) is None
+
+
+def test_an_expired_refresh_token_is_not_even_sent(settings, tokens, shopify_oauth):
+    tokens.save_offline_token(SHOP_B, expiring(-1, refresh_days_left=-1))
+    with pytest.raises(ReauthorizationRequiredError):
+        shop_token(settings, tokens, SHOP_B)
+    assert shopify_oauth.requests == []
+
+
+@pytest.mark.parametrize("failure", ["network", (503, "unavailable"), (429, "throttled")])
+def test_network_and_server_failures_are_transient_and_keep_the_pair(settings, tokens, shopify_oauth, failure):
+    tokens.save_offline_token(SHOP_B, expiring(-1))
+    shopify_oauth.fail_with = failure
+    with pytest.raises(ShopifyTransientError):
+        shop_token(settings, tokens, SHOP_B)
+    kept = tokens.offline_token(SHOP_B)
+    assert kept.access_token.get_secret_value() == OLD_ACCESS and kept.refresh_token.get_secret_value() == OLD_REFRESH
+
+
+def test_unknown_shops_and_the_configured_shop(settings, tokens, redis_conn, shopify_oauth):
+    with pytest.raises(UnknownShopError):
+        shop_token(settings, tokens, SHOP_B)
+    redis_conn.flushdb()
+    # The custom-app shop falls back to SHOPIFY_ACCESS_TOKEN, and a non-expiring token is never refreshed.
+    assert shop_token(settings, tokens, SHOP) == TOKEN
+    tokens.register_shop(SHOP, "shpat_registered")
+    assert shop_token(settings, tokens, SHOP) == "shpat_registered"
+    assert shopify_oauth.requests == []
+
+
+def test_a_caller_waiting_for_the_lock_uses_the_pair_its_holder_stored(settings, tokens, shopify_oauth):
+    tokens.save_offline_token(SHOP_B, expiring(-1))
+    lock = tokens.token_lock(SHOP_B, timeout=10)
+    assert lock.acquire(blocking=False)
+    result: list[str] = []
+    waiter = threading.Thread(target=lambda: result.append(shop_token(settings, tokens, SHOP_B)))
+    waiter.start()
+    time.sleep(0.3)
+    assert waiter.is_alive() and not result  # waiting for the lock
+    fresh = expiring(60).model_copy(update={"access_token": SecretStr("shpat_from_the_holder")})
+    tokens.save_offline_token(SHOP_B, fresh)
+    lock.release()
+    waiter.join(5)
+    assert result == ["shpat_from_the_holder"] and shopify_oauth.requests == []
+
+
+def test_a_newer_token_stored_during_the_refresh_is_kept(settings, tokens, shopify_oauth, monkeypatch):
+    """An install (or a refresher whose lock expired) stores a pair while this refresh is in flight."""
+    tokens.save_offline_token(SHOP_B, expiring(-1))
+    newer = expiring(60).model_copy(update={"access_token": SecretStr("shpat_installed_meanwhile")})
+
+    def racing(request: httpx.Request) -> httpx.Response:
+        tokens.save_offline_token(SHOP_B, newer)
+        return shopify_oauth(request)
+
+    monkeypatch.setattr(oauth, "http_client", lambda *_: httpx.Client(transport=httpx.MockTransport(racing)))
+    assert shop_token(settings, tokens, SHOP_B) == "shpat_installed_meanwhile"
+    assert tokens.offline_token(SHOP_B) == newer

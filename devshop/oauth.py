@@ -138,6 +138,8 @@ class DevshopOAuth:
             return self._issue(expiring, spent=None)
 
     def refresh(self, refresh_token: str) -> dict[str, Any]:
+        with self._lock:
+            self.counts["refresh_requests"] += 1
         if self.refresh_delay:
             time.sleep(self.refresh_delay)
         with self._lock:
@@ -198,7 +200,9 @@ class DevshopOAuth:
         with self._lock:
             now = self.clock()
             return {
+                # Refresh grants issued, per shop, and refresh requests received (granted or refused).
                 "refreshes": dict(self.refreshes),
+                "refresh_requests": self.counts["refresh_requests"],
                 "token_exchanges": self.counts["token_exchanges"],
                 "code_grants": self.counts["code_grants"],
                 "refused_refreshes": self.counts["refused_refreshes"],

@@ -206,7 +206,7 @@ def test_refresh_rotates_and_the_spent_token_dies_when_the_new_access_token_is_u
         "error_description": "The refresh token is invalid, expired or revoked",
     }
     assert refresh(client, second["refresh_token"]).status_code == 200
-    assert oauth.stats()["refreshes"] == {SHOP: 3}
+    assert oauth.stats()["refreshes"] == {SHOP: 3} and oauth.stats()["refresh_requests"] == 4
 
 
 def test_expired_access_tokens_get_shopifys_401(client, oauth, clock):

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
 from pydantic import SecretStr
 
+from storefront_proxy.shopify import oauth
 from storefront_proxy.shopify.tokens import OfflineToken
 from tests.helpers import API_KEY, API_SECRET
 from tests.test_admin_api import auth, session_token
@@ -105,3 +109,25 @@ def test_an_invalid_session_token_is_refused_before_any_exchange(client, shopify
         headers=auth(session_token(shop=SHOP_B, secret="not-the-app-secret-but-long-enough-for-hs256")),
     )
     assert response.status_code == 401 and shopify_oauth.requests == []
+
+
+def test_simultaneous_first_requests_exchange_once(app, store, shopify_oauth, monkeypatch):
+    """The admin page's first load sends several requests at once; the shop's token lock lets one exchange."""
+
+    def slow(request: httpx.Request) -> httpx.Response:
+        time.sleep(0.3)
+        return shopify_oauth(request)
+
+    monkeypatch.setattr(oauth, "http_client", lambda *_: httpx.Client(transport=httpx.MockTransport(slow)))
+    statuses: list[int] = []
+
+    def load() -> None:
+        statuses.append(app.test_client().get("/admin/api/policy", headers=auth(shop=SHOP_B)).status_code)
+
+    threads = [threading.Thread(target=load) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert statuses == [200, 200, 200]
+    assert len(shopify_oauth.requests) == 1

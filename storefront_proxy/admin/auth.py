@@ -15,7 +15,6 @@ import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, TypeVar
 from urllib.parse import urlparse
 
@@ -26,7 +25,7 @@ from storefront_proxy.errors import ApiError
 from storefront_proxy.settings import SHOP_DOMAIN, Settings
 from storefront_proxy.shopify import oauth
 from storefront_proxy.shopify.errors import ShopifyError, ShopifyTransientError
-from storefront_proxy.shopify.tokens import TokenSealError
+from storefront_proxy.shopify.shops import ensure_offline_token
 
 log = logging.getLogger(__name__)
 
@@ -83,14 +82,9 @@ def _ensure_offline_token(settings: Settings, shop: str, id_token: Any) -> None:
         return  # the custom-app shop of SHOPIFY_SHOP uses SHOPIFY_ACCESS_TOKEN
     store = current_app.extensions["store"]
     try:
-        existing = store.offline_token(shop)
-    except TokenSealError:
-        log.error("stored token unreadable with the configured keys; exchanging anew", extra={"shop": shop})
-        existing = None
-    if existing is not None and existing.usable(datetime.now(UTC)):
-        return
-    try:
-        token = oauth.exchange_session_token(settings, id_token)
+        exchanged = ensure_offline_token(
+            settings, store, shop, lambda: oauth.exchange_session_token(settings, id_token)
+        )
     except oauth.SessionTokenRefusedError:
         raise _unauthorized("invalid_subject_token") from None
     except ShopifyTransientError as exc:
@@ -103,8 +97,8 @@ def _ensure_offline_token(settings: Settings, shop: str, id_token: Any) -> None:
         error = ApiError(503, "token_exchange_failed", "The app could not get access to the shop. Please try again.")
         error.headers["Retry-After"] = "30"
         raise error from None
-    store.save_offline_token(shop, token)
-    log.info("offline token stored after token exchange", extra={"shop": shop})
+    if exchanged is not None:
+        log.info("offline token stored after token exchange", extra={"shop": shop})
 
 
 def admin_authenticated(view: F) -> F:

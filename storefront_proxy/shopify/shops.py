@@ -3,7 +3,8 @@
 Expiring offline tokens live an hour and every refresh rotates the refresh token
 (https://shopify.dev/docs/apps/build/authentication-authorization/access-tokens/offline-access-tokens).
 Web threads and worker processes share one stored pair per shop, so one of them refreshes at a time: the
-refresher holds a Redis lock per shop, the others wait for it and read the pair it stored.
+refresher holds a Redis lock per shop, the others wait for it and read the pair it stored. A new shop's
+token exchange (admin/auth.py) takes the same lock.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from redis.exceptions import LockError
@@ -20,7 +22,7 @@ from storefront_proxy.settings import Settings
 from storefront_proxy.shopify import oauth
 from storefront_proxy.shopify.client import ShopifyClient
 from storefront_proxy.shopify.errors import ReauthorizationRequiredError, ShopifyTransientError, UnknownShopError
-from storefront_proxy.shopify.tokens import REFRESH_MARGIN, OfflineToken, token_cipher
+from storefront_proxy.shopify.tokens import REFRESH_MARGIN, OfflineToken, TokenSealError, token_cipher
 from storefront_proxy.store import Store
 
 log = logging.getLogger(__name__)
@@ -85,12 +87,52 @@ def shop_token(settings: Settings, store: Store, shop: str) -> str:
     return _refreshed(settings, tokens, shop).access_token.get_secret_value()
 
 
-def _refreshed(settings: Settings, store: Store, shop: str) -> OfflineToken:
-    """Refresh the shop's token under its lock, unless another process has just done it."""
+def ensure_offline_token(
+    settings: Settings, store: Store, shop: str, obtain: Callable[[], OfflineToken]
+) -> OfflineToken | None:
+    """Store ``obtain()``'s token unless the shop has one that is valid or can be refreshed; returns the new one.
+
+    Under the shop's token lock, so the first admin requests of a new shop, often several at once, exchange
+    their session token once, and never while a worker refreshes.
+    """
+    tokens = token_store(settings, store)
+    if _usable(tokens, shop):
+        return None
+    with _token_lock(tokens, shop):
+        if _usable(tokens, shop):
+            return None
+        token = obtain()
+        tokens.save_offline_token(shop, token)
+        return token
+
+
+def _usable(store: Store, shop: str) -> bool:
+    try:
+        token = store.offline_token(shop)
+    except TokenSealError:
+        log.error("stored token unreadable with TOKEN_ENCRYPTION_KEY(_OLD); replacing it", extra={"shop": shop})
+        return False
+    return token is not None and token.usable(datetime.now(UTC))
+
+
+@contextmanager
+def _token_lock(store: Store, shop: str) -> Iterator[None]:
+    """Hold the shop's token lock; a transient error when another process keeps it too long."""
     lock = store.token_lock(shop, timeout=REFRESH_LOCK_SECONDS)
     if not lock.acquire(blocking=True, blocking_timeout=REFRESH_WAIT_SECONDS):
         raise ShopifyTransientError(f"the token of {shop} is being refreshed elsewhere; try again")
     try:
+        yield
+    finally:
+        try:
+            lock.release()
+        except LockError:
+            log.warning("token lock had expired before its release", extra={"shop": shop})
+
+
+def _refreshed(settings: Settings, store: Store, shop: str) -> OfflineToken:
+    """Refresh the shop's token under its lock, unless another process has just done it."""
+    with _token_lock(store, shop):
         # Read again under the lock: the process that held it before has probably stored a new pair.
         stored = store.stored_token(shop)
         if stored is None:
@@ -115,11 +157,6 @@ def _refreshed(settings: Settings, store: Store, shop: str) -> OfflineToken:
             log.info("access token refreshed", extra={"shop": shop})
             return fresh
         return _newer(store, shop)
-    finally:
-        try:
-            lock.release()
-        except LockError:
-            log.warning("token refresh lock had expired before its release", extra={"shop": shop})
 
 
 def _newer(store: Store, shop: str) -> OfflineToken:

@@ -23,7 +23,7 @@ from storefront_proxy.proxy.pages import render_page, translator
 from storefront_proxy.queue import make_queue
 from storefront_proxy.settings import Settings, load_settings_or_exit
 from storefront_proxy.shopify.client import ShopifyClient
-from storefront_proxy.shopify.errors import ShopifyError, ShopifyThrottledError
+from storefront_proxy.shopify.errors import ShopifyError, ShopifyThrottledError, UnknownShopError
 from storefront_proxy.shopify.shops import ThreadClientCache, client_for_shop, register_configured_shop, shop_token
 from storefront_proxy.shopify.tokens import token_cipher
 from storefront_proxy.store import REDIS_UNAVAILABLE, RequestChangedError, Store, connect
@@ -66,7 +66,11 @@ def create_app(settings: Settings | None = None) -> Flask:
         auto_review_hour_seconds=settings.auto_review_hour_seconds,
     )
     app.extensions["support"] = Support(
-        store=store, queue=queue, clock=lambda: datetime.now(UTC), retry_intervals=settings.cancel_retry_intervals
+        store=store,
+        queue=queue,
+        clock=lambda: datetime.now(UTC),
+        retry_intervals=settings.cancel_retry_intervals,
+        hold_retry_intervals=settings.hold_retry_intervals,
     )
     try:
         register_configured_shop(settings, store)
@@ -179,6 +183,15 @@ def _register_error_handlers(app: Flask) -> None:
     @app.errorhandler(InvalidActionError)
     def invalid_action(error: InvalidActionError) -> Response:
         return render_error(ApiError(422, f"invalid_{error.field}", error.message, fields={error.field: error.message}))
+
+    @app.errorhandler(UnknownShopError)
+    def not_installed(error: UnknownShopError) -> Response:
+        # Uninstalled, never installed, or a token Shopify no longer refreshes: retrying soon will not help,
+        # so no Retry-After; the shop has to (re)install or open the app.
+        log.warning("no usable token: %s", error)
+        return render_error(
+            ApiError(503, "app_not_installed", "Self-service cancellation isn't available in this shop right now.")
+        )
 
     @app.errorhandler(ShopifyError)
     def shopify_unavailable(error: ShopifyError) -> Response:

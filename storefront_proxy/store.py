@@ -148,6 +148,7 @@ class Store:
             pipe.hset(self._shop_key(shop), SEALED_TOKEN_FIELD, sealed)
             pipe.hdel(self._shop_key(shop), PLAINTEXT_TOKEN_FIELD)
             pipe.hincrby(self._shop_key(shop), TOKEN_VERSION_FIELD, 1)
+            pipe.delete(self._uninstalled_key(shop))  # a new token means the app is installed (again)
             pipe.execute()
 
     def replace_offline_token(self, shop: str, token: OfflineToken | None, version: str) -> bool:
@@ -358,6 +359,7 @@ class Store:
                 self._shop_key(shop),
                 f"{KEY_PREFIX}:audit:{shop}",
                 f"{KEY_PREFIX}:proxy-path:{shop}",
+                self._uninstalled_key(shop),
             )
             for hold in self.shop_holds(shop, limit=1_000_000):
                 pipe.delete(self._hold_key(shop, hold.order_id))
@@ -375,8 +377,22 @@ class Store:
         return json.loads(raw) if raw else None
 
     def forget_shop(self, shop: str) -> None:
-        """Drop the shop's access token (the app was uninstalled; the token no longer works)."""
-        self.redis.delete(self._shop_key(shop))
+        """Drop the shop's access token and remember the uninstall (the token no longer works).
+
+        The mark keeps a configured fallback token from being used and tells storefront visitors why nothing
+        works; installing again (any new token) clears it.
+        """
+        with self.redis.pipeline() as pipe:
+            pipe.delete(self._shop_key(shop))
+            pipe.set(self._uninstalled_key(shop), "1")
+            pipe.execute()
+
+    def is_uninstalled(self, shop: str) -> bool:
+        return bool(self.redis.exists(self._uninstalled_key(shop)))
+
+    @staticmethod
+    def _uninstalled_key(shop: str) -> str:
+        return f"{KEY_PREFIX}:uninstalled:{shop}"
 
     # -- audit --------------------------------------------------------------------------------------
 

@@ -33,3 +33,7 @@ class UnknownShopError(ShopifyError):
 
 class ReauthorizationRequiredError(UnknownShopError):
     """Shopify refused the shop's refresh token (or it expired): the merchant has to open the app again."""
+
+
+class AppUninstalledError(UnknownShopError):
+    """The shop uninstalled the app (app/uninstalled): nothing is done for it until it installs the app again."""

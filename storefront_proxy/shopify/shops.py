@@ -21,7 +21,12 @@ from redis.exceptions import LockError
 from storefront_proxy.settings import Settings
 from storefront_proxy.shopify import oauth
 from storefront_proxy.shopify.client import ShopifyClient
-from storefront_proxy.shopify.errors import ReauthorizationRequiredError, ShopifyTransientError, UnknownShopError
+from storefront_proxy.shopify.errors import (
+    AppUninstalledError,
+    ReauthorizationRequiredError,
+    ShopifyTransientError,
+    UnknownShopError,
+)
 from storefront_proxy.shopify.tokens import REFRESH_MARGIN, OfflineToken, TokenSealError, token_cipher
 from storefront_proxy.store import Store
 
@@ -79,6 +84,9 @@ def shop_token(settings: Settings, store: Store, shop: str) -> str:
     tokens = token_store(settings, store)
     stored = tokens.stored_token(shop)
     if stored is None:
+        # Only read when there is no token, so an installed shop's requests pay no extra round trip.
+        if tokens.is_uninstalled(shop):
+            raise AppUninstalledError(f"{shop} uninstalled the app")
         if shop == settings.shopify_shop and settings.shopify_access_token:
             return settings.shopify_access_token.get_secret_value()
         raise UnknownShopError(f"no access token for {shop}")

@@ -6,8 +6,10 @@ import pytest
 import requests
 
 from storefront_proxy.policy import Policy, ReviewMode
+from storefront_proxy.settings import Settings
+from storefront_proxy.shopify.tokens import token_cipher
 from tests.integration.conftest import ADA, GRACE, SHOP, proxy_session, wait_for_status, wait_until
-from tests.integration.test_cancel_end_to_end import ask_to_cancel
+from tests.integration.test_cancel_end_to_end import JSON, ask_to_cancel, order_url
 
 pytestmark = pytest.mark.integration
 
@@ -54,3 +56,31 @@ def test_order_and_compliance_topics_from_the_devshop(web, devshop, devshop_serv
     assert all(d["status"] == "delivered" and d["answers"] == [200] for d in deliveries), deliveries
     slowest = max(s for d in deliveries for s in d["seconds"])
     assert slowest < 5, f"Shopify gives up after 5 s; the slowest answer took {slowest:.2f} s"
+
+
+def test_after_app_uninstalled_the_storefront_says_so_and_nothing_is_sent(
+    web, devshop, devshop_server, workers, store, webhooks_on, integration_env
+):
+    tokens = store.with_token_cipher(token_cipher(Settings(**integration_env, _env_file=None).checked()))
+    order_id = devshop.create_order(customer_id=ADA)
+    shopper = proxy_session(devshop_server.url, ADA)
+    assert shopper.get(order_url(devshop_server, order_id), headers=JSON, timeout=10).status_code == 200
+    workers.start()
+
+    send(devshop_server, "app/uninstalled", {"id": 1, "domain": SHOP})
+    wait_until(lambda: store.is_uninstalled(SHOP), message="the uninstall to be recorded")
+    assert tokens.offline_token(SHOP) is None
+    for locale, text in (("en", "isn't available in this shop"), ("nl", "niet mogelijk in deze winkel")):
+        answer = shopper.get(order_url(devshop_server, order_id, f"?locale={locale}"), headers=JSON, timeout=10)
+        assert answer.status_code == 503 and "Retry-After" not in answer.headers
+        assert answer.json()["error"]["code"] == "app_not_installed" and text in answer.json()["error"]["message"]
+    page = shopper.get(order_url(devshop_server, order_id), headers={"Accept": "text/html"}, timeout=10)
+    assert page.status_code == 503 and "available in this shop right now" in page.text
+    # The configured development token is not used for an uninstalled shop, by web or worker.
+    calls = len(devshop.calls)
+    assert shopper.get(order_url(devshop_server, order_id), headers=JSON, timeout=10).status_code == 503
+    assert len(devshop.calls) == calls
+
+    # Installing again (a new token) clears it.
+    tokens.register_shop(SHOP, "shpat_devshop_integration_token_000000")
+    assert shopper.get(order_url(devshop_server, order_id), headers=JSON, timeout=10).status_code == 200

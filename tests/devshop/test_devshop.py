@@ -57,25 +57,10 @@ def _schema() -> None:
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
 def app(clock: Clock) -> Flask:
     app = create_devshop(app_url=APP_URL, api_secret=SECRET, clock=clock, cancel_job_seconds=1.0)
     app.config["TESTING"] = True
     return app
-
-
-@pytest.fixture
-def state(app: Flask) -> DevshopState:
-    return app.extensions["devshop"]
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
 
 
 def gql(

@@ -47,11 +47,6 @@ def oauth(app: Flask) -> DevshopOAuth:
     return app.extensions["devshop_oauth"]
 
 
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
-
-
 def token_request(client: FlaskClient, **body: object):
     return client.post("/admin/oauth/access_token", json={"client_id": API_KEY, "client_secret": SECRET, **body})
 

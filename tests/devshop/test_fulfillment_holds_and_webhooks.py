@@ -33,21 +33,6 @@ def app(clock: Clock) -> Flask:
     return app
 
 
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def state(app: Flask) -> DevshopState:
-    return app.extensions["devshop"]
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
-
-
 def fulfillment_orders(client: FlaskClient, order_id: int) -> list[dict[str, Any]]:
     status, body = gql(client, GET_FULFILLMENT_ORDERS, {"id": f"gid://shopify/Order/{order_id}"})
     assert status == 200 and "errors" not in body, body

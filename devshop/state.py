@@ -385,17 +385,10 @@ class DevshopState:
         self.bucket = ThrottleBucket()
         self.app_installation_id = APP_INSTALLATION_ID
         self.app_metafields: dict[tuple[str, str], AppMetafield] = {}
-        self._next_metafield_id = FIRST_METAFIELD_ID
-        self._next_order_id = FIRST_ORDER_ID
-        self._next_order_number = FIRST_ORDER_NUMBER
-        self._next_line_item_id = FIRST_LINE_ITEM_ID
-        self._next_fulfillment_id = FIRST_FULFILLMENT_ID
-        self._next_fulfillment_order_id = FIRST_FULFILLMENT_ORDER_ID
-        self._next_hold_id = FIRST_FULFILLMENT_HOLD_ID
         # Called with (topic, order) when an order changes as Shopify would announce it in a webhook.
         self.listeners: list[Callable[[str, Order], None]] = []
         self._quiet = False
-        self.reset()
+        self.reset()  # also sets the id counters
 
     # -- lifecycle ------------------------------------------------------------------------------------------------
 
@@ -426,7 +419,7 @@ class DevshopState:
 
     def _announce(self, topic: str, order: Order) -> None:
         """Tell the listeners (the webhook sender) that ``order`` changed; called with the lock held."""
-        order.updated_at = max(self.clock(), order.updated_at)
+        self._touch(order)
         if self._quiet:
             return
         for listener in self.listeners:
@@ -434,6 +427,9 @@ class DevshopState:
                 listener(topic, order)
             except Exception:  # a listener must never break the shop
                 log.exception("webhook listener failed for %s", topic)
+
+    def _touch(self, order: Order) -> None:
+        order.updated_at = max(self.clock(), order.updated_at)
 
     # -- customers and orders -------------------------------------------------------------------------------------
 
@@ -638,7 +634,7 @@ class DevshopState:
             fulfillment_order.status = "ON_HOLD"
             if order.display_fulfillment_status == "UNFULFILLED":
                 order.display_fulfillment_status = "ON_HOLD"
-            order.updated_at = max(self.clock(), order.updated_at)
+            self._touch(order)
             log.info("Hold %s (%s, %r) on %s of order %s", hold.gid, held_by, handle, gid, order.name)
             return hold, []
 
@@ -669,7 +665,7 @@ class DevshopState:
                 fulfillment_order.status = "OPEN"
                 if order.display_fulfillment_status == "ON_HOLD":
                     order.display_fulfillment_status = "UNFULFILLED"
-            order.updated_at = max(self.clock(), order.updated_at)
+            self._touch(order)
             return fulfillment_order, []
 
     # -- orderCancel and jobs -------------------------------------------------------------------------------------

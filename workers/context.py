@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from storefront_proxy.settings import Settings, get_settings
 from storefront_proxy.shopify.client import ShopifyClient
 from storefront_proxy.shopify.shops import client_for_shop
+from storefront_proxy.shopify.tokens import token_cipher
 from storefront_proxy.store import Store, connect
 
 
@@ -31,4 +32,5 @@ class WorkerContext:
 def worker_context() -> WorkerContext:
     """One context per worker process (RQ forks a work horse per job; the cache is inherited)."""
     settings = get_settings()
-    return WorkerContext(settings, Store(connect(settings.redis_url)), lambda: datetime.now(UTC), time.sleep)
+    store = Store(connect(settings.redis_url), token_cipher(settings))
+    return WorkerContext(settings, store, lambda: datetime.now(UTC), time.sleep)

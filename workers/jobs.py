@@ -400,55 +400,38 @@ def handle_webhook(topic: str, shop: str, payload: dict[str, Any]) -> dict[str, 
     if request is None:
         return {"topic": topic, "effect": "no_request"}
     now = ctx.clock()
-    _refresh_order_details(ctx, request.id, payload)
+    updated_at = _parse_time(payload.get("updated_at"))
+    shipping = (payload.get("fulfillment_status") or "") in SHIPPING_STATUSES or bool(payload.get("fulfillments"))
 
-    if cancelled:
-
-        def staff_cancelled(r: CancellationRequest) -> None:
+    def apply(r: CancellationRequest) -> None:
+        if updated_at is not None:
+            _refresh_order_details(r, payload, updated_at)
+        if cancelled:
             if r.status.is_final and r.status is not RequestStatus.FAILED:
                 return
             r.message, r.message_code = None, None
-            r.record(
-                now, "cancelled_in_shopify", status=RequestStatus.CANCELLED, detail="the order was cancelled in Shopify"
-            )
-
-        ctx.store.update_request(request.id, staff_cancelled)
-        return {"topic": topic, "effect": "cancelled"}
-
-    shipping = (payload.get("fulfillment_status") or "") in SHIPPING_STATUSES or bool(payload.get("fulfillments"))
-    if shipping:
-
-        def started_shipping(r: CancellationRequest) -> None:
+            detail = "the order was cancelled in Shopify"
+            r.record(now, "cancelled_in_shopify", status=RequestStatus.CANCELLED, detail=detail)
+        elif shipping:
             # A request being processed is left to the worker, which re-checks the order itself.
             if r.status not in OPEN_STATUSES:
                 return
             r.message, r.message_code = SHIPPED_MESSAGE, "outcome.shipped"
             r.record(now, "rejected", status=RequestStatus.REJECTED, detail=f"{topic}: fulfillment started")
 
-        ctx.store.update_request(request.id, started_shipping)
-        return {"topic": topic, "effect": "checked_shipping"}
-    return {"topic": topic, "effect": "none"}
+    ctx.store.update_request(request.id, apply)
+    return {"topic": topic, "effect": "cancelled" if cancelled else "checked_shipping" if shipping else "none"}
 
 
-def _refresh_order_details(ctx: WorkerContext, request_id: str, payload: dict[str, Any]) -> None:
+def _refresh_order_details(r: CancellationRequest, payload: dict[str, Any], updated_at: datetime) -> None:
     """Keep the order's name and e-mail on the request current; an older delivery never overwrites a newer one."""
-    updated_at = _parse_time(payload.get("updated_at"))
-    if updated_at is None:
+    if r.order_updated_at is not None and updated_at < r.order_updated_at:
         return
-
-    def refresh(r: CancellationRequest) -> None:
-        if r.order_updated_at is not None and updated_at < r.order_updated_at:
-            return
-        r.order_updated_at = updated_at
-        if isinstance(payload.get("name"), str) and payload["name"]:
-            r.order_name = payload["name"]
-        if "email" in payload and (payload["email"] is None or isinstance(payload["email"], str)):
-            r.customer_email = payload["email"] or None
-
-    try:
-        ctx.store.update_request(request_id, refresh)
-    except KeyError:
-        pass
+    r.order_updated_at = updated_at
+    if isinstance(payload.get("name"), str) and payload["name"]:
+        r.order_name = payload["name"]
+    if "email" in payload and (payload["email"] is None or isinstance(payload["email"], str)):
+        r.customer_email = payload["email"] or None
 
 
 def _parse_time(value: object) -> datetime | None:

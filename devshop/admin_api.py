@@ -527,7 +527,7 @@ def customer_node(state: DevshopState, customer: Customer) -> dict[str, Any]:
 
 def line_item_node(order: Order, item: LineItem) -> dict[str, Any]:
     """LineItem as a GraphQL object; quantities reflect fulfilment and cancellation."""
-    fulfilled = item.quantity if order.fulfillments else 0
+    fulfilled = item.fulfilled_quantity
     current = 0 if order.cancelled_at is not None else item.quantity
     unit = money_bag(item.unit_price, order.currency)
     total = money_bag(f"{float(item.unit_price) * item.quantity:.2f}", order.currency)
@@ -549,7 +549,7 @@ def line_item_node(order: Order, item: LineItem) -> dict[str, Any]:
         "restockable": current > 0,
         "canRestock": current > 0,
         "merchantEditable": order.cancelled_at is None and not order.fulfillments,
-        "fulfillmentStatus": "fulfilled" if fulfilled else "unfulfilled",
+        "fulfillmentStatus": item.fulfillment_status or "unfulfilled",
         "originalUnitPriceSet": unit,
         "discountedUnitPriceSet": unit,
         "originalTotalSet": total,
@@ -575,7 +575,7 @@ def fulfillment_node(state: DevshopState, order: Order, fulfillment: Fulfillment
         "status": fulfillment.status,
         "createdAt": iso_utc(fulfillment.created_at),
         "updatedAt": iso_utc(fulfillment.created_at),
-        "totalQuantity": sum(item.quantity for item in order.line_items),
+        "totalQuantity": sum(fulfillment.line_items.values()),
         "order": lambda info: order_node(state, order),
     }
 

@@ -12,6 +12,7 @@ from devshop.state import (
     REQUESTING_APP,
     DevshopState,
     FulfillmentOnHoldError,
+    NotFulfillableError,
     UnknownCustomerError,
     UnknownOrderError,
     iso_utc,
@@ -45,6 +46,11 @@ def _unknown_order(error: UnknownOrderError) -> tuple[Response, int]:
 @bp.errorhandler(FulfillmentOnHoldError)
 def _on_hold(error: FulfillmentOnHoldError) -> tuple[Response, int]:
     return jsonify({"error": str(error), "code": "on_hold"}), 409
+
+
+@bp.errorhandler(NotFulfillableError)
+def _not_fulfillable(error: NotFulfillableError) -> tuple[Response, int]:
+    return jsonify({"error": str(error), "code": error.code}), 409 if error.code == "cancelled" else 400
 
 
 @bp.errorhandler(UnknownCustomerError)
@@ -120,10 +126,31 @@ def get_order(legacy_id: int) -> tuple[Response, int] | Response:
     return jsonify(order.to_json())
 
 
+@bp.patch("/orders/<int:legacy_id>")
+def update_order(legacy_id: int) -> Response:
+    """Change the order's e-mail or name as staff would (``{"email": ...}``, ``{"name": ...}``); orders/updated."""
+    return jsonify(_state().update_order(legacy_id, _body()).to_json())
+
+
 @bp.post("/orders/<int:legacy_id>/fulfill")
 def fulfill(legacy_id: int) -> Response:
-    """Ship the order (FULFILLED, one successful fulfillment); 409 while any hold is on it, as a warehouse sees it."""
-    return jsonify(_state().fulfill(legacy_id).to_json())
+    """Ship the order, or part of it with ``{"line_items": [{"id": 9001, "quantity": 1}]}``, as a warehouse would.
+
+    409 while any hold is on it or when it is cancelled; 400 for more than is left to ship.
+    """
+    return jsonify(_state().fulfill(legacy_id, _fulfillment_quantities(_body().get("line_items"))).to_json())
+
+
+def _fulfillment_quantities(items: Any) -> dict[int, int] | None:
+    if items is None:
+        return None
+    if not isinstance(items, list) or not items or not all(isinstance(item, dict) for item in items):
+        raise ValueError('line_items must be a non-empty list of {"id", "quantity"}')
+    quantities: dict[int, int] = {}
+    for item in items:
+        item_id = int(item["id"])
+        quantities[item_id] = quantities.get(item_id, 0) + int(item.get("quantity", 1))
+    return quantities
 
 
 @bp.post("/orders/<int:legacy_id>/cancel")

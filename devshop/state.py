@@ -78,6 +78,14 @@ class UnknownOrderError(DevshopError):
     """No order with that id."""
 
 
+class NotFulfillableError(DevshopError):
+    """The order is cancelled (code "cancelled"), or less than asked is left to fulfil (code "quantity")."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
 class MetafieldInputError(DevshopError):
     """A metafieldsSet input Shopify would refuse; carries the userError's code and field path."""
 
@@ -134,6 +142,7 @@ class LineItem:
     vendor: str | None = "Devshop Supply Co."
     # The tags of the line item's product (each line item stands for its own product in the devshop).
     product_tags: list[str] = field(default_factory=list)
+    fulfilled_quantity: int = 0
 
     @property
     def gid(self) -> str:
@@ -147,14 +156,23 @@ class LineItem:
     def name(self) -> str:
         return f"{self.title} - {self.variant_title}" if self.variant_title else self.title
 
+    @property
+    def fulfillment_status(self) -> str | None:
+        """ "fulfilled", "partial" or None while nothing has shipped, as Shopify spells a line item's status."""
+        if self.fulfilled_quantity <= 0:
+            return None
+        return "fulfilled" if self.fulfilled_quantity >= self.quantity else "partial"
+
 
 @dataclass
 class Fulfillment:
-    """A shipment of (all of) an order."""
+    """A shipment of some or all of an order's line items."""
 
     legacy_id: int
     created_at: float
     status: str = "SUCCESS"
+    # Line item legacy id -> quantity shipped in this fulfillment.
+    line_items: dict[int, int] = field(default_factory=dict)
 
     @property
     def gid(self) -> str:
@@ -249,7 +267,13 @@ class Order:
             cancelled_at=iso_utc(self.cancelled_at),
             total_price=self.total_price,
             fulfillments=[
-                {"id": f.gid, "status": f.status, "created_at": iso_utc(f.created_at)} for f in self.fulfillments
+                {
+                    "id": f.gid,
+                    "status": f.status,
+                    "created_at": iso_utc(f.created_at),
+                    "line_items": [{"id": item_id, "quantity": quantity} for item_id, quantity in f.line_items.items()],
+                }
+                for f in self.fulfillments
             ],
             fulfillment_orders=[
                 {"id": fo.gid, "status": fo.status, "holds": [{"id": h.gid, **asdict(h)} for h in fo.holds]}
@@ -531,8 +555,14 @@ class DevshopState:
             raise UnknownOrderError(f"Order {legacy_id} does not exist")
         return order
 
-    def fulfill(self, legacy_id: int) -> Order:
-        """Mark the order FULFILLED with one successful fulfillment; refused while a hold is on it."""
+    def fulfill(self, legacy_id: int, quantities: dict[int, int] | None = None) -> Order:
+        """Ship line items in one successful fulfillment: ``quantities`` (line item id -> quantity), or all left.
+
+        Everything shipped makes the order FULFILLED (orders/fulfilled); less makes it PARTIALLY_FULFILLED
+        (orders/partially_fulfilled) with its fulfillment order IN_PROGRESS, as Shopify reports it. Refused while a
+        hold is on the order (FulfillmentOnHoldError), and for a cancelled order or more than is left
+        (NotFulfillableError).
+        """
         with self.lock:
             self.settle_jobs()
             order = self._require_order(legacy_id)
@@ -540,13 +570,57 @@ class DevshopState:
             if held:
                 by = ", ".join(sorted({hold.held_by for hold in held}))
                 raise FulfillmentOnHoldError(f"Order {order.name} is on hold ({by}) and can't be fulfilled")
-            order.display_fulfillment_status = "FULFILLED"
-            order.fulfillments.append(Fulfillment(self._next_fulfillment_id, self.clock()))
+            if order.cancelled_at is not None:
+                raise NotFulfillableError("cancelled", f"Order {order.name} is cancelled and can't be fulfilled")
+            shipped = self._quantities_to_ship(order, quantities)
+            for item in order.line_items:
+                item.fulfilled_quantity += shipped.get(item.legacy_id, 0)
+            order.fulfillments.append(Fulfillment(self._next_fulfillment_id, self.clock(), line_items=shipped))
             self._next_fulfillment_id += 1
+            complete = all(item.fulfilled_quantity >= item.quantity for item in order.line_items)
+            order.display_fulfillment_status = "FULFILLED" if complete else "PARTIALLY_FULFILLED"
             for fulfillment_order in order.fulfillment_orders:
-                if fulfillment_order.status == "OPEN":
-                    fulfillment_order.status = "CLOSED"
-            self._announce("orders/fulfilled", order)
+                if fulfillment_order.status in ("OPEN", "IN_PROGRESS"):
+                    fulfillment_order.status = "CLOSED" if complete else "IN_PROGRESS"
+            self._announce("orders/fulfilled" if complete else "orders/partially_fulfilled", order)
+            self._announce("orders/updated", order)
+            return order
+
+    @staticmethod
+    def _quantities_to_ship(order: Order, quantities: dict[int, int] | None) -> dict[int, int]:
+        left = {item.legacy_id: item.quantity - item.fulfilled_quantity for item in order.line_items}
+        if quantities is None:
+            wanted = {item_id: quantity for item_id, quantity in left.items() if quantity > 0}
+        else:
+            wanted = {int(item_id): int(quantity) for item_id, quantity in quantities.items()}
+        for item_id, quantity in wanted.items():
+            if item_id not in left:
+                raise NotFulfillableError("quantity", f"Line item {item_id} is not on order {order.name}")
+            if not 0 < quantity <= left[item_id]:
+                raise NotFulfillableError(
+                    "quantity", f"Line item {item_id} has {left[item_id]} left to fulfil, not {quantity}"
+                )
+        if not wanted:
+            raise NotFulfillableError("quantity", f"Order {order.name} has nothing left to fulfil")
+        return wanted
+
+    def update_order(self, legacy_id: int, changes: dict[str, Any]) -> Order:
+        """Change the order's ``email`` (None removes it) or ``name`` as staff would in the admin (orders/updated)."""
+        with self.lock:
+            self.settle_jobs()
+            order = self._require_order(legacy_id)
+            unknown = set(changes) - {"email", "name"}
+            if unknown:
+                raise ValueError(f"The devshop can change only email and name, not {', '.join(sorted(unknown))}")
+            if "email" in changes:
+                email = changes["email"]
+                if email is not None and (not isinstance(email, str) or "@" not in email):
+                    raise ValueError("email must be an e-mail address or null")
+                order.email = email
+            if "name" in changes:
+                if not isinstance(changes["name"], str) or not changes["name"].strip():
+                    raise ValueError("name must be a non-empty string")
+                order.name = changes["name"].strip()
             self._announce("orders/updated", order)
             return order
 

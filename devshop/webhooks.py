@@ -36,7 +36,10 @@ def sign_webhook(body: bytes, secret: str) -> str:
 
 def order_payload(order: Order, shop_domain: str) -> dict[str, Any]:
     """The order in the REST shape order webhooks carry (the fields the app reads, and a few more)."""
-    fulfillment_status = "fulfilled" if order.fulfillments else None
+    # The REST spelling of displayFulfillmentStatus; null while nothing has shipped.
+    fulfillment_status = {"FULFILLED": "fulfilled", "PARTIALLY_FULFILLED": "partial", "RESTOCKED": "restocked"}.get(
+        order.display_fulfillment_status
+    )
     return {
         "id": order.legacy_id,
         "admin_graphql_api_id": order.gid,
@@ -56,11 +59,23 @@ def order_payload(order: Order, shop_domain: str) -> dict[str, Any]:
         "test": order.test,
         "customer": {"id": order.customer_id} if order.customer_id is not None else None,
         "line_items": [
-            {"id": item.legacy_id, "title": item.title, "quantity": item.quantity, "price": item.unit_price}
+            {
+                "id": item.legacy_id,
+                "title": item.title,
+                "quantity": item.quantity,
+                "price": item.unit_price,
+                "fulfillable_quantity": 0 if order.cancelled_at else item.quantity - item.fulfilled_quantity,
+                "fulfillment_status": item.fulfillment_status,
+            }
             for item in order.line_items
         ],
         "fulfillments": [
-            {"id": f.legacy_id, "status": f.status.lower(), "created_at": iso_utc(f.created_at)}
+            {
+                "id": f.legacy_id,
+                "status": f.status.lower(),
+                "created_at": iso_utc(f.created_at),
+                "line_items": [{"id": item_id, "quantity": quantity} for item_id, quantity in f.line_items.items()],
+            }
             for f in order.fulfillments
         ],
         "order_status_url": f"https://{shop_domain}/account/orders/{order.legacy_id}",

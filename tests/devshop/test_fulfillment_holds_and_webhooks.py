@@ -117,6 +117,45 @@ def test_cancelling_a_held_order_cancels_its_fulfillment_order_and_holds(client,
     assert refused["fulfillmentHold"] is None and refused["userErrors"]
 
 
+def test_a_partial_fulfillment_ships_some_line_items_and_the_rest_later(client, state):
+    order_id = state.create_order(line_items=[("Mug", 2, "10.00"), ("Tea", 1, "5.00")])
+    mug, tea = (item.legacy_id for item in state.get_order(order_id).line_items)
+    answer = client.post(f"/devshop/orders/{order_id}/fulfill", json={"line_items": [{"id": mug, "quantity": 1}]})
+    assert answer.status_code == 200, answer.get_json()
+    order = answer.get_json()
+    assert order["display_fulfillment_status"] == "PARTIALLY_FULFILLED"
+    assert [fo["status"] for fo in order["fulfillment_orders"]] == ["IN_PROGRESS"]
+    assert {i["title"]: i["fulfilled_quantity"] for i in order["line_items"]} == {"Mug": 1, "Tea": 0}
+    # More than is left, or an item not on the order: 400; nothing changes.
+    for wrong in ({"id": mug, "quantity": 2}, {"id": 1, "quantity": 1}, {"id": tea, "quantity": 0}):
+        refused = client.post(f"/devshop/orders/{order_id}/fulfill", json={"line_items": [wrong]})
+        assert refused.status_code == 400 and refused.get_json()["code"] == "quantity"
+    # Without line_items the warehouse ships whatever is left.
+    order = client.post(f"/devshop/orders/{order_id}/fulfill").get_json()
+    assert order["display_fulfillment_status"] == "FULFILLED"
+    assert [fo["status"] for fo in order["fulfillment_orders"]] == ["CLOSED"]
+    assert [[i["quantity"] for i in f["line_items"]] for f in order["fulfillments"]] == [[1], [1, 1]]
+    assert client.post(f"/devshop/orders/{order_id}/fulfill").status_code == 400
+
+
+def test_a_cancelled_order_cannot_be_fulfilled(client, state):
+    order_id = state.create_order()
+    cancel(client, order_id)
+    answer = client.post(f"/devshop/orders/{order_id}/fulfill")
+    assert answer.status_code == 409 and answer.get_json()["code"] == "cancelled"
+
+
+def test_staff_change_the_orders_email_and_name(client, state):
+    order_id = state.create_order()
+    answer = client.patch(f"/devshop/orders/{order_id}", json={"email": "new@example.com", "name": "#X1"})
+    assert answer.status_code == 200
+    assert (answer.get_json()["email"], answer.get_json()["name"]) == ("new@example.com", "#X1")
+    assert client.patch(f"/devshop/orders/{order_id}", json={"email": None}).get_json()["email"] is None
+    for wrong in ({"email": "nope"}, {"name": ""}, {"tags": ["x"]}):
+        assert client.patch(f"/devshop/orders/{order_id}", json=wrong).status_code == 400
+    assert client.patch("/devshop/orders/1", json={"name": "#X2"}).status_code == 404
+
+
 class Receiver:
     """A stand-in app endpoint recording what the devshop delivers; answers ``status`` (500 first, optionally)."""
 
@@ -169,6 +208,27 @@ def test_order_changes_are_delivered_signed_like_shopify(receiver):
     assert created["id"] == order_id and created["fulfillment_status"] is None
     fulfilled = json.loads(received[1]["body"])
     assert fulfilled["fulfillment_status"] == "fulfilled" and fulfilled["fulfillments"]
+
+
+def test_partial_fulfillment_and_order_edits_are_announced(receiver):
+    shop = create_devshop(app_url=f"http://127.0.0.1:{receiver.port}", api_secret=SECRET, webhooks=True, seed=False)
+    state: DevshopState = shop.extensions["devshop"]
+    order_id = state.create_order(customer_id=None, line_items=[("Mug", 2, "10.00")])
+    [mug] = state.get_order(order_id).line_items
+    state.fulfill(order_id, {mug.legacy_id: 1})
+    state.update_order(order_id, {"email": "late@example.com"})
+    received = receiver.wait_for(4)
+    topics = [r["headers"]["X-Shopify-Topic"] for r in received]
+    assert topics == ["orders/create", "orders/partially_fulfilled", "orders/updated", "orders/updated"]
+    partial = json.loads(received[1]["body"])
+    assert partial["fulfillment_status"] == "partial"
+    assert (
+        partial["line_items"][0] | {"fulfillable_quantity": 1, "fulfillment_status": "partial"}
+        == partial["line_items"][0]
+    )
+    assert partial["fulfillments"][0]["line_items"] == [{"id": mug.legacy_id, "quantity": 1}]
+    edited = json.loads(received[3]["body"])
+    assert edited["email"] == "late@example.com" and edited["updated_at"] >= partial["updated_at"]
 
 
 def test_a_failed_delivery_is_retried_with_the_same_webhook_id():

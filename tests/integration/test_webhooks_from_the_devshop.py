@@ -58,6 +58,37 @@ def test_order_and_compliance_topics_from_the_devshop(web, devshop, devshop_serv
     assert slowest < 5, f"Shopify gives up after 5 s; the slowest answer took {slowest:.2f} s"
 
 
+def test_staff_edits_and_a_partial_fulfillment_from_the_devshop(
+    web, devshop, devshop_server, workers, store, webhooks_on
+):
+    store.save_policy(SHOP, Policy(review_mode=ReviewMode.MANUAL))
+    workers.start()
+    order_id = devshop.create_order(customer_id=ADA, line_items=[("Mug", 2, "10.00"), ("Tea", 1, "5.00")])
+    shopper = proxy_session(devshop_server.url, ADA)
+    assert ask_to_cancel(shopper, devshop_server, order_id).status_code == 202
+    control = f"{devshop_server.url}/devshop/orders/{order_id}"
+
+    # orders/updated: staff correct the e-mail; the request shows the new one.
+    requests.patch(control, json={"email": "ada.new@example.com"}, timeout=5).raise_for_status()
+    wait_until(
+        lambda: store.request_for_order(SHOP, order_id).customer_email == "ada.new@example.com",
+        message="the order's new e-mail on the request",
+    )
+    # orders/partially_fulfilled: one mug ships; the waiting request ends rejected and the shopper is told why.
+    mug = devshop.get_order(order_id).line_items[0].legacy_id
+    answer = requests.post(f"{control}/fulfill", json={"line_items": [{"id": mug, "quantity": 1}]}, timeout=5)
+    assert answer.json()["display_fulfillment_status"] == "PARTIALLY_FULFILLED"
+    request = wait_for_status(store, SHOP, order_id, {"rejected"})
+    assert request.message_code == "outcome.shipped" and request.events[-1].detail.endswith("fulfillment started")
+    shown = shopper.get(order_url(devshop_server, order_id), headers=JSON, timeout=10).json()
+    assert shown["request"]["status"] == "rejected" and "started shipping" in shown["request"]["message"]
+    assert shown["eligible"] is False
+
+    wait_until(webhooks_on.idle, timeout=15, message="all deliveries answered")
+    delivered = [d["topic"] for d in webhooks_on.report() if d["order_id"] == order_id]
+    assert "orders/partially_fulfilled" in delivered and delivered.count("orders/updated") == 2
+
+
 def test_after_app_uninstalled_the_storefront_says_so_and_nothing_is_sent(
     web, devshop, devshop_server, workers, store, webhooks_on, integration_env
 ):

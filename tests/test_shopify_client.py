@@ -14,6 +14,7 @@ from storefront_proxy.shopify.errors import (
     ShopifyAuthError,
     ShopifyQueryError,
     ShopifyThrottledError,
+    ShopifyTokenRefusedError,
     ShopifyTransientError,
 )
 from tests.helpers import ADMIN_URL, TOKEN, admin_order, throttle_status
@@ -110,6 +111,68 @@ def test_invalid_token_is_an_auth_error_and_not_retried(client):
     with pytest.raises(ShopifyAuthError):
         client.get_order(5001)
     assert len(responses.calls) == 1
+
+
+INVALID_TOKEN = {"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"}
+
+
+@responses.activate(registry=OrderedRegistry)
+def test_a_refused_token_is_renewed_once_and_the_call_sent_again_even_a_mutation():
+    renewals = []
+
+    def renew(refused):
+        renewals.append(refused)
+        return "shpat_renewed"
+
+    client = ShopifyClient(
+        "teashop.myshopify.com", TOKEN, api_version="2026-10", admin_origin="https://admin.test", renew_token=renew
+    )
+    responses.post(ADMIN_URL, status=401, json=INVALID_TOKEN)
+    cancelled = {"orderCancel": {"job": {"id": "gid://shopify/Job/1", "done": False}, "orderCancelUserErrors": []}}
+    responses.post(ADMIN_URL, json={"data": cancelled})
+    responses.post(ADMIN_URL, json=order_body())
+    result = client.cancel_order(5001, refund_method=None, restock=True, notify_customer=True, staff_note="x")
+    assert result.job is not None and renewals == [TOKEN]
+    sent = [call.request.headers["X-Shopify-Access-Token"] for call in responses.calls]
+    assert sent == [TOKEN, "shpat_renewed"]
+    # The client keeps the new token for its next calls.
+    assert client.get_order(5001) is not None
+    assert responses.calls[-1].request.headers["X-Shopify-Access-Token"] == "shpat_renewed"
+
+
+@responses.activate
+@pytest.mark.parametrize("renewed", [None, TOKEN, "shpat_also_refused"], ids=["none", "same", "refused-again"])
+def test_a_refused_token_without_a_working_renewal_is_an_auth_error(renewed):
+    renewals = []
+    client = ShopifyClient(
+        "teashop.myshopify.com",
+        TOKEN,
+        api_version="2026-10",
+        admin_origin="https://admin.test",
+        renew_token=lambda refused: renewals.append(refused) or renewed,
+    )
+    responses.post(ADMIN_URL, status=401, json=INVALID_TOKEN)
+    with pytest.raises(ShopifyTokenRefusedError):
+        client.get_order(5001)
+    # One renewal at most: a token refused again is not renewed in a loop.
+    assert renewals == [TOKEN]
+    assert len(responses.calls) == (2 if renewed == "shpat_also_refused" else 1)
+
+
+@responses.activate
+def test_a_403_is_not_a_token_problem_and_asks_for_no_renewal():
+    renewals = []
+    client = ShopifyClient(
+        "teashop.myshopify.com",
+        TOKEN,
+        api_version="2026-10",
+        admin_origin="https://admin.test",
+        renew_token=renewals.append,
+    )
+    responses.post(ADMIN_URL, status=403, body="Forbidden")
+    with pytest.raises(ShopifyAuthError) as raised:
+        client.get_order(5001)
+    assert not isinstance(raised.value, ShopifyTokenRefusedError) and renewals == []
 
 
 @responses.activate

@@ -12,7 +12,7 @@ from pydantic import SecretStr
 
 from storefront_proxy.shopify import oauth
 from storefront_proxy.shopify.errors import ReauthorizationRequiredError, ShopifyTransientError, UnknownShopError
-from storefront_proxy.shopify.shops import shop_token
+from storefront_proxy.shopify.shops import renew_refused_token, shop_token
 from storefront_proxy.shopify.tokens import OfflineToken, token_cipher
 from storefront_proxy.store import Store
 from tests.helpers import SHOP, TOKEN
@@ -138,3 +138,31 @@ def test_a_newer_token_stored_during_the_refresh_is_kept(settings, tokens, shopi
     monkeypatch.setattr(oauth, "http_client", lambda *_: httpx.Client(transport=httpx.MockTransport(racing)))
     assert shop_token(settings, tokens, SHOP_B) == "shpat_installed_meanwhile"
     assert tokens.offline_token(SHOP_B) == newer
+
+
+def test_a_token_refused_before_its_expiry_is_refreshed_early(settings, tokens, worker_store, shopify_oauth):
+    tokens.save_offline_token(SHOP_B, expiring(50))
+    renewed = renew_refused_token(settings, worker_store, SHOP_B, OLD_ACCESS)
+    assert renewed == shopify_oauth.issued[-1]["access_token"] != OLD_ACCESS
+    assert tokens.offline_token(SHOP_B).access_token.get_secret_value() == renewed
+    # Another process refused the same old token a moment later: it gets the new one, no second refresh.
+    assert renew_refused_token(settings, worker_store, SHOP_B, OLD_ACCESS) == renewed
+    assert len(shopify_oauth.requests) == 1
+
+
+def test_tokens_that_cannot_be_refreshed_have_no_replacement(settings, tokens, shopify_oauth):
+    # The configured development token (nothing stored) and a non-expiring token: the 401 stands.
+    assert renew_refused_token(settings, tokens, SHOP, TOKEN) is None
+    tokens.register_shop(SHOP_B, "shpat_forever")
+    assert renew_refused_token(settings, tokens, SHOP_B, "shpat_forever") is None
+    # Unless the shop installed again meanwhile: then the stored token is the replacement.
+    assert renew_refused_token(settings, tokens, SHOP_B, "shpat_before_reinstall") == "shpat_forever"
+    assert shopify_oauth.requests == []
+
+
+def test_a_refused_refresh_after_a_401_means_the_merchant_must_open_the_app(settings, tokens, shopify_oauth):
+    tokens.save_offline_token(SHOP_B, expiring(50))
+    shopify_oauth.fail_with = (400, "invalid_grant")
+    with pytest.raises(ReauthorizationRequiredError):
+        renew_refused_token(settings, tokens, SHOP_B, OLD_ACCESS)
+    assert tokens.offline_token(SHOP_B) is None

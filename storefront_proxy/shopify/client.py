@@ -28,6 +28,7 @@ from storefront_proxy.shopify.errors import (
     ShopifyAuthError,
     ShopifyQueryError,
     ShopifyThrottledError,
+    ShopifyTokenRefusedError,
     ShopifyTransientError,
 )
 from storefront_proxy.shopify.models import (
@@ -87,7 +88,12 @@ def admin_endpoint(shop: str, api_version: str, admin_origin: str | None = None)
 
 
 class ShopifyClient:
-    """Admin GraphQL calls for one shop with its access token."""
+    """Admin GraphQL calls for one shop with its access token.
+
+    ``renew_token`` is asked for a replacement when Shopify answers 401 to the token (it gets the refused one and
+    returns a new one or None); the call is then sent once more with it. Nothing runs on a 401, so even a
+    mutation is safe to send again.
+    """
 
     def __init__(
         self,
@@ -100,8 +106,11 @@ class ShopifyClient:
         max_attempts: int = 3,
         max_throttle_wait: float = MAX_THROTTLE_WAIT_SECONDS,
         sleep: Callable[[float], None] = time.sleep,
+        renew_token: Callable[[str], str | None] | None = None,
     ) -> None:
         self.shop = shop
+        self._access_token = access_token
+        self._renew_token = renew_token
         self.max_attempts = max_attempts
         self.max_throttle_wait = max_throttle_wait
         self._sleep = sleep
@@ -212,7 +221,20 @@ class ShopifyClient:
         """Send one operation, retrying transient failures up to ``max_attempts`` times.
 
         A non-idempotent operation is retried only when throttled, which Shopify answers without running it.
+        A refused token is renewed once (``renew_token``) and the operation sent again with the new one.
         """
+        try:
+            return self._execute_with_retries(operation, variables, idempotent)
+        except ShopifyTokenRefusedError:
+            renewed = self._renew_token(self._access_token) if self._renew_token is not None else None
+            if not renewed or renewed == self._access_token:
+                raise
+            log.info("shopify refused the access token; sending %s again with a renewed one", operation)
+            self._access_token = renewed
+            self._transport.headers = {**(self._transport.headers or {}), "X-Shopify-Access-Token": renewed}
+            return self._execute_with_retries(operation, variables, idempotent)
+
+    def _execute_with_retries(self, operation: str, variables: dict[str, Any], idempotent: bool) -> dict[str, Any]:
         for attempt in range(1, self.max_attempts + 1):
             try:
                 return self._execute_once(operation, variables)
@@ -240,8 +262,10 @@ class ShopifyClient:
                 self._transport.connect()
             result = self._transport.execute(request)
         except TransportServerError as exc:
-            if exc.code in (401, 403):
-                raise ShopifyAuthError(f"Shopify refused the access token ({exc.code})") from exc
+            if exc.code == 401:
+                raise ShopifyTokenRefusedError("Shopify refused the access token (401)") from exc
+            if exc.code == 403:
+                raise ShopifyAuthError("Shopify denied access (403)") from exc
             if exc.code == 429:
                 raise ShopifyThrottledError("Shopify answered 429 Too Many Requests", retry_after=1.0) from exc
             if exc.code is not None and exc.code >= 500:
@@ -262,7 +286,7 @@ class ShopifyClient:
     def _raise_for_errors(errors: Any, extensions: dict[str, Any]) -> None:
         # An invalid token answers 401 with {"errors": "[API] Invalid API key or access token ..."}.
         if isinstance(errors, str):
-            raise ShopifyAuthError("Shopify refused the access token")
+            raise ShopifyTokenRefusedError("Shopify refused the access token")
         codes = {((error or {}).get("extensions") or {}).get("code") for error in errors}
         if "THROTTLED" in codes:
             raise ShopifyThrottledError("Shopify throttled the request", retry_after=throttle_wait(extensions))

@@ -23,6 +23,10 @@ class ShopifyAuthError(ShopifyError):
     """The shop's access token was refused (uninstalled app, revoked or unknown token)."""
 
 
+class ShopifyTokenRefusedError(ShopifyAuthError):
+    """HTTP 401: the access token itself was refused; an expiring token may be refreshed and the call retried."""
+
+
 class ShopifyQueryError(ShopifyError):
     """Shopify rejected the document itself (a bug on our side, never retried)."""
 

@@ -4,7 +4,8 @@ Expiring offline tokens live an hour and every refresh rotates the refresh token
 (https://shopify.dev/docs/apps/build/authentication-authorization/access-tokens/offline-access-tokens).
 Web threads and worker processes share one stored pair per shop, so one of them refreshes at a time: the
 refresher holds a Redis lock per shop, the others wait for it and read the pair it stored. A new shop's
-token exchange (admin/auth.py) takes the same lock.
+token exchange (admin/auth.py) takes the same lock. A token Shopify refuses (401) before its recorded expiry is
+refreshed the same way, once, and the call sent again.
 """
 
 from __future__ import annotations
@@ -95,6 +96,21 @@ def shop_token(settings: Settings, store: Store, shop: str) -> str:
     return _refreshed(settings, tokens, shop).access_token.get_secret_value()
 
 
+def renew_refused_token(settings: Settings, store: Store, shop: str, refused: str) -> str | None:
+    """A replacement for an access token Shopify answered 401 to, or None when there is none to be had.
+
+    The stored token may already be a newer one (another process refreshed, or the shop installed again); else an
+    expiring token is refreshed early. A token without a refresh token (or the configured development token)
+    has no replacement: the 401 stands.
+    """
+    tokens = token_store(settings, store)
+    stored = tokens.stored_token(shop)
+    if stored is None or not stored.token.can_refresh(datetime.now(UTC)):
+        current = stored.token.access_token.get_secret_value() if stored is not None else None
+        return current if current not in (None, refused) else None
+    return _refreshed(settings, tokens, shop, refused=refused).access_token.get_secret_value()
+
+
 def ensure_offline_token(
     settings: Settings, store: Store, shop: str, obtain: Callable[[], OfflineToken]
 ) -> OfflineToken | None:
@@ -138,15 +154,21 @@ def _token_lock(store: Store, shop: str) -> Iterator[None]:
             log.warning("token lock had expired before its release", extra={"shop": shop})
 
 
-def _refreshed(settings: Settings, store: Store, shop: str) -> OfflineToken:
-    """Refresh the shop's token under its lock, unless another process has just done it."""
+def _refreshed(settings: Settings, store: Store, shop: str, refused: str | None = None) -> OfflineToken:
+    """Refresh the shop's token under its lock, unless another process has just done it.
+
+    With ``refused`` (an access token Shopify answered 401 to) the token is refreshed whatever its expiry says,
+    unless the stored one is already another.
+    """
     with _token_lock(store, shop):
         # Read again under the lock: the process that held it before has probably stored a new pair.
         stored = store.stored_token(shop)
         if stored is None:
             raise UnknownShopError(f"no access token for {shop}")
         now = datetime.now(UTC)
-        if not stored.token.expires_within(REFRESH_MARGIN, now):
+        if refused is None and not stored.token.expires_within(REFRESH_MARGIN, now):
+            return stored.token
+        if refused is not None and stored.token.access_token.get_secret_value() != refused:
             return stored.token
         if not stored.token.can_refresh(now):
             raise ReauthorizationRequiredError(f"the token of {shop} expired and cannot be refreshed")
@@ -183,7 +205,10 @@ def client_for_shop(
     max_throttle_wait: float = 20.0,
     token: str | None = None,
 ) -> ShopifyClient:
-    """A client with the shop's access token (``token``, or ``shop_token``'s); raises UnknownShopError without."""
+    """A client with the shop's access token (``token``, or ``shop_token``'s); raises UnknownShopError without.
+
+    A token Shopify refuses is renewed once through ``renew_refused_token``.
+    """
     return ShopifyClient(
         shop,
         token or shop_token(settings, store, shop),
@@ -192,4 +217,5 @@ def client_for_shop(
         timeout=settings.shopify_timeout_seconds,
         max_attempts=max_attempts,
         max_throttle_wait=max_throttle_wait,
+        renew_token=lambda refused: renew_refused_token(settings, store, shop, refused),
     )

@@ -18,7 +18,8 @@ from storefront_proxy.settings import Settings
 from storefront_proxy.shopify.client import ShopifyClient
 from storefront_proxy.shopify.tokens import OfflineToken, token_cipher
 from storefront_proxy.store import Store
-from tests.integration.conftest import SHOP, Server, Workers, wait_until
+from tests.integration.conftest import ADA, SHOP, Server, Workers, proxy_session, wait_for_status, wait_until
+from tests.integration.test_cancel_end_to_end import JSON, ask_to_cancel, order_url
 
 pytestmark = pytest.mark.integration
 
@@ -53,6 +54,36 @@ def admin_api_works(devshop_url: str, token: str, env: dict[str, str]) -> bool:
 
 def session_token(devshop_url: str) -> str:
     return requests.post(f"{devshop_url}/admin/session-token", timeout=5).json()["token"]
+
+
+def exchange_at_the_devshop(devshop_server, env: dict[str, str]) -> dict[str, str]:
+    """A real expiring pair from the devshop's token exchange."""
+    return requests.post(
+        f"{devshop_server.url}/admin/oauth/access_token",
+        json={
+            "client_id": env["SHOPIFY_API_KEY"],
+            "client_secret": env["SHOPIFY_API_SECRET"],
+            "grant_type": "urn:ietf:params:oauth:grant-type:token-exchange",
+            "subject_token": session_token(devshop_server.url),
+            "subject_token_type": "urn:ietf:params:oauth:token-type:id_token",
+            "requested_token_type": "urn:shopify:params:oauth:token-type:offline-access-token",
+            "expiring": "1",
+        },
+        timeout=5,
+    ).json()
+
+
+def save_pair(tokens: Store, grant: dict[str, str], expires_in: timedelta) -> None:
+    now = datetime.now(UTC)
+    tokens.save_offline_token(
+        SHOP,
+        OfflineToken(
+            access_token=SecretStr(grant["access_token"]),
+            expires_at=now + expires_in,
+            refresh_token=SecretStr(grant["refresh_token"]),
+            refresh_token_expires_at=now + timedelta(days=90),
+        ),
+    )
 
 
 def test_install_through_the_devshop_stores_a_sealed_token_that_works(
@@ -106,29 +137,8 @@ def test_two_workers_needing_an_expired_token_refresh_it_once(
     devshop, devshop_server, devshop_oauth, tokens, public_app_env, redis_conn, tmp_path
 ):
     # A real pair from the devshop (token exchange), then its access token expires, there and here.
-    grant = requests.post(
-        f"{devshop_server.url}/admin/oauth/access_token",
-        json={
-            "client_id": public_app_env["SHOPIFY_API_KEY"],
-            "client_secret": public_app_env["SHOPIFY_API_SECRET"],
-            "grant_type": "urn:ietf:params:oauth:grant-type:token-exchange",
-            "subject_token": session_token(devshop_server.url),
-            "subject_token_type": "urn:ietf:params:oauth:token-type:id_token",
-            "requested_token_type": "urn:shopify:params:oauth:token-type:offline-access-token",
-            "expiring": "1",
-        },
-        timeout=5,
-    ).json()
-    now = datetime.now(UTC)
-    tokens.save_offline_token(
-        SHOP,
-        OfflineToken(
-            access_token=SecretStr(grant["access_token"]),
-            expires_at=now - timedelta(seconds=1),
-            refresh_token=SecretStr(grant["refresh_token"]),
-            refresh_token_expires_at=now + timedelta(days=90),
-        ),
-    )
+    grant = exchange_at_the_devshop(devshop_server, public_app_env)
+    save_pair(tokens, grant, expires_in=timedelta(seconds=-1))
     requests.post(f"{devshop_server.url}/devshop/oauth/expire", timeout=5)
     # A refresh takes a second at the devshop, so the second worker arrives while the first one refreshes.
     requests.post(f"{devshop_server.url}/devshop/oauth/config", json={"refresh_delay": 1.0}, timeout=5)
@@ -174,3 +184,34 @@ def test_two_workers_needing_an_expired_token_refresh_it_once(
         timeout=5,
     )
     assert refused.status_code == 400 and refused.json()["error"] == "invalid_grant"
+
+
+def test_a_token_shopify_ends_before_its_expiry_is_refreshed_on_the_401(
+    web, devshop, devshop_server, devshop_oauth, tokens, integration_env, public_app_env, store, tmp_path
+):
+    """The app thinks its token good for an hour; Shopify already refuses it. Web and worker refresh and go on."""
+    grant = exchange_at_the_devshop(devshop_server, integration_env)
+    save_pair(tokens, grant, expires_in=timedelta(hours=1))
+    order_id = devshop.create_order(customer_id=ADA)
+    shopper = proxy_session(devshop_server.url, ADA)
+
+    assert requests.post(f"{devshop_server.url}/devshop/oauth/expire", timeout=5).json() == {"expired": 1}
+    page = shopper.get(order_url(devshop_server, order_id), headers=JSON, timeout=10)
+    assert page.status_code == 200 and page.json()["eligible"] is True
+    assert devshop_oauth.stats()["refreshes"] == {SHOP: 1}
+    refreshed = tokens.offline_token(SHOP).access_token.get_secret_value()
+    assert refreshed != grant["access_token"]
+
+    # The shopper asks; before a worker picks the job up, Shopify ends that token too.
+    assert ask_to_cancel(shopper, devshop_server, order_id).status_code == 202
+    assert requests.post(f"{devshop_server.url}/devshop/oauth/expire", timeout=5).json() == {"expired": 1}
+    # Workers of a public app: a custom app's worker would register its configured token at start.
+    workers = Workers(public_app_env, tmp_path)
+    try:
+        workers.start()
+        request = wait_for_status(store, SHOP, order_id, {"cancelled", "failed"})
+        assert request.status.value == "cancelled", workers.logs()
+    finally:
+        workers.stop_all()
+    assert devshop_oauth.stats()["refreshes"] == {SHOP: 2}
+    assert tokens.offline_token(SHOP).access_token.get_secret_value() not in (grant["access_token"], refreshed)

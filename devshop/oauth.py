@@ -3,7 +3,8 @@
 - ``GET /admin/oauth/authorize`` approves at once (a development shop has one merchant) and redirects to the
   app's ``redirect_uri`` with ``code``, ``host``, ``shop``, ``state``, ``timestamp`` and their ``hmac``.
 - ``POST /admin/oauth/access_token`` answers the authorization-code grant (single-use codes), token exchange
-  (an App Bridge session token, HS256 with the app secret) and ``refresh_token``.
+  (an App Bridge session token, HS256 with the app secret, or a non-expiring offline token to migrate, which
+  is revoked once traded: UNCONFIRMED that Shopify revokes it at once, the stricter case) and ``refresh_token``.
 - Expiring offline tokens live ``expires_in`` seconds (3600, as Shopify's); a refresh rotates the pair. The
   spent refresh token stays usable until an access token issued for it is first used, then it is
   ``invalid_grant``, as Shopify does since its "more resilient refreshes" change.
@@ -118,8 +119,10 @@ class DevshopOAuth:
             return self._issue(expiring, spent=None)
 
     def exchange(self, subject_token: str, subject_token_type: str, requested: str, expiring: bool) -> dict[str, Any]:
-        if subject_token_type != ID_TOKEN_TYPE or requested != OFFLINE_TOKEN_TYPE:
-            raise OAuthError("invalid_request", "Only session tokens for offline access tokens are supported here")
+        if requested != OFFLINE_TOKEN_TYPE or subject_token_type not in (ID_TOKEN_TYPE, OFFLINE_TOKEN_TYPE):
+            raise OAuthError("invalid_request", "Only offline access tokens can be requested here")
+        if subject_token_type == OFFLINE_TOKEN_TYPE:
+            return self._migrate(subject_token, expiring)
         try:
             claims = jwt.decode(
                 subject_token,
@@ -136,6 +139,17 @@ class DevshopOAuth:
         with self._lock:
             self.counts["token_exchanges"] += 1
             return self._issue(expiring, spent=None)
+
+    def _migrate(self, subject_token: str, expiring: bool) -> dict[str, Any]:
+        """A non-expiring offline token traded for an expiring pair; the old token stops working."""
+        with self._lock:
+            self.counts["migration_requests"] += 1
+            issued = self.access_tokens.get(subject_token)
+            if issued is None or issued.expires_at is not None or not expiring:
+                raise OAuthError("invalid_subject_token", "The subject token is not a non-expiring offline token")
+            del self.access_tokens[subject_token]
+            self.counts["migrations"] += 1
+            return self._issue(True, spent=None)
 
     def refresh(self, refresh_token: str) -> dict[str, Any]:
         with self._lock:
@@ -205,6 +219,8 @@ class DevshopOAuth:
                 "refresh_requests": self.counts["refresh_requests"],
                 "token_exchanges": self.counts["token_exchanges"],
                 "code_grants": self.counts["code_grants"],
+                "migrations": self.counts["migrations"],
+                "migration_requests": self.counts["migration_requests"],
                 "refused_refreshes": self.counts["refused_refreshes"],
                 "live_access_tokens": sum(
                     1 for t in self.access_tokens.values() if t.expires_at is None or t.expires_at > now

@@ -11,6 +11,8 @@ Examples::
     flask --app storefront_proxy.app requests approve devshop.myshopify.com ccr_0123456789abcdef0123
     flask --app storefront_proxy.app requests reject devshop.myshopify.com ccr_… --message "Already packed"
     flask --app storefront_proxy.app requests retry devshop.myshopify.com ccr_0123456789abcdef0123
+    flask --app storefront_proxy.app tokens list
+    flask --app storefront_proxy.app tokens migrate            # every public-app shop's non-expiring token
 """
 
 from __future__ import annotations
@@ -27,6 +29,10 @@ from pydantic import ValidationError
 from storefront_proxy.policy import Policy
 from storefront_proxy.records import CancellationRequest, RequestStatus
 from storefront_proxy.settings import normalize_shop_domain
+from storefront_proxy.shopify.errors import ShopifyError
+from storefront_proxy.shopify.shops import migrate_token, migrates, token_store
+from storefront_proxy.shopify.tokens import TokenSealError
+from storefront_proxy.store import Store
 from storefront_proxy.support import SupportError
 
 policy_cli = AppGroup("policy", help="Show or change a shop's self-service cancellation policy.")
@@ -167,6 +173,62 @@ def retry_request(shop: str, request_id: str) -> None:
     click.echo(_line(item))
 
 
+tokens_cli = AppGroup("tokens", help="Shops' access tokens: which kind each has, and migration to expiring ones.")
+
+
+def _token_store() -> Store:
+    return token_store(current_app.extensions["settings"], current_app.extensions["store"])
+
+
+@tokens_cli.command("list")
+def list_tokens() -> None:
+    """Each shop with a token: expiring or not, and until when (never the token itself)."""
+    tokens = _token_store()
+    for shop in sorted(tokens.token_shops()):
+        try:
+            token = tokens.offline_token(shop)
+        except TokenSealError:
+            click.echo(f"{shop}  unreadable with TOKEN_ENCRYPTION_KEY(_OLD)")
+            continue
+        if token is None:
+            continue
+        if token.expiring:
+            assert token.expires_at is not None
+            click.echo(f"{shop}  expiring  access until {token.expires_at:%Y-%m-%d %H:%M}Z")
+        else:
+            click.echo(f"{shop}  non-expiring")
+
+
+@tokens_cli.command("migrate")
+@click.argument("shops", nargs=-1)
+def migrate_tokens(shops: tuple[str, ...]) -> None:
+    """Trade non-expiring tokens for expiring ones: the named shops, or every public-app shop.
+
+    Shopify rejects public apps' non-expiring tokens from 2027-01-01; the app also migrates a shop's token the
+    first time it needs it. Exits 1 when a migration failed.
+    """
+    settings = current_app.extensions["settings"]
+    tokens = _token_store()
+    names = [normalize_shop_domain(shop) for shop in shops] or sorted(tokens.token_shops())
+    failed = False
+    for shop in names:
+        try:
+            token = tokens.offline_token(shop)
+            if token is None:
+                outcome = "no token"
+            elif not migrates(settings, shop):
+                outcome = "kept (the custom app's token)"
+            else:
+                outcome = migrate_token(settings, tokens, shop)[1]
+        except (ShopifyError, TokenSealError) as exc:
+            outcome = f"failed: {type(exc).__name__}: {exc}"
+        failed = failed or outcome.startswith(("failed", "refused"))
+        click.echo(f"{shop}  {outcome}")
+    if failed:
+        raise SystemExit(1)
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(policy_cli)
     app.cli.add_command(requests_cli)
+    app.cli.add_command(tokens_cli)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -113,6 +113,19 @@ class Store:
     def register_shop(self, shop: str, access_token: str) -> None:
         """Store a non-expiring token (a custom app's, from SHOPIFY_ACCESS_TOKEN)."""
         self.save_offline_token(shop, OfflineToken.non_expiring(access_token))
+
+    def token_shops(self) -> Iterator[str]:
+        """Every shop with a stored token (a SCAN: for operators' commands, not for requests)."""
+        prefix = self._shop_key("")
+        for key in self.redis.scan_iter(match=f"{prefix}*", count=500):
+            yield key.decode()[len(prefix) :]
+
+    def pause_token_migration(self, shop: str, seconds: int) -> None:
+        """Don't try to migrate the shop's non-expiring token again for ``seconds``."""
+        self.redis.set(f"{KEY_PREFIX}:token-migration-paused:{shop}", "1", ex=seconds)
+
+    def token_migration_paused(self, shop: str) -> bool:
+        return bool(self.redis.exists(f"{KEY_PREFIX}:token-migration-paused:{shop}"))
 
     def access_token(self, shop: str) -> str | None:
         """The shop's stored access token as it is (possibly expired: ``shops.shop_token`` refreshes)."""

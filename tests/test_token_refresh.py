@@ -12,7 +12,12 @@ from pydantic import SecretStr
 
 from storefront_proxy.shopify import oauth
 from storefront_proxy.shopify.errors import ReauthorizationRequiredError, ShopifyTransientError, UnknownShopError
-from storefront_proxy.shopify.shops import renew_refused_token, shop_token
+from storefront_proxy.shopify.shops import (
+    MIGRATION_PAUSE_AFTER_FAILURE,
+    MIGRATION_PAUSE_AFTER_REFUSAL,
+    renew_refused_token,
+    shop_token,
+)
 from storefront_proxy.shopify.tokens import OfflineToken, token_cipher
 from storefront_proxy.store import Store
 from tests.helpers import SHOP, TOKEN
@@ -166,3 +171,69 @@ def test_a_refused_refresh_after_a_401_means_the_merchant_must_open_the_app(sett
     with pytest.raises(ReauthorizationRequiredError):
         renew_refused_token(settings, tokens, SHOP_B, OLD_ACCESS)
     assert tokens.offline_token(SHOP_B) is None
+
+
+# -- migration of non-expiring tokens ------------------------------------------------------------------------------
+
+OFFLINE_TYPE = "urn:shopify:params:oauth:token-type:offline-access-token"
+
+
+def test_a_public_app_shops_non_expiring_token_becomes_an_expiring_pair(settings, tokens, worker_store, shopify_oauth):
+    tokens.register_shop(SHOP_B, "shpat_legacy")
+    token = shop_token(settings, worker_store, SHOP_B)
+
+    [(url, body)] = shopify_oauth.requests
+    assert url == f"https://{SHOP_B}/admin/oauth/access_token"
+    assert body["grant_type"] == "urn:ietf:params:oauth:grant-type:token-exchange"
+    assert (body["subject_token"], body["subject_token_type"]) == ("shpat_legacy", OFFLINE_TYPE)
+    assert body["requested_token_type"] == OFFLINE_TYPE and body["expiring"] == "1"
+    stored = tokens.offline_token(SHOP_B)
+    assert stored.expiring and stored.can_refresh(datetime.now(UTC))
+    assert token == stored.access_token.get_secret_value() == shopify_oauth.issued[-1]["access_token"]
+    # Once migrated it is an ordinary expiring token.
+    assert shop_token(settings, worker_store, SHOP_B) == token and len(shopify_oauth.requests) == 1
+
+
+def test_the_custom_apps_token_is_not_migrated(settings, tokens, shopify_oauth):
+    tokens.register_shop(SHOP, "shpat_custom")
+    assert shop_token(settings, tokens, SHOP) == "shpat_custom"
+    assert shopify_oauth.requests == []
+
+
+@pytest.mark.parametrize(
+    ("failure", "pause"),
+    [((400, "invalid_subject_token"), MIGRATION_PAUSE_AFTER_REFUSAL), ("network", MIGRATION_PAUSE_AFTER_FAILURE)],
+    ids=["refused", "unreachable"],
+)
+def test_a_failed_migration_keeps_the_old_token_and_pauses(settings, tokens, redis_conn, shopify_oauth, failure, pause):
+    tokens.register_shop(SHOP_B, "shpat_legacy")
+    shopify_oauth.fail_with = failure
+    assert shop_token(settings, tokens, SHOP_B) == "shpat_legacy"
+    assert shop_token(settings, tokens, SHOP_B) == "shpat_legacy"
+    assert len(shopify_oauth.requests) == 1  # paused: the second call did not try again
+    assert pause - 5 <= redis_conn.ttl(f"selfservice:token-migration-paused:{SHOP_B}") <= pause
+    assert not tokens.offline_token(SHOP_B).expiring
+
+
+def test_operators_list_and_migrate_tokens_from_the_command_line(app, settings, tokens, shopify_oauth):
+    tokens.register_shop(SHOP_B, "shpat_legacy")
+    tokens.save_offline_token("third.myshopify.com", expiring(30))
+    runner = app.test_cli_runner()
+    listed = runner.invoke(args=["tokens", "list"]).output.splitlines()
+    assert f"{SHOP}  non-expiring" in listed and f"{SHOP_B}  non-expiring" in listed
+    assert any(line.startswith("third.myshopify.com  expiring  access until ") for line in listed)
+    assert "shpat_" not in "".join(listed)
+
+    result = runner.invoke(args=["tokens", "migrate"])
+    assert result.exit_code == 0, result.output
+    assert sorted(result.output.splitlines()) == [
+        f"{SHOP_B}  migrated",
+        f"{SHOP}  kept (the custom app's token)",
+        "third.myshopify.com  already_expiring",
+    ]
+    assert tokens.offline_token(SHOP_B).expiring
+
+    tokens.register_shop("fourth.myshopify.com", "shpat_legacy_4")
+    shopify_oauth.fail_with = (400, "invalid_subject_token")
+    failed = runner.invoke(args=["tokens", "migrate", "fourth.myshopify.com"])
+    assert failed.exit_code == 1 and failed.output == "fourth.myshopify.com  refused\n"

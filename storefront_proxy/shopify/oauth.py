@@ -31,10 +31,20 @@ MYSHOPIFY_SUFFIX = ".myshopify.com"
 TRANSIENT_CODES = {"network_error", "server_error", "rate_limit_exceeded"}
 # ... and those that mean the refresh token is spent, revoked or expired.
 REAUTHORIZE_CODES = {"invalid_grant", "refresh_token_expired"}
+TOKEN_EXCHANGE_GRANT = "urn:ietf:params:oauth:grant-type:token-exchange"
+OFFLINE_TOKEN_TYPE = "urn:shopify:params:oauth:token-type:offline-access-token"
 
 
 class SessionTokenRefusedError(ShopifyAuthError):
     """Token exchange refused the session token (``invalid_subject_token``): App Bridge should send a fresh one."""
+
+
+class MigrationRefusedError(ShopifyAuthError):
+    """Shopify would not trade the non-expiring token for an expiring one; ``code`` is Shopify's error."""
+
+    def __init__(self, message: str, code: str) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 class GrantRefusedError(ShopifyAuthError):
@@ -123,6 +133,41 @@ def exchange_code(settings: Settings, shop: str, code: str, now: datetime | None
         "code": code,
         "expiring": "1",
     }
+    payload, status = _post_for_token(settings, shop, body)
+    if status != 200 or not payload.get("access_token"):
+        error = str(payload.get("error") or f"http_{status}")
+        raise GrantRefusedError(f"Shopify refused the authorization code ({error})", error)
+    return OfflineToken.from_grant(payload, now or datetime.now(UTC))
+
+
+def migrate_to_expiring(
+    settings: Settings, shop: str, token: OfflineToken, now: datetime | None = None
+) -> OfflineToken:
+    """Trade a non-expiring offline token for an expiring pair (token exchange with the old token as subject).
+
+    Shopify rejects public apps' non-expiring tokens from 2027-01-01
+    (https://shopify.dev/docs/apps/build/authentication-authorization/migrate-to-expiring-offline-access-tokens).
+    shopifyapp's token exchange takes only session tokens, so this is one plain POST. Raises MigrationRefusedError
+    when Shopify refuses the old token, ShopifyTransientError when it could not answer.
+    """
+    body = {
+        "client_id": settings.shopify_api_key,
+        "client_secret": settings.api_secret(),
+        "grant_type": TOKEN_EXCHANGE_GRANT,
+        "subject_token": token.access_token.get_secret_value(),
+        "subject_token_type": OFFLINE_TOKEN_TYPE,
+        "requested_token_type": OFFLINE_TOKEN_TYPE,
+        "expiring": "1",
+    }
+    payload, status = _post_for_token(settings, shop, body)
+    if status != 200 or not payload.get("access_token") or not payload.get("refresh_token"):
+        error = str(payload.get("error") or f"http_{status}")
+        raise MigrationRefusedError(f"Shopify refused to migrate the token of {shop} ({error})", error)
+    return OfflineToken.from_grant(payload, now or datetime.now(UTC))
+
+
+def _post_for_token(settings: Settings, shop: str, body: dict[str, Any]) -> tuple[dict[str, Any], int]:
+    """POST ``body`` to the shop's token endpoint; (JSON answer, HTTP status), or a transient error."""
     with http_client(settings) as http:
         try:
             response = http.post(
@@ -140,10 +185,7 @@ def exchange_code(settings: Settings, shop: str, code: str, now: datetime | None
         payload = None
     if not isinstance(payload, dict):
         raise ShopifyTransientError(f"Shopify answered HTTP {response.status_code} without JSON")
-    if response.status_code != 200 or not payload.get("access_token"):
-        error = str(payload.get("error") or f"http_{response.status_code}")
-        raise GrantRefusedError(f"Shopify refused the authorization code ({error})", error)
-    return OfflineToken.from_grant(payload, now or datetime.now(UTC))
+    return payload, response.status_code
 
 
 def _failure(result: TokenExchangeResult, action: str) -> Exception:

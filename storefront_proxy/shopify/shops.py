@@ -5,7 +5,8 @@ Expiring offline tokens live an hour and every refresh rotates the refresh token
 Web threads and worker processes share one stored pair per shop, so one of them refreshes at a time: the
 refresher holds a Redis lock per shop, the others wait for it and read the pair it stored. A new shop's
 token exchange (admin/auth.py) takes the same lock. A token Shopify refuses (401) before its recorded expiry is
-refreshed the same way, once, and the call sent again.
+refreshed the same way, once, and the call sent again. A public-app shop's non-expiring token (installed before
+expiring tokens) is migrated to an expiring pair the first time it is needed, also under the lock.
 """
 
 from __future__ import annotations
@@ -38,6 +39,10 @@ log = logging.getLogger(__name__)
 REFRESH_LOCK_SECONDS = 60.0
 # How long a caller waits for another process's refresh before giving up with a transient error.
 REFRESH_WAIT_SECONDS = 30.0
+# After a failed migration the old token is used (it works until Shopify's deadline) and the migration is not
+# tried again for this long: briefly after Shopify could not answer, a day after it refused.
+MIGRATION_PAUSE_AFTER_FAILURE = 300
+MIGRATION_PAUSE_AFTER_REFUSAL = 24 * 3600
 
 
 def register_configured_shop(settings: Settings, store: Store) -> None:
@@ -91,9 +96,48 @@ def shop_token(settings: Settings, store: Store, shop: str) -> str:
         if shop == settings.shopify_shop and settings.shopify_access_token:
             return settings.shopify_access_token.get_secret_value()
         raise UnknownShopError(f"no access token for {shop}")
+    if not stored.token.expiring and migrates(settings, shop) and not tokens.token_migration_paused(shop):
+        return migrate_token(settings, tokens, shop)[0].access_token.get_secret_value()
     if not stored.token.expires_within(REFRESH_MARGIN, datetime.now(UTC)):
         return stored.token.access_token.get_secret_value()
     return _refreshed(settings, tokens, shop).access_token.get_secret_value()
+
+
+def migrates(settings: Settings, shop: str) -> bool:
+    """Whether the shop's non-expiring token should become an expiring one.
+
+    Shopify's rule covers public apps, not custom apps: the configured custom-app shop keeps its token.
+    """
+    return bool(settings.shopify_api_key) and shop != settings.shopify_shop
+
+
+def migrate_token(settings: Settings, store: Store, shop: str) -> tuple[OfflineToken, str]:
+    """Trade the shop's non-expiring token for an expiring pair, under its lock: (the token to use, outcome).
+
+    Outcomes: "migrated"; "already_expiring" (nothing to do, maybe another process just did it); "failed" or
+    "refused", when the old token stays in use and the migration pauses (MIGRATION_PAUSE_*).
+    """
+    tokens = token_store(settings, store)
+    with _token_lock(tokens, shop):
+        stored = tokens.stored_token(shop)
+        if stored is None:
+            raise UnknownShopError(f"no access token for {shop}")
+        if stored.token.expiring:
+            return stored.token, "already_expiring"
+        try:
+            fresh = oauth.migrate_to_expiring(settings, shop, stored.token)
+        except oauth.MigrationRefusedError as exc:
+            log.warning("Shopify refused the token migration (%s)", exc.code, extra={"shop": shop})
+            tokens.pause_token_migration(shop, MIGRATION_PAUSE_AFTER_REFUSAL)
+            return stored.token, "refused"
+        except ShopifyTransientError as exc:
+            log.warning("token migration failed for now: %s", exc, extra={"shop": shop})
+            tokens.pause_token_migration(shop, MIGRATION_PAUSE_AFTER_FAILURE)
+            return stored.token, "failed"
+        if tokens.replace_offline_token(shop, fresh, stored.version):
+            log.info("non-expiring token migrated to an expiring one", extra={"shop": shop})
+            return fresh, "migrated"
+        return _newer(tokens, shop), "already_expiring"
 
 
 def renew_refused_token(settings: Settings, store: Store, shop: str, refused: str) -> str | None:

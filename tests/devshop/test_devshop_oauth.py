@@ -149,6 +149,34 @@ def test_a_non_expiring_exchange_has_no_refresh_token(client):
     assert response.status_code == 200 and "refresh_token" not in response.get_json()
 
 
+def migrate(client: FlaskClient, token: str, expiring: object = "1"):
+    return token_request(
+        client,
+        grant_type=EXCHANGE,
+        subject_token=token,
+        subject_token_type="urn:shopify:params:oauth:token-type:offline-access-token",
+        requested_token_type="urn:shopify:params:oauth:token-type:offline-access-token",
+        expiring=expiring,
+    )
+
+
+def test_a_non_expiring_token_is_migrated_once_and_then_refused(client, oauth):
+    legacy = oauth.grant_code(oauth.issue_code(), expiring=False)["access_token"]
+    assert admin_call(client, legacy).status_code == 200
+    assert migrate(client, legacy, expiring="0").get_json()["error"] == "invalid_subject_token"
+    response = migrate(client, legacy)
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert body["expires_in"] == 3600 and body["refresh_token"]
+    assert admin_call(client, body["access_token"]).status_code == 200
+    # The old token is spent: the Admin API refuses it and it can't be migrated a second time.
+    assert admin_call(client, legacy).get_json() == INVALID
+    assert migrate(client, legacy).get_json()["error"] == "invalid_subject_token"
+    # An expiring token is not a migration's subject.
+    assert migrate(client, body["access_token"]).status_code == 400
+    assert oauth.stats()["migrations"] == 1 and oauth.stats()["migration_requests"] == 4
+
+
 def session_token(**overrides: object) -> str:
     now = int(time.time())
     claims = {

@@ -1,5 +1,6 @@
-"""Install and tokens end to end: the code grant through the devshop, token exchange from the admin, and two
-real `rq worker` processes racing to refresh the same expired token."""
+"""Install and tokens end to end: the code grant through the devshop, token exchange from the admin, two real
+`rq worker` processes racing to refresh the same expired token (or to migrate a non-expiring one), and tokens
+Shopify ends before their recorded expiry."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from storefront_proxy.app import create_app
 from storefront_proxy.queue import QUEUE_NAME
 from storefront_proxy.settings import Settings
 from storefront_proxy.shopify.client import ShopifyClient
+from storefront_proxy.shopify.errors import ShopifyTokenRefusedError
 from storefront_proxy.shopify.tokens import OfflineToken, token_cipher
 from storefront_proxy.store import Store
 from tests.integration.conftest import ADA, SHOP, Server, Workers, proxy_session, wait_for_status, wait_until
@@ -215,3 +217,38 @@ def test_a_token_shopify_ends_before_its_expiry_is_refreshed_on_the_401(
         workers.stop_all()
     assert devshop_oauth.stats()["refreshes"] == {SHOP: 2}
     assert tokens.offline_token(SHOP).access_token.get_secret_value() not in (grant["access_token"], refreshed)
+
+
+def test_two_workers_needing_a_legacy_token_migrate_it_once(
+    devshop_server, devshop_oauth, tokens, public_app_env, redis_conn, tmp_path
+):
+    """A shop installed with a non-expiring token: the first process that needs it trades it for an expiring pair."""
+    legacy = devshop_oauth.grant_code(devshop_oauth.issue_code(), expiring=False)["access_token"]
+    tokens.register_shop(SHOP, legacy)
+    assert admin_api_works(devshop_server.url, legacy, public_app_env)
+
+    workers = Workers(public_app_env, tmp_path)
+    try:
+        workers.start()
+        workers.start()
+        wait_until(lambda: len(Worker.all(connection=redis_conn)) == 2, message="two workers")
+        queue = Queue(QUEUE_NAME, connection=redis_conn)
+        jobs = [queue.enqueue("tests.integration.token_jobs.use_shop_token", SHOP, "migrate-barrier", 2) for _ in "ab"]
+
+        def finished() -> bool:
+            statuses = [Job.fetch(job.id, connection=redis_conn).get_status() for job in jobs]
+            assert JobStatus.FAILED not in statuses, workers.logs()
+            return all(status == JobStatus.FINISHED for status in statuses)
+
+        wait_until(finished, timeout=30, message="both token jobs")
+        results = [Job.fetch(job.id, connection=redis_conn).return_value() for job in jobs]
+    finally:
+        workers.stop_all()
+
+    assert devshop_oauth.stats()["migrations"] == 1 and devshop_oauth.stats()["migration_requests"] == 1
+    stored = tokens.offline_token(SHOP)
+    assert stored.expiring and stored.can_refresh(datetime.now(UTC))
+    newest = hashlib.sha256(stored.access_token.get_secret_value().encode()).hexdigest()
+    assert [result["token"] for result in results] == [newest, newest]
+    with pytest.raises(ShopifyTokenRefusedError):
+        admin_api_works(devshop_server.url, legacy, public_app_env)

@@ -62,18 +62,18 @@ def show_policy(shop: str) -> None:
 @click.argument("assignments", nargs=-1, required=True)
 def set_policy(shop: str, assignments: tuple[str, ...]) -> None:
     """Change fields, e.g. cancel_window_minutes=30 review_mode=manual."""
-    store = current_app.extensions["store"]
+    support = current_app.extensions["support"]
     shop = normalize_shop_domain(shop)
-    current = store.get_policy(shop).model_dump(mode="json")
+    current = support.policy(shop).model_dump(mode="json")
     current.update(dict(_parse_assignment(a) for a in assignments))
     try:
-        policy = Policy.model_validate(current)
+        # Through support, as the admin's Policy page: audited, and holds already placed follow the change.
+        policy = support.change_policy(shop, _operator(), current)
     except ValidationError as exc:
         for error in exc.errors():
             field = ".".join(str(part) for part in error["loc"])
             click.echo(f"{field}: {error['msg']}", err=True)
         raise SystemExit(2) from None
-    store.save_policy(shop, policy)
     click.echo(policy.model_dump_json(indent=2))
 
 
@@ -81,9 +81,9 @@ def set_policy(shop: str, assignments: tuple[str, ...]) -> None:
 @click.argument("shop")
 def reset_policy(shop: str) -> None:
     """Go back to the default policy."""
-    store = current_app.extensions["store"]
-    store.save_policy(normalize_shop_domain(shop), Policy())
-    click.echo(Policy().model_dump_json(indent=2))
+    support = current_app.extensions["support"]
+    policy = support.change_policy(normalize_shop_domain(shop), _operator(), Policy().model_dump(mode="json"))
+    click.echo(policy.model_dump_json(indent=2))
 
 
 requests_cli = AppGroup("requests", help="Work the support queue of a shop (mirrors the admin's Requests page).")

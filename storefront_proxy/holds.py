@@ -29,6 +29,13 @@ def hold_wanted(policy: Policy) -> bool:
     return policy.enabled and policy.hold_fulfillment and policy.window_mode is WindowMode.MINUTES
 
 
+def policy_moves_holds(before: Policy, after: Policy) -> bool:
+    """Whether a policy change moves the release of holds already placed: turned on or off, or a new window."""
+    if hold_wanted(before) != hold_wanted(after):
+        return True
+    return hold_wanted(after) and before.cancel_window_minutes != after.cancel_window_minutes
+
+
 def start_hold(
     store: Store, queue: Queue, now: datetime, intervals: list[int], shop: str, order_id: int, order_name: str | None
 ) -> str:

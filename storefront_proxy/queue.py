@@ -92,6 +92,7 @@ def schedule_auto_review(queue: Queue, request_id: str, delay: timedelta, pipeli
 
 
 HOLD_PLACE_JOB = "workers.fulfillment_holds.place_fulfillment_hold"
+HOLD_RESCHEDULE_JOB = "workers.fulfillment_holds.reschedule_fulfillment_holds"
 HOLD_RELEASE_JOB = "workers.fulfillment_holds.release_fulfillment_hold"
 HOLD_FAILURE_CALLBACK = "workers.fulfillment_holds.on_hold_failure"
 
@@ -134,13 +135,28 @@ def schedule_hold_release(
     pipeline: Pipeline | None = None,
 ) -> None:
     """Schedule the release of the order's hold at ``at`` (moved to the queue by ``rq worker --with-scheduler``)."""
+    # ``number`` goes along so that a release superseded by a later scheduling (an extension, a policy change)
+    # recognises itself and does nothing.
     queue.enqueue_at(
         at,
         HOLD_RELEASE_JOB,
         shop,
         order_id,
+        number,
         job_id=hold_job_id("release", shop, order_id, number),
         description=f"release the fulfillment hold of order {order_id} in {shop}",
         pipeline=pipeline,
         **_hold_job_options(retry_intervals),
+    )
+
+
+def enqueue_hold_reschedule(queue: Queue, shop: str) -> None:
+    """Queue the job that moves the shop's held orders' releases to what its (changed) policy says."""
+    queue.enqueue_call(
+        HOLD_RESCHEDULE_JOB,
+        args=(shop,),
+        description=f"move the fulfillment hold releases of {shop} to its new policy",
+        result_ttl=24 * 60 * 60,
+        failure_ttl=30 * 24 * 60 * 60,
+        retry=Retry(max=3, interval=[10, 60, 300]),
     )

@@ -174,6 +174,8 @@ class FulfillmentHoldRecord(BaseModel):
     # The step that runs next (or failed): placing the hold, or releasing it.
     step: HoldStep = HoldStep.PLACE
     holds: list[PlacedHold] = Field(default_factory=list)
+    # When Shopify says the order was placed: the window (and so the release) counts from here.
+    order_created_at: datetime | None = None
     release_at: datetime | None = None
     # Each scheduling of the release gets its own RQ job id (a pending review extends the hold).
     releases_scheduled: int = 0

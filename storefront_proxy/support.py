@@ -13,9 +13,9 @@ from typing import Any
 
 from rq import Queue
 
-from storefront_proxy.holds import retry_hold
+from storefront_proxy.holds import policy_moves_holds, retry_hold
 from storefront_proxy.policy import AutoReviewAction, Policy
-from storefront_proxy.queue import enqueue_cancellation
+from storefront_proxy.queue import enqueue_cancellation, enqueue_hold_reschedule
 from storefront_proxy.records import CancellationRequest, FulfillmentHoldRecord, Note, RequestStatus
 from storefront_proxy.store import Store
 
@@ -97,6 +97,9 @@ class Support:
         after = Policy.model_validate(values)
         self.store.save_policy(shop, after)
         self._audit(shop, actor, "policy.update", None, before.model_dump(mode="json"), after.model_dump(mode="json"))
+        if policy_moves_holds(before, after):
+            # Holds already placed follow the new window: released now when turned off, moved when it changed.
+            enqueue_hold_reschedule(self.queue, shop)
         return after
 
     # -- the queue ------------------------------------------------------------------------------------

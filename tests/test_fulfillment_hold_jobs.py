@@ -13,7 +13,7 @@ from rq import Queue
 
 from devshop.app import create_devshop
 from devshop.state import REQUESTING_APP, DevshopState
-from storefront_proxy.holds import hold_wanted, start_hold
+from storefront_proxy.holds import hold_wanted, policy_moves_holds, start_hold
 from storefront_proxy.policy import Policy, WindowMode
 from storefront_proxy.queue import QUEUE_NAME
 from storefront_proxy.records import FulfillmentHoldRecord, HoldStatus, HoldStep
@@ -201,3 +201,74 @@ def test_hold_records_round_trip(ctx):
     assert [h.order_id for h in ctx.store.shop_holds(SHOP)] == [1]
     ctx.store.delete_shop(SHOP)
     assert ctx.store.get_hold(SHOP, 1) is None and ctx.store.shop_holds(SHOP) == []
+
+
+# -- a policy change moves holds already placed ------------------------------------------------------------------
+
+
+def test_which_policy_changes_move_placed_holds():
+    on = Policy(cancel_window_minutes=30, hold_fulfillment=True)
+    assert policy_moves_holds(on, on.model_copy(update={"cancel_window_minutes": 15}))
+    assert policy_moves_holds(on, on.model_copy(update={"hold_fulfillment": False}))
+    assert policy_moves_holds(on, on.model_copy(update={"enabled": False}))
+    assert policy_moves_holds(Policy(), on)
+    assert not policy_moves_holds(on, on.model_copy(update={"restock": not on.restock}))
+    assert not policy_moves_holds(Policy(), Policy(cancel_window_minutes=5))
+
+
+def release_due_at(ctx: WorkerContext, order_id: int, number: int) -> datetime:
+    scheduled = Queue(QUEUE_NAME, connection=ctx.store.redis).scheduled_job_registry
+    job_id = f"hold-release-{SHOP.replace('.', '_')}-{order_id}-{number}"
+    return datetime.fromtimestamp(ctx.store.redis.zscore(scheduled.key, job_id), UTC)
+
+
+def test_a_shorter_window_moves_the_release_earlier_and_supersedes_the_old_one(ctx, devshop, app):
+    order_id = started(ctx, devshop, age_minutes=10)
+    place_hold(ctx, SHOP, order_id)
+    created = datetime.fromtimestamp(devshop.get_order(order_id).created_at, UTC)
+    support = app.extensions["support"]
+    support.change_policy(SHOP, "staff:ada", {"cancel_window_minutes": 15, "hold_fulfillment": True})
+    queue = Queue(QUEUE_NAME, connection=ctx.store.redis)
+    assert [queue.fetch_job(job_id).func_name for job_id in queue.job_ids] == [
+        "workers.fulfillment_holds.place_fulfillment_hold",
+        "workers.fulfillment_holds.reschedule_fulfillment_holds",
+    ]
+
+    assert fulfillment_holds.reschedule_holds(ctx, SHOP) == {"shop": SHOP, "moved": 1}
+    record = ctx.store.get_hold(SHOP, order_id)
+    assert abs(record.release_at - (created + timedelta(minutes=15))) < timedelta(seconds=1)
+    assert (record.releases_scheduled, record.events[-1].type) == (2, "rescheduled")
+    assert abs(release_due_at(ctx, order_id, 2) - record.release_at) < timedelta(seconds=1)
+    # Running it again changes nothing; the first scheduled release, when its time comes, does nothing.
+    assert fulfillment_holds.reschedule_holds(ctx, SHOP)["moved"] == 0
+    assert release_hold(ctx, SHOP, order_id, 1)["superseded"] is True
+    assert devshop.calls_for("ReleaseFulfillmentHold") == []
+    assert release_hold(ctx, SHOP, order_id, 2)["status"] == "released"
+
+
+def test_turning_the_hold_off_releases_now_even_with_a_request_under_review(ctx, devshop, app):
+    from tests.test_admin_api import make_request
+
+    order_id = started(ctx, devshop, age_minutes=1)
+    place_hold(ctx, SHOP, order_id)
+    make_request(ctx.store, order_id=order_id)
+    app.extensions["support"].change_policy(SHOP, "staff:ada", {"cancel_window_minutes": 30})
+    before = datetime.now(UTC)
+    assert fulfillment_holds.reschedule_holds(ctx, SHOP)["moved"] == 1
+    record = ctx.store.get_hold(SHOP, order_id)
+    assert before - timedelta(seconds=1) <= record.release_at <= datetime.now(UTC)
+    assert "turned the hold off" in record.events[-1].detail
+    assert release_hold(ctx, SHOP, order_id, 2)["status"] == "released"
+    assert devshop.get_order(order_id).fulfillment_orders[0].holds == []
+
+
+def test_a_longer_window_keeps_holding_past_the_old_end(ctx, devshop, app):
+    order_id = started(ctx, devshop, age_minutes=10)
+    place_hold(ctx, SHOP, order_id)
+    first = ctx.store.get_hold(SHOP, order_id).release_at
+    app.extensions["support"].change_policy(SHOP, "staff:ada", {"cancel_window_minutes": 60, "hold_fulfillment": True})
+    fulfillment_holds.reschedule_holds(ctx, SHOP)
+    assert abs(ctx.store.get_hold(SHOP, order_id).release_at - (first + timedelta(minutes=30))) < timedelta(seconds=1)
+    # The release scheduled for the old end comes and goes: the order stays held.
+    assert release_hold(ctx, SHOP, order_id, 1)["status"] == "held"
+    assert len(devshop.get_order(order_id).fulfillment_orders[0].holds) == 1

@@ -2,7 +2,8 @@
 
 ``orders/create`` records a hold (storefront_proxy/holds.py) and queues ``place_fulfillment_hold``, which holds
 each open fulfillment order with the app's own ``handle`` and schedules ``release_fulfillment_hold`` for the
-end of the cancel window with RQ's scheduler. The release names the app's hold ids in ``holdIds``: without
+end of the cancel window with RQ's scheduler; a policy change moves the releases of holds already placed
+(``reschedule_fulfillment_holds``). The release names the app's hold ids in ``holdIds``: without
 them Shopify releases every hold on the fulfillment order, the merchant's and other apps' too
 (https://shopify.dev/docs/api/admin-graphql/latest/mutations/fulfillmentOrderReleaseHold).
 Failures raise, so RQ retries them; once retries are used up the record is ``failed`` and support retries it.
@@ -88,6 +89,7 @@ def place_hold(ctx: WorkerContext, shop: str, order_id: int) -> dict[str, Any]:
     def held(r: FulfillmentHoldRecord) -> None:
         # Cancelled meanwhile: the holds stay recorded, and the scheduled release finds nothing to do.
         r.holds, r.release_at, r.step, r.last_error = placed, release_at, HoldStep.RELEASE, None
+        r.order_created_at = order.created_at
         r.releases_scheduled += 1
         number.append(r.releases_scheduled)
         if r.status is HoldStatus.PLACING:
@@ -138,17 +140,24 @@ def order_id_of(order: OrderFulfillmentOrders) -> int:
 # -- releasing -----------------------------------------------------------------------------------------------
 
 
-def release_fulfillment_hold(shop: str, order_id: int) -> dict[str, Any]:
-    """RQ entry point (scheduled at the end of the window): release exactly the holds this app placed."""
-    return release_hold(worker_context(), shop, order_id)
+def release_fulfillment_hold(shop: str, order_id: int, number: int | None = None) -> dict[str, Any]:
+    """RQ entry point (scheduled at the end of the window): release exactly the holds this app placed.
+
+    ``number`` is the scheduling this job belongs to; jobs queued before it was passed have none.
+    """
+    return release_hold(worker_context(), shop, order_id, number)
 
 
-def release_hold(ctx: WorkerContext, shop: str, order_id: int) -> dict[str, Any]:
+def release_hold(ctx: WorkerContext, shop: str, order_id: int, number: int | None = None) -> dict[str, Any]:
     record = ctx.store.get_hold(shop, order_id)
     if record is None or record.status is not HoldStatus.HELD:
         return _outcome(shop, order_id, record)
+    if number is not None and number < record.releases_scheduled:
+        # Superseded: an extension or a policy change scheduled a later (or earlier) release since.
+        return {**_outcome(shop, order_id, record), "superseded": True}
     request = ctx.store.request_for_order(shop, order_id)
-    if request is not None and request.status in OPEN_REQUEST_STATUSES:
+    # A shop that turned holds off wants its orders shipped: no more waiting for open requests.
+    if request is not None and request.status in OPEN_REQUEST_STATUSES and hold_wanted(ctx.store.get_policy(shop)):
         return _extend(ctx, shop, order_id, f"request {request.id} is {request.status.value}")
     try:
         with ctx.shopify(shop) as client:
@@ -171,20 +180,63 @@ def release_hold(ctx: WorkerContext, shop: str, order_id: int) -> dict[str, Any]
 def _extend(ctx: WorkerContext, shop: str, order_id: int, why: str) -> dict[str, Any]:
     """Keep holding a little longer: a shopper's request is still waiting for a decision."""
     release_at = ctx.clock() + timedelta(seconds=ctx.settings.hold_extension_seconds)
-    queue = make_queue(ctx.store.redis)
+    return _outcome(shop, order_id, _schedule_release(ctx, shop, order_id, release_at, "extended", why))
 
+
+def _schedule_release(
+    ctx: WorkerContext, shop: str, order_id: int, release_at: datetime, event: str, why: str
+) -> FulfillmentHoldRecord:
+    """Schedule a new release of a held order's hold at ``release_at``; earlier scheduled ones are superseded."""
+    queue = make_queue(ctx.store.redis)
     number: list[int] = []
 
-    def extend(r: FulfillmentHoldRecord) -> None:
+    def change(r: FulfillmentHoldRecord) -> None:
+        if r.status is not HoldStatus.HELD:
+            return
         r.release_at = release_at
         r.releases_scheduled += 1
         number.append(r.releases_scheduled)
-        r.record(ctx.clock(), "extended", detail=f"{why}; until {iso(release_at)}")
+        r.record(ctx.clock(), event, detail=f"{why}; until {iso(release_at)}")
 
     def enqueue(pipe: Any) -> None:
-        schedule_hold_release(queue, shop, order_id, release_at, number[-1], ctx.settings.hold_retry_intervals, pipe)
+        if number:
+            intervals = ctx.settings.hold_retry_intervals
+            schedule_hold_release(queue, shop, order_id, release_at, number[-1], intervals, pipe)
 
-    return _outcome(shop, order_id, ctx.store.update_hold(shop, order_id, extend, enqueue))
+    return ctx.store.update_hold(shop, order_id, change, enqueue)
+
+
+# -- policy changes ------------------------------------------------------------------------------------------
+
+
+def reschedule_fulfillment_holds(shop: str) -> dict[str, Any]:
+    """RQ entry point, queued when a policy change moves holds: each held order's release follows the policy."""
+    return reschedule_holds(worker_context(), shop)
+
+
+def reschedule_holds(ctx: WorkerContext, shop: str) -> dict[str, Any]:
+    """Move each held order's release to its window end under the current policy (now, when holds are off).
+
+    Reads the policy when it runs, so several quick changes end at the last one. A release moved earlier than
+    now is due at once; the release job still waits for a request under review while holds are on.
+    """
+    policy = ctx.store.get_policy(shop)
+    now = ctx.clock()
+    moved = 0
+    for record in ctx.store.shop_holds(shop):
+        if record.status is not HoldStatus.HELD:
+            continue
+        if hold_wanted(policy):
+            placed_at = record.order_created_at or record.created_at
+            release_at = max(now, placed_at + timedelta(minutes=policy.cancel_window_minutes))
+            why = f"the cancel window is now {policy.cancel_window_minutes} minutes"
+        else:
+            release_at, why = now, "the shop turned the hold off"
+        if record.release_at is not None and abs(record.release_at - release_at) < timedelta(seconds=1):
+            continue
+        updated = _schedule_release(ctx, shop, record.order_id, release_at, "rescheduled", why)
+        moved += updated.releases_scheduled > record.releases_scheduled
+    return {"shop": shop, "moved": moved}
 
 
 # -- outcomes ------------------------------------------------------------------------------------------------

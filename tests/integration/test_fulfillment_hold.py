@@ -132,3 +132,24 @@ def test_a_hold_shopify_keeps_refusing_fails_visibly_and_support_retries_it(
     assert again.status_code == 409 and again.json()["error"]["code"] == "wrong_status"
     audit = requests.get(f"http://127.0.0.1:{web.port}/admin/api/audit", headers=admin_headers(), timeout=10).json()
     assert any(entry["action"] == "hold.retry" for entry in audit["entries"])
+
+
+def test_the_merchant_turning_the_hold_off_releases_held_orders_at_once(
+    web, devshop, devshop_server, workers, store, webhooks_on
+):
+    store.save_policy(SHOP, Policy(cancel_window_minutes=60, hold_fulfillment=True))
+    workers.start()
+    order_id = devshop.create_order(customer_id=ADA, age_minutes=1)
+    hold_status(store, order_id, {HoldStatus.HELD})
+    assert fulfill(devshop_server, order_id).status_code == 409
+
+    # The Policy page saves the hold off; the worker moves the release (59 minutes away) to now.
+    policy = requests.get(f"{web.url}/admin/api/policy", headers=admin_headers(), timeout=10).json()["policy"]
+    answer = requests.put(
+        f"{web.url}/admin/api/policy", json={**policy, "hold_fulfillment": False}, headers=admin_headers(), timeout=10
+    )
+    assert answer.status_code == 200, answer.text
+    released = hold_status(store, order_id, {HoldStatus.RELEASED}, timeout=20)
+    assert [event.type for event in released.events][-2:] == ["rescheduled", "released"]
+    assert holds_on(devshop, order_id) == []
+    assert fulfill(devshop_server, order_id).status_code == 200

@@ -113,6 +113,12 @@ def test_invalid_token_is_an_auth_error_and_not_retried(client):
     assert len(responses.calls) == 1
 
 
+def renewing_client(renew) -> ShopifyClient:
+    return ShopifyClient(
+        "teashop.myshopify.com", TOKEN, api_version="2026-10", admin_origin="https://admin.test", renew_token=renew
+    )
+
+
 INVALID_TOKEN = {"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"}
 
 
@@ -124,9 +130,7 @@ def test_a_refused_token_is_renewed_once_and_the_call_sent_again_even_a_mutation
         renewals.append(refused)
         return "shpat_renewed"
 
-    client = ShopifyClient(
-        "teashop.myshopify.com", TOKEN, api_version="2026-10", admin_origin="https://admin.test", renew_token=renew
-    )
+    client = renewing_client(renew)
     responses.post(ADMIN_URL, status=401, json=INVALID_TOKEN)
     cancelled = {"orderCancel": {"job": {"id": "gid://shopify/Job/1", "done": False}, "orderCancelUserErrors": []}}
     responses.post(ADMIN_URL, json={"data": cancelled})
@@ -144,13 +148,7 @@ def test_a_refused_token_is_renewed_once_and_the_call_sent_again_even_a_mutation
 @pytest.mark.parametrize("renewed", [None, TOKEN, "shpat_also_refused"], ids=["none", "same", "refused-again"])
 def test_a_refused_token_without_a_working_renewal_is_an_auth_error(renewed):
     renewals = []
-    client = ShopifyClient(
-        "teashop.myshopify.com",
-        TOKEN,
-        api_version="2026-10",
-        admin_origin="https://admin.test",
-        renew_token=lambda refused: renewals.append(refused) or renewed,
-    )
+    client = renewing_client(lambda refused: renewals.append(refused) or renewed)
     responses.post(ADMIN_URL, status=401, json=INVALID_TOKEN)
     with pytest.raises(ShopifyTokenRefusedError):
         client.get_order(5001)
@@ -162,13 +160,7 @@ def test_a_refused_token_without_a_working_renewal_is_an_auth_error(renewed):
 @responses.activate
 def test_a_403_is_not_a_token_problem_and_asks_for_no_renewal():
     renewals = []
-    client = ShopifyClient(
-        "teashop.myshopify.com",
-        TOKEN,
-        api_version="2026-10",
-        admin_origin="https://admin.test",
-        renew_token=renewals.append,
-    )
+    client = renewing_client(renewals.append)
     responses.post(ADMIN_URL, status=403, body="Forbidden")
     with pytest.raises(ShopifyAuthError) as raised:
         client.get_order(5001)

@@ -23,6 +23,8 @@ SHOP = "devshop.myshopify.com"
 QUERY = "query GetAppInstallation { currentAppInstallation { id } }"
 INVALID = {"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"}
 EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
+ID_TOKEN = "urn:ietf:params:oauth:token-type:id_token"
+OFFLINE_TOKEN = "urn:shopify:params:oauth:token-type:offline-access-token"
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -55,13 +57,13 @@ def admin_call(client: FlaskClient, token: str):
     return client.post(ENDPOINT, json={"query": QUERY}, headers={"X-Shopify-Access-Token": token})
 
 
-def exchange(client: FlaskClient, subject_token: str, expiring: object = "1"):
+def exchange(client: FlaskClient, subject_token: str, expiring: object = "1", subject_type: str = ID_TOKEN):
     return token_request(
         client,
         grant_type=EXCHANGE,
         subject_token=subject_token,
-        subject_token_type="urn:ietf:params:oauth:token-type:id_token",
-        requested_token_type="urn:shopify:params:oauth:token-type:offline-access-token",
+        subject_token_type=subject_type,
+        requested_token_type=OFFLINE_TOKEN,
         expiring=expiring,
     )
 
@@ -150,14 +152,7 @@ def test_a_non_expiring_exchange_has_no_refresh_token(client):
 
 
 def migrate(client: FlaskClient, token: str, expiring: object = "1"):
-    return token_request(
-        client,
-        grant_type=EXCHANGE,
-        subject_token=token,
-        subject_token_type="urn:shopify:params:oauth:token-type:offline-access-token",
-        requested_token_type="urn:shopify:params:oauth:token-type:offline-access-token",
-        expiring=expiring,
-    )
+    return exchange(client, token, expiring, subject_type=OFFLINE_TOKEN)
 
 
 def test_a_non_expiring_token_is_migrated_once_and_then_refused(client, oauth):

@@ -88,6 +88,27 @@ def save_pair(tokens: Store, grant: dict[str, str], expires_in: timedelta) -> No
     )
 
 
+def token_jobs_in_two_workers(env: dict[str, str], tmp_path, redis_conn) -> list[Job]:
+    """Two real workers each run ``use_shop_token`` at the same moment (a barrier); the finished jobs."""
+    workers = Workers(env, tmp_path)
+    try:
+        workers.start()
+        workers.start()
+        wait_until(lambda: len(Worker.all(connection=redis_conn)) == 2, message="two workers")
+        queue = Queue(QUEUE_NAME, connection=redis_conn)
+        jobs = [queue.enqueue("tests.integration.token_jobs.use_shop_token", SHOP, "barrier", 2) for _ in range(2)]
+
+        def finished() -> bool:
+            statuses = [Job.fetch(job.id, connection=redis_conn).get_status() for job in jobs]
+            assert JobStatus.FAILED not in statuses, workers.logs()
+            return all(status == JobStatus.FINISHED for status in statuses)
+
+        wait_until(finished, timeout=30, message="both token jobs")
+        return [Job.fetch(job.id, connection=redis_conn) for job in jobs]
+    finally:
+        workers.stop_all()
+
+
 def test_install_through_the_devshop_stores_a_sealed_token_that_works(
     web, devshop_server, devshop_oauth, tokens, redis_conn, integration_env
 ):
@@ -145,24 +166,7 @@ def test_two_workers_needing_an_expired_token_refresh_it_once(
     # A refresh takes a second at the devshop, so the second worker arrives while the first one refreshes.
     requests.post(f"{devshop_server.url}/devshop/oauth/config", json={"refresh_delay": 1.0}, timeout=5)
 
-    workers = Workers(public_app_env, tmp_path)
-    try:
-        workers.start()
-        workers.start()
-        wait_until(lambda: len(Worker.all(connection=redis_conn)) == 2, message="two workers")
-        queue = Queue(QUEUE_NAME, connection=redis_conn)
-        jobs = [queue.enqueue("tests.integration.token_jobs.use_shop_token", SHOP, "race-barrier", 2) for _ in range(2)]
-
-        def finished() -> bool:
-            statuses = [Job.fetch(job.id, connection=redis_conn).get_status() for job in jobs]
-            assert JobStatus.FAILED not in statuses, workers.logs()
-            return all(status == JobStatus.FINISHED for status in statuses)
-
-        wait_until(finished, timeout=30, message="both token jobs")
-        done = [Job.fetch(job.id, connection=redis_conn) for job in jobs]
-    finally:
-        workers.stop_all()
-
+    done = token_jobs_in_two_workers(public_app_env, tmp_path, redis_conn)
     results = [job.return_value() for job in done]
     assert len({job.worker_name for job in done}) == 2, "each worker ran one job"
     assert len({result["pid"] for result in results}) == 2
@@ -227,23 +231,7 @@ def test_two_workers_needing_a_legacy_token_migrate_it_once(
     tokens.register_shop(SHOP, legacy)
     assert admin_api_works(devshop_server.url, legacy, public_app_env)
 
-    workers = Workers(public_app_env, tmp_path)
-    try:
-        workers.start()
-        workers.start()
-        wait_until(lambda: len(Worker.all(connection=redis_conn)) == 2, message="two workers")
-        queue = Queue(QUEUE_NAME, connection=redis_conn)
-        jobs = [queue.enqueue("tests.integration.token_jobs.use_shop_token", SHOP, "migrate-barrier", 2) for _ in "ab"]
-
-        def finished() -> bool:
-            statuses = [Job.fetch(job.id, connection=redis_conn).get_status() for job in jobs]
-            assert JobStatus.FAILED not in statuses, workers.logs()
-            return all(status == JobStatus.FINISHED for status in statuses)
-
-        wait_until(finished, timeout=30, message="both token jobs")
-        results = [Job.fetch(job.id, connection=redis_conn).return_value() for job in jobs]
-    finally:
-        workers.stop_all()
+    results = [job.return_value() for job in token_jobs_in_two_workers(public_app_env, tmp_path, redis_conn)]
 
     assert devshop_oauth.stats()["migrations"] == 1 and devshop_oauth.stats()["migration_requests"] == 1
     stored = tokens.offline_token(SHOP)

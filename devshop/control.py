@@ -148,6 +148,8 @@ def _fulfillment_quantities(items: Any) -> dict[int, int] | None:
         raise ValueError('line_items must be a non-empty list of {"id", "quantity"}')
     quantities: dict[int, int] = {}
     for item in items:
+        if "id" not in item:
+            raise ValueError('each line item needs its "id"')
         item_id = int(item["id"])
         quantities[item_id] = quantities.get(item_id, 0) + int(item.get("quantity", 1))
     return quantities

@@ -120,12 +120,14 @@ class Store:
         for key in self.redis.scan_iter(match=f"{prefix}*", count=500):
             yield key.decode()[len(prefix) :]
 
-    def pause_token_migration(self, shop: str, seconds: int) -> None:
-        """Don't try to migrate the shop's non-expiring token again for ``seconds``."""
-        self.redis.set(f"{KEY_PREFIX}:token-migration-paused:{shop}", "1", ex=seconds)
+    def pause_token_work(self, shop: str, kind: str, seconds: int, note: str = "1") -> None:
+        """Don't try ``kind`` ("migration", "early-refresh") on the shop's token again for ``seconds``."""
+        self.redis.set(f"{KEY_PREFIX}:token-pause:{kind}:{shop}", note, ex=seconds)
 
-    def token_migration_paused(self, shop: str) -> bool:
-        return bool(self.redis.exists(f"{KEY_PREFIX}:token-migration-paused:{shop}"))
+    def token_work_paused(self, shop: str, kind: str) -> str | None:
+        """The pause's note while ``kind`` is paused for the shop, else None."""
+        note = self.redis.get(f"{KEY_PREFIX}:token-pause:{kind}:{shop}")
+        return note.decode() if note is not None else None
 
     def access_token(self, shop: str) -> str | None:
         """The shop's stored access token as it is (possibly expired: ``shops.shop_token`` refreshes)."""
@@ -340,6 +342,17 @@ class Store:
             return []
         raws = self.redis.mget([self._hold_key(shop, int(order_id)) for order_id in order_ids])
         return [FulfillmentHoldRecord.model_validate_json(raw) for raw in raws if raw]
+
+    def iter_shop_holds(self, shop: str, batch: int = 500) -> Iterator[FulfillmentHoldRecord]:
+        """Every hold record of the shop, newest first, read ``batch`` at a time (for jobs, not requests)."""
+        start = 0
+        while True:
+            order_ids = self.redis.zrevrange(f"{KEY_PREFIX}:holds:{shop}", start, start + batch - 1)
+            if not order_ids:
+                return
+            raws = self.redis.mget([self._hold_key(shop, int(order_id)) for order_id in order_ids])
+            yield from (FulfillmentHoldRecord.model_validate_json(raw) for raw in raws if raw)
+            start += batch
 
     # -- webhooks -----------------------------------------------------------------------------------
 

@@ -65,6 +65,14 @@ def test_a_shop_whose_refresh_token_expired_exchanges_again(client, store, shopi
     assert store.offline_token(SHOP_B).access_token.get_secret_value() == shopify_oauth.issued[-1]["access_token"]
 
 
+def test_a_public_shops_non_expiring_token_is_replaced_by_the_next_admin_request(client, store, shopify_oauth):
+    store.register_shop(SHOP_B, "shpat_legacy")
+    assert client.get("/admin/api/policy", headers=auth(shop=SHOP_B)).status_code == 200
+    [(_, body)] = shopify_oauth.requests
+    assert body["subject_token_type"] == "urn:ietf:params:oauth:token-type:id_token"
+    assert store.offline_token(SHOP_B).expiring
+
+
 def test_an_expired_access_token_that_can_refresh_is_left_to_shop_token(client, store, shopify_oauth):
     expired = OfflineToken(
         access_token=SecretStr("shpat_expired"),

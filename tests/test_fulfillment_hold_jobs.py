@@ -135,7 +135,7 @@ def test_release_names_only_the_apps_hold_and_leaves_the_merchants(ctx, devshop)
     place_hold(ctx, SHOP, order_id)
     gid = devshop.get_order(order_id).fulfillment_orders[0].gid
     merchant, _ = devshop.hold_fulfillment_order(gid, reason="INCORRECT_ADDRESS", held_by="merchant")
-    assert release_hold(ctx, SHOP, order_id)["status"] == "released"
+    assert release_hold(ctx, SHOP, order_id, 1)["status"] == "released"
     [call] = devshop.calls_for("ReleaseFulfillmentHold")
     assert call.variables["holdIds"] == [ctx.store.get_hold(SHOP, order_id).holds[0].hold_id]
     assert [h.gid for h in devshop.get_order(order_id).fulfillment_orders[0].holds] == [merchant.gid]
@@ -146,7 +146,7 @@ def test_a_hold_the_merchant_released_already_counts_as_released(ctx, devshop):
     place_hold(ctx, SHOP, order_id)
     gid = devshop.get_order(order_id).fulfillment_orders[0].gid
     devshop.release_fulfillment_holds(gid, None, released_by="merchant")
-    assert release_hold(ctx, SHOP, order_id)["status"] == "released"
+    assert release_hold(ctx, SHOP, order_id, 1)["status"] == "released"
     assert devshop.calls_for("ReleaseFulfillmentHold") == []
 
 
@@ -156,7 +156,7 @@ def test_orders_cancelled_needs_no_release(ctx, devshop):
     devshop.staff_cancel(order_id)
     jobs.handle_webhook("orders/cancelled", SHOP, {"id": order_id, "cancelled_at": "2026-11-22T10:00:00Z"})
     assert ctx.store.get_hold(SHOP, order_id).status is HoldStatus.CANCELLED
-    assert release_hold(ctx, SHOP, order_id)["status"] == "cancelled"
+    assert release_hold(ctx, SHOP, order_id, 1)["status"] == "cancelled"
     assert devshop.calls_for("ReleaseFulfillmentHold") == []
 
 
@@ -272,3 +272,64 @@ def test_a_longer_window_keeps_holding_past_the_old_end(ctx, devshop, app):
     # The release scheduled for the old end comes and goes: the order stays held.
     assert release_hold(ctx, SHOP, order_id, 1)["status"] == "held"
     assert len(devshop.get_order(order_id).fulfillment_orders[0].holds) == 1
+
+
+def test_a_policy_change_while_the_hold_is_being_placed_is_followed(ctx, devshop, app, monkeypatch):
+    order_id = started(ctx, devshop, age_minutes=10)
+    real = fulfillment_holds._hold_open_fulfillment_orders
+
+    def placing_while_the_merchant_changes_the_window(*args, **kwargs):
+        placed = real(*args, **kwargs)
+        app.extensions["support"].change_policy(
+            SHOP, "staff:ada", {"cancel_window_minutes": 15, "hold_fulfillment": True}
+        )
+        # Its reschedule job runs now, before the record is held, and finds nothing to move.
+        assert fulfillment_holds.reschedule_holds(ctx, SHOP)["moved"] == 0
+        return placed
+
+    monkeypatch.setattr(
+        fulfillment_holds, "_hold_open_fulfillment_orders", placing_while_the_merchant_changes_the_window
+    )
+    place_hold(ctx, SHOP, order_id)
+    record = ctx.store.get_hold(SHOP, order_id)
+    created = datetime.fromtimestamp(devshop.get_order(order_id).created_at, UTC)
+    assert abs(record.release_at - (created + timedelta(minutes=15))) < timedelta(seconds=1)
+    assert record.releases_scheduled == 2 and record.events[-1].type == "rescheduled"
+
+
+def test_a_release_job_from_before_numbering_is_stale_while_the_release_is_ahead(ctx, devshop):
+    order_id = started(ctx, devshop, age_minutes=10)
+    place_hold(ctx, SHOP, order_id)
+    assert release_hold(ctx, SHOP, order_id)["superseded"] is True  # 20 minutes early
+    ctx.store.update_hold(SHOP, order_id, lambda r: setattr(r, "release_at", datetime.now(UTC)))
+    assert release_hold(ctx, SHOP, order_id)["status"] == "released"
+
+
+def test_a_superseded_release_that_fails_does_not_fail_the_hold(ctx, devshop):
+    order_id = started(ctx, devshop)
+    place_hold(ctx, SHOP, order_id)
+    ctx.store.update_hold(SHOP, order_id, lambda r: setattr(r, "releases_scheduled", 2))
+
+    class OldReleaseJob:
+        args = (SHOP, order_id, 1)
+        retries_left = 0
+
+    fulfillment_holds.on_hold_failure(OldReleaseJob(), None, RuntimeError, RuntimeError("boom"), None)
+    record = ctx.store.get_hold(SHOP, order_id)
+    assert (record.status, record.attempts) == (HoldStatus.HELD, 0)
+    OldReleaseJob.args = (SHOP, order_id, 2)
+    fulfillment_holds.on_hold_failure(OldReleaseJob(), None, RuntimeError, RuntimeError("boom"), None)
+    assert ctx.store.get_hold(SHOP, order_id).status is HoldStatus.FAILED
+
+
+def test_every_held_order_is_rescheduled_however_many_there_are(ctx):
+    now = datetime.now(UTC)
+    for order_id in range(1, 21):
+        record = FulfillmentHoldRecord(
+            shop=SHOP, order_id=order_id, status=HoldStatus.HELD, created_at=now, updated_at=now, release_at=now
+        )
+        ctx.store.create_hold(record)
+    assert sorted(r.order_id for r in ctx.store.iter_shop_holds(SHOP, batch=7)) == list(range(1, 21))
+    ctx.store.save_policy(SHOP, Policy(cancel_window_minutes=30, hold_fulfillment=True))
+    assert fulfillment_holds.reschedule_holds(ctx, SHOP)["moved"] == 20
+    assert {r.releases_scheduled for r in ctx.store.iter_shop_holds(SHOP)} == {1}

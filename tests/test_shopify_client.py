@@ -158,10 +158,20 @@ def test_a_refused_token_without_a_working_renewal_is_an_auth_error(renewed):
 
 
 @responses.activate
-def test_a_403_is_not_a_token_problem_and_asks_for_no_renewal():
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [
+        (403, {"body": "Forbidden"}),
+        (403, {"json": {"errors": "[API] This action requires merchant approval for read_orders scope."}}),
+        (402, {"json": {"errors": "Unavailable Shop"}}),
+        (423, {"json": {"errors": "Locked"}}),
+    ],
+    ids=["403-text", "403-scope", "402-frozen", "423-locked"],
+)
+def test_refusals_that_are_not_about_the_token_ask_for_no_renewal(status, body):
     renewals = []
     client = renewing_client(renewals.append)
-    responses.post(ADMIN_URL, status=403, body="Forbidden")
+    responses.post(ADMIN_URL, status=status, **body)
     with pytest.raises(ShopifyAuthError) as raised:
         client.get_order(5001)
     assert not isinstance(raised.value, ShopifyTokenRefusedError) and renewals == []

@@ -155,14 +155,46 @@ def test_a_token_refused_before_its_expiry_is_refreshed_early(settings, tokens, 
     assert len(shopify_oauth.requests) == 1
 
 
-def test_tokens_that_cannot_be_refreshed_have_no_replacement(settings, tokens, shopify_oauth):
-    # The configured development token (nothing stored) and a non-expiring token: the 401 stands.
+def test_what_replaces_a_refused_token_that_cannot_be_refreshed(settings, tokens, shopify_oauth):
+    # The custom app's token, configured or stored: no replacement, the 401 stands and the record stays.
     assert renew_refused_token(settings, tokens, SHOP, TOKEN) is None
-    tokens.register_shop(SHOP_B, "shpat_forever")
-    assert renew_refused_token(settings, tokens, SHOP_B, "shpat_forever") is None
-    # Unless the shop installed again meanwhile: then the stored token is the replacement.
-    assert renew_refused_token(settings, tokens, SHOP_B, "shpat_before_reinstall") == "shpat_forever"
+    tokens.register_shop(SHOP, "shpat_custom")
+    assert renew_refused_token(settings, tokens, SHOP, "shpat_custom") is None
+    assert tokens.offline_token(SHOP) is not None
+    # A public-app shop installed again meanwhile: the stored token is the replacement.
+    tokens.register_shop(SHOP_B, "shpat_legacy")
+    assert renew_refused_token(settings, tokens, SHOP_B, "shpat_before_reinstall") == "shpat_legacy"
+    # Its non-expiring token refused: dropped, so the next admin page load exchanges a session token.
+    assert renew_refused_token(settings, tokens, SHOP_B, "shpat_legacy") is None
+    assert tokens.offline_token(SHOP_B) is None
     assert shopify_oauth.requests == []
+
+
+def test_an_early_refresh_happens_at_most_once_a_minute(settings, tokens, shopify_oauth):
+    """A fresh token refused too means something else is wrong (uninstalled, shop closed): don't refresh again."""
+    tokens.save_offline_token(SHOP_B, expiring(50))
+    renewed = renew_refused_token(settings, tokens, SHOP_B, OLD_ACCESS)
+    assert renewed is not None
+    assert renew_refused_token(settings, tokens, SHOP_B, renewed) is None
+    assert len(shopify_oauth.grants("refresh_token")) == 1
+
+
+def test_a_caller_refused_during_a_migration_gets_its_successor(settings, tokens, shopify_oauth):
+    """Shopify may revoke the old token the moment it is traded; a call made with it waits for the new pair."""
+    tokens.register_shop(SHOP_B, "shpat_legacy")
+    lock = tokens.token_lock(SHOP_B, timeout=10)
+    assert lock.acquire(blocking=False)  # the migration is under way elsewhere
+    result: list[str | None] = []
+    waiter = threading.Thread(
+        target=lambda: result.append(renew_refused_token(settings, tokens, SHOP_B, "shpat_legacy"))
+    )
+    waiter.start()
+    time.sleep(0.3)
+    assert waiter.is_alive()
+    tokens.save_offline_token(SHOP_B, expiring(60).model_copy(update={"access_token": SecretStr("shpat_migrated")}))
+    lock.release()
+    waiter.join(5)
+    assert result == ["shpat_migrated"]
 
 
 def test_a_refused_refresh_after_a_401_means_the_merchant_must_open_the_app(settings, tokens, shopify_oauth):
@@ -211,7 +243,7 @@ def test_a_failed_migration_keeps_the_old_token_and_pauses(settings, tokens, red
     assert shop_token(settings, tokens, SHOP_B) == "shpat_legacy"
     assert shop_token(settings, tokens, SHOP_B) == "shpat_legacy"
     assert len(shopify_oauth.requests) == 1  # paused: the second call did not try again
-    assert pause - 5 <= redis_conn.ttl(f"selfservice:token-migration-paused:{SHOP_B}") <= pause
+    assert pause - 5 <= redis_conn.ttl(f"selfservice:token-pause:migration:{SHOP_B}") <= pause
     assert not tokens.offline_token(SHOP_B).expiring
 
 
@@ -237,3 +269,16 @@ def test_operators_list_and_migrate_tokens_from_the_command_line(app, settings, 
     shopify_oauth.fail_with = (400, "invalid_subject_token")
     failed = runner.invoke(args=["tokens", "migrate", "fourth.myshopify.com"])
     assert failed.exit_code == 1 and failed.output == "fourth.myshopify.com  refused\n"
+
+
+def test_a_migration_answer_without_a_refresh_token_is_still_kept(settings, tokens, shopify_oauth, monkeypatch):
+    """The old token may be revoked already: whatever access token Shopify gave is the one to use."""
+    tokens.register_shop(SHOP_B, "shpat_legacy")
+    answer = {"access_token": "shpat_migrated_plain", "scope": "read_orders"}
+    monkeypatch.setattr(
+        oauth,
+        "http_client",
+        lambda *_: httpx.Client(transport=httpx.MockTransport(lambda r: httpx.Response(200, json=answer))),
+    )
+    assert shop_token(settings, tokens, SHOP_B) == "shpat_migrated_plain"
+    assert tokens.access_token(SHOP_B) == "shpat_migrated_plain"

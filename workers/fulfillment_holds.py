@@ -17,7 +17,8 @@ from typing import Any
 
 from rq.job import Job
 
-from storefront_proxy.holds import hold_wanted
+from storefront_proxy.holds import hold_wanted, policy_moves_holds
+from storefront_proxy.policy import Policy
 from storefront_proxy.queue import make_queue, schedule_hold_release
 from storefront_proxy.records import (
     FulfillmentHoldRecord,
@@ -38,6 +39,9 @@ log = logging.getLogger(__name__)
 HOLD_HANDLE = "self-service-cancel-window"
 # Fulfillment orders Shopify lets an app hold (work on them has not begun).
 HOLDABLE_STATUSES = frozenset({"OPEN", "ON_HOLD"})
+# A release job without its scheduling number (queued by an older version) is stale when the record's release
+# is further ahead than this.
+STALE_RELEASE_SLACK = timedelta(seconds=5)
 # While the order's cancellation request is still open, its hold outlives the window (RequestStatus values).
 OPEN_REQUEST_STATUSES = frozenset({RequestStatus.PENDING_REVIEW, RequestStatus.QUEUED, RequestStatus.PROCESSING})
 
@@ -99,6 +103,11 @@ def place_hold(ctx: WorkerContext, shop: str, order_id: int) -> dict[str, Any]:
         schedule_hold_release(queue, shop, order_id, release_at, number[-1], ctx.settings.hold_retry_intervals, pipe)
 
     updated = ctx.store.update_hold(shop, order_id, held, enqueue)
+    # The policy may have changed while Shopify was called: its reschedule job skipped this record (not held
+    # yet), so follow the change here. A change after this read finds the record held and moves it itself.
+    now_policy = ctx.store.get_policy(shop)
+    if updated.status is HoldStatus.HELD and policy_moves_holds(policy, now_policy):
+        updated = _follow_policy(ctx, shop, updated, now_policy) or updated
     return _outcome(shop, order_id, updated)
 
 
@@ -152,8 +161,7 @@ def release_hold(ctx: WorkerContext, shop: str, order_id: int, number: int | Non
     record = ctx.store.get_hold(shop, order_id)
     if record is None or record.status is not HoldStatus.HELD:
         return _outcome(shop, order_id, record)
-    if number is not None and number < record.releases_scheduled:
-        # Superseded: an extension or a policy change scheduled a later (or earlier) release since.
+    if _superseded(ctx, record, number):
         return {**_outcome(shop, order_id, record), "superseded": True}
     request = ctx.store.request_for_order(shop, order_id)
     # A shop that turned holds off wants its orders shipped: no more waiting for open requests.
@@ -175,6 +183,17 @@ def release_hold(ctx: WorkerContext, shop: str, order_id: int, number: int | Non
     except UnknownShopError as exc:
         return _finish(ctx, shop, order_id, HoldStatus.FAILED, "failed", str(exc), error=str(exc))
     return _finish(ctx, shop, order_id, HoldStatus.RELEASED, "released", "the cancel window closed")
+
+
+def _superseded(ctx: WorkerContext, record: FulfillmentHoldRecord, number: int | None) -> bool:
+    """Whether this release job was replaced by a later scheduling (an extension, a policy change).
+
+    Jobs queued before releases carried their number have none: such a job is stale when the record's release
+    time is still well ahead.
+    """
+    if number is not None:
+        return number < record.releases_scheduled
+    return record.release_at is not None and record.release_at > ctx.clock() + STALE_RELEASE_SLACK
 
 
 def _extend(ctx: WorkerContext, shop: str, order_id: int, why: str) -> dict[str, Any]:
@@ -221,22 +240,28 @@ def reschedule_holds(ctx: WorkerContext, shop: str) -> dict[str, Any]:
     now is due at once; the release job still waits for a request under review while holds are on.
     """
     policy = ctx.store.get_policy(shop)
-    now = ctx.clock()
     moved = 0
-    for record in ctx.store.shop_holds(shop):
-        if record.status is not HoldStatus.HELD:
-            continue
-        if hold_wanted(policy):
-            placed_at = record.order_created_at or record.created_at
-            release_at = max(now, placed_at + timedelta(minutes=policy.cancel_window_minutes))
-            why = f"the cancel window is now {policy.cancel_window_minutes} minutes"
-        else:
-            release_at, why = now, "the shop turned the hold off"
-        if record.release_at is not None and abs(record.release_at - release_at) < timedelta(seconds=1):
-            continue
-        updated = _schedule_release(ctx, shop, record.order_id, release_at, "rescheduled", why)
-        moved += updated.releases_scheduled > record.releases_scheduled
+    for record in ctx.store.iter_shop_holds(shop):
+        if record.status is HoldStatus.HELD and _follow_policy(ctx, shop, record, policy) is not None:
+            moved += 1
     return {"shop": shop, "moved": moved}
+
+
+def _follow_policy(
+    ctx: WorkerContext, shop: str, record: FulfillmentHoldRecord, policy: Policy
+) -> FulfillmentHoldRecord | None:
+    """Move a held order's release to where ``policy`` puts it; the updated record, or None when unchanged."""
+    now = ctx.clock()
+    if hold_wanted(policy):
+        placed_at = record.order_created_at or record.created_at
+        release_at = max(now, placed_at + timedelta(minutes=policy.cancel_window_minutes))
+        why = f"the cancel window is now {policy.cancel_window_minutes} minutes"
+    else:
+        release_at, why = now, "the shop turned the hold off"
+    if record.release_at is not None and abs(record.release_at - release_at) < timedelta(seconds=1):
+        return None
+    updated = _schedule_release(ctx, shop, record.order_id, release_at, "rescheduled", why)
+    return updated if updated.releases_scheduled > record.releases_scheduled else None
 
 
 # -- outcomes ------------------------------------------------------------------------------------------------
@@ -281,6 +306,7 @@ def on_hold_failure(job: Job, connection: Any, exc_type: type, exc_value: BaseEx
     if len(job.args) < 2:
         return
     shop, order_id = job.args[0], int(job.args[1])
+    number = int(job.args[2]) if len(job.args) > 2 and job.args[2] is not None else None
     ctx = worker_context()
     will_retry = bool(job.retries_left and job.retries_left > 0)
     error = f"{exc_type.__name__}: {exc_value}" if exc_value is not None else exc_type.__name__
@@ -291,6 +317,8 @@ def on_hold_failure(job: Job, connection: Any, exc_type: type, exc_value: BaseEx
     def change(r: FulfillmentHoldRecord) -> None:
         if r.status not in (HoldStatus.PLACING, HoldStatus.HELD):
             return
+        if number is not None and number < r.releases_scheduled:
+            return  # a superseded release failed; the newer one is still to run
         r.attempts += 1
         r.last_error = error
         if will_retry:

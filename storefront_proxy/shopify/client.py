@@ -46,6 +46,8 @@ OPERATIONS_DIR = Path(__file__).with_name("operations")
 ORDER_FRAGMENT = "OrderForCancellation"
 # Shopify caps staffNote at 255 characters (orderCancel docs).
 STAFF_NOTE_MAX = 255
+# What Shopify's 401 says about a token it does not accept (any other plain-string error is not about the token).
+INVALID_TOKEN_TEXT = "Invalid API key or access token"
 # Never wait longer than this for the cost bucket inside one call; beyond it the caller retries later.
 MAX_THROTTLE_WAIT_SECONDS = 20.0
 
@@ -284,9 +286,12 @@ class ShopifyClient:
 
     @staticmethod
     def _raise_for_errors(errors: Any, extensions: dict[str, Any]) -> None:
-        # An invalid token answers 401 with {"errors": "[API] Invalid API key or access token ..."}.
+        # An invalid token answers 401 with {"errors": "[API] Invalid API key or access token ..."}; other plain
+        # strings come with 402 (shop frozen), 403 (missing scope) or 423 (locked), which no new token fixes.
         if isinstance(errors, str):
-            raise ShopifyTokenRefusedError("Shopify refused the access token")
+            if INVALID_TOKEN_TEXT in errors:
+                raise ShopifyTokenRefusedError("Shopify refused the access token")
+            raise ShopifyAuthError(f"Shopify refused the request: {errors[:200]}")
         codes = {((error or {}).get("extensions") or {}).get("code") for error in errors}
         if "THROTTLED" in codes:
             raise ShopifyThrottledError("Shopify throttled the request", retry_after=throttle_wait(extensions))

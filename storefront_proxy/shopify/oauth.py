@@ -160,10 +160,16 @@ def migrate_to_expiring(
         "expiring": "1",
     }
     payload, status = _post_for_token(settings, shop, body)
-    if status != 200 or not payload.get("access_token") or not payload.get("refresh_token"):
+    if status != 200 or not payload.get("access_token"):
         error = str(payload.get("error") or f"http_{status}")
         raise MigrationRefusedError(f"Shopify refused to migrate the token of {shop} ({error})", error)
-    return OfflineToken.from_grant(payload, now or datetime.now(UTC))
+    # Whatever else the answer lacks, its access token is the one to keep: the old one may be revoked already.
+    try:
+        return OfflineToken.from_grant(payload, now or datetime.now(UTC))
+    except (TypeError, ValueError):
+        token = OfflineToken.non_expiring(str(payload["access_token"]), str(payload.get("scope") or ""))
+        log.warning("token migration answer without a readable expiry; keeping its access token", extra={"shop": shop})
+        return token
 
 
 def _post_for_token(settings: Settings, shop: str, body: dict[str, Any]) -> tuple[dict[str, Any], int]:

@@ -11,6 +11,7 @@ expiring tokens) is migrated to an expiring pair the first time it is needed, al
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 from collections import OrderedDict
@@ -43,6 +44,9 @@ REFRESH_WAIT_SECONDS = 30.0
 # tried again for this long: briefly after Shopify could not answer, a day after it refused.
 MIGRATION_PAUSE_AFTER_FAILURE = 300
 MIGRATION_PAUSE_AFTER_REFUSAL = 24 * 3600
+# A token that an early refresh produced is not refreshed early again this soon: when the fresh token is refused
+# too, something else is wrong (the app was uninstalled, the shop closed) and refreshing won't help.
+EARLY_REFRESH_PAUSE_SECONDS = 60
 
 
 def register_configured_shop(settings: Settings, store: Store) -> None:
@@ -96,7 +100,7 @@ def shop_token(settings: Settings, store: Store, shop: str) -> str:
         if shop == settings.shopify_shop and settings.shopify_access_token:
             return settings.shopify_access_token.get_secret_value()
         raise UnknownShopError(f"no access token for {shop}")
-    if not stored.token.expiring and migrates(settings, shop) and not tokens.token_migration_paused(shop):
+    if not stored.token.expiring and migrates(settings, shop) and not tokens.token_work_paused(shop, "migration"):
         return migrate_token(settings, tokens, shop)[0].access_token.get_secret_value()
     if not stored.token.expires_within(REFRESH_MARGIN, datetime.now(UTC)):
         return stored.token.access_token.get_secret_value()
@@ -128,11 +132,11 @@ def migrate_token(settings: Settings, store: Store, shop: str) -> tuple[OfflineT
             fresh = oauth.migrate_to_expiring(settings, shop, stored.token)
         except oauth.MigrationRefusedError as exc:
             log.warning("Shopify refused the token migration (%s)", exc.code, extra={"shop": shop})
-            tokens.pause_token_migration(shop, MIGRATION_PAUSE_AFTER_REFUSAL)
+            tokens.pause_token_work(shop, "migration", MIGRATION_PAUSE_AFTER_REFUSAL)
             return stored.token, "refused"
         except ShopifyTransientError as exc:
             log.warning("token migration failed for now: %s", exc, extra={"shop": shop})
-            tokens.pause_token_migration(shop, MIGRATION_PAUSE_AFTER_FAILURE)
+            tokens.pause_token_work(shop, "migration", MIGRATION_PAUSE_AFTER_FAILURE)
             return stored.token, "failed"
         if tokens.replace_offline_token(shop, fresh, stored.version):
             log.info("non-expiring token migrated to an expiring one", extra={"shop": shop})
@@ -143,16 +147,52 @@ def migrate_token(settings: Settings, store: Store, shop: str) -> tuple[OfflineT
 def renew_refused_token(settings: Settings, store: Store, shop: str, refused: str) -> str | None:
     """A replacement for an access token Shopify answered 401 to, or None when there is none to be had.
 
-    The stored token may already be a newer one (another process refreshed, or the shop installed again); else an
-    expiring token is refreshed early. A token without a refresh token (or the configured development token)
-    has no replacement: the 401 stands.
+    The stored token may already be a newer one (another process refreshed or migrated it, or the shop installed
+    again). Else an expiring token is refreshed early (at most once a minute per shop), and a public-app shop's
+    refused non-expiring token is dropped, so the next admin page load exchanges a session token for a new one.
+    The custom app's token has no replacement: the 401 stands.
     """
     tokens = token_store(settings, store)
     stored = tokens.stored_token(shop)
-    if stored is None or not stored.token.can_refresh(datetime.now(UTC)):
-        current = stored.token.access_token.get_secret_value() if stored is not None else None
-        return current if current not in (None, refused) else None
-    return _refreshed(settings, tokens, shop, refused=refused).access_token.get_secret_value()
+    if stored is None:
+        return None
+    if stored.token.access_token.get_secret_value() != refused:
+        return stored.token.access_token.get_secret_value()
+    if stored.token.expiring:
+        if not stored.token.can_refresh(datetime.now(UTC)) or tokens.token_work_paused(shop, "early-refresh") == (
+            _digest(refused)
+        ):
+            return None
+        fresh = _refreshed(settings, tokens, shop, refused=refused).access_token.get_secret_value()
+        tokens.pause_token_work(shop, "early-refresh", EARLY_REFRESH_PAUSE_SECONDS, note=_digest(fresh))
+        return fresh
+    if not migrates(settings, shop):
+        return None
+    return _after_refused_legacy_token(tokens, shop, refused)
+
+
+def _digest(token: str) -> str:
+    """What a pause note keeps of a token: never the token itself."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _after_refused_legacy_token(tokens: Store, shop: str, refused: str) -> str | None:
+    """Under the lock: the migrated successor of a refused non-expiring token, or None after dropping it.
+
+    Shopify may revoke the old token as soon as it is traded (UNCONFIRMED), so a call made with it during a
+    migration is refused; waiting for the lock lets that migration store its pair first.
+    """
+    with _token_lock(tokens, shop):
+        stored = tokens.stored_token(shop)
+        if stored is None:
+            return None
+        if stored.token.access_token.get_secret_value() != refused:
+            return stored.token.access_token.get_secret_value()
+        if tokens.replace_offline_token(shop, None, stored.version):
+            log.warning(
+                "Shopify refused the non-expiring token; dropped, the shop must open the app", extra={"shop": shop}
+            )
+        return None
 
 
 def ensure_offline_token(
@@ -164,23 +204,24 @@ def ensure_offline_token(
     their session token once, and never while a worker refreshes.
     """
     tokens = token_store(settings, store)
-    if _usable(tokens, shop):
+    if _usable(settings, tokens, shop):
         return None
     with _token_lock(tokens, shop):
-        if _usable(tokens, shop):
+        if _usable(settings, tokens, shop):
             return None
         token = obtain()
         tokens.save_offline_token(shop, token)
         return token
 
 
-def _usable(store: Store, shop: str) -> bool:
+def _usable(settings: Settings, store: Store, shop: str) -> bool:
+    """A token that is valid or can be refreshed; a public-app shop's non-expiring one is replaced instead."""
     try:
         token = store.offline_token(shop)
     except TokenSealError:
         log.error("stored token unreadable with TOKEN_ENCRYPTION_KEY(_OLD); replacing it", extra={"shop": shop})
         return False
-    return token is not None and token.usable(datetime.now(UTC))
+    return token is not None and token.usable(datetime.now(UTC)) and (token.expiring or not migrates(settings, shop))
 
 
 @contextmanager

@@ -9,6 +9,7 @@ Failures are sorted like the Admin API client's (``errors``): transient ones may
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -133,10 +134,12 @@ def exchange_code(settings: Settings, shop: str, code: str, now: datetime | None
         "code": code,
         "expiring": "1",
     }
-    payload, status = _post_for_token(settings, shop, body)
-    if status != 200 or not payload.get("access_token"):
-        error = str(payload.get("error") or f"http_{status}")
-        raise GrantRefusedError(f"Shopify refused the authorization code ({error})", error)
+    payload = _granted(
+        settings,
+        shop,
+        body,
+        lambda error: GrantRefusedError(f"Shopify refused the authorization code ({error})", error),
+    )
     return OfflineToken.from_grant(payload, now or datetime.now(UTC))
 
 
@@ -159,10 +162,12 @@ def migrate_to_expiring(
         "requested_token_type": OFFLINE_TOKEN_TYPE,
         "expiring": "1",
     }
-    payload, status = _post_for_token(settings, shop, body)
-    if status != 200 or not payload.get("access_token"):
-        error = str(payload.get("error") or f"http_{status}")
-        raise MigrationRefusedError(f"Shopify refused to migrate the token of {shop} ({error})", error)
+    payload = _granted(
+        settings,
+        shop,
+        body,
+        lambda error: MigrationRefusedError(f"Shopify refused to migrate the token of {shop} ({error})", error),
+    )
     # Whatever else the answer lacks, its access token is the one to keep: the old one may be revoked already.
     try:
         return OfflineToken.from_grant(payload, now or datetime.now(UTC))
@@ -172,8 +177,11 @@ def migrate_to_expiring(
         return token
 
 
-def _post_for_token(settings: Settings, shop: str, body: dict[str, Any]) -> tuple[dict[str, Any], int]:
-    """POST ``body`` to the shop's token endpoint; (JSON answer, HTTP status), or a transient error."""
+def _granted(
+    settings: Settings, shop: str, body: dict[str, Any], refused: Callable[[str], Exception]
+) -> dict[str, Any]:
+    """POST ``body`` to the shop's token endpoint: the answer with its access token, ``refused(error code)``
+    raised when Shopify grants none, or a transient error when it could not answer."""
     with http_client(settings) as http:
         try:
             response = http.post(
@@ -191,7 +199,9 @@ def _post_for_token(settings: Settings, shop: str, body: dict[str, Any]) -> tupl
         payload = None
     if not isinstance(payload, dict):
         raise ShopifyTransientError(f"Shopify answered HTTP {response.status_code} without JSON")
-    return payload, response.status_code
+    if response.status_code != 200 or not payload.get("access_token"):
+        raise refused(str(payload.get("error") or f"http_{response.status_code}"))
+    return payload
 
 
 def _failure(result: TokenExchangeResult, action: str) -> Exception:

@@ -91,6 +91,7 @@ def schedule_auto_review(queue: Queue, request_id: str, delay: timedelta, pipeli
     )
 
 
+WEBHOOK_JOB = "workers.jobs.handle_webhook"
 HOLD_PLACE_JOB = "workers.fulfillment_holds.place_fulfillment_hold"
 HOLD_RESCHEDULE_JOB = "workers.fulfillment_holds.reschedule_fulfillment_holds"
 HOLD_RELEASE_JOB = "workers.fulfillment_holds.release_fulfillment_hold"

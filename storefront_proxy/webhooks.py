@@ -17,13 +17,13 @@ from flask import Blueprint, current_app, request
 from shopify_app import verify_webhook_req
 
 from storefront_proxy.errors import ApiError
+from storefront_proxy.queue import WEBHOOK_JOB
 from storefront_proxy.settings import SHOP_DOMAIN
 
 log = logging.getLogger(__name__)
 
 bp = Blueprint("webhooks", __name__)
 
-WEBHOOK_JOB = "workers.jobs.handle_webhook"
 # Deliveries are retried for up to 4 hours; a week of memory covers every retry.
 DEDUPE_SECONDS = 7 * 24 * 3600
 TOPIC = re.compile(r"[a-z_]+/[a-z_]+")

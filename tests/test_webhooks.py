@@ -180,3 +180,26 @@ def test_shop_redact_erases_everything_of_the_shop(ctx):
     assert ctx.store.get_request(request.id) is None and ctx.store.shop_requests(SHOP) == []
     assert ctx.store.get_policy(SHOP) == Policy() and ctx.store.access_token(SHOP) is None
     assert ctx.store.get_request(kept.id) is not None
+
+
+def test_the_worker_runs_webhook_jobs_in_its_own_process_and_forks_for_the_rest(ctx, redis_conn, monkeypatch):
+    from rq import Queue
+    from rq.job import JobStatus
+
+    from storefront_proxy.queue import QUEUE_NAME, WEBHOOK_JOB
+    from workers.worker import SelfServiceWorker
+
+    request = make_request(ctx.store, status=RequestStatus.QUEUED)
+    queue = Queue(QUEUE_NAME, connection=redis_conn)
+    webhook = queue.enqueue(WEBHOOK_JOB, "orders/cancelled", SHOP, {"id": request.order_id, "cancelled_at": "x"})
+    other = queue.enqueue("os.getpid")
+    forked = []
+    worker = SelfServiceWorker([queue], connection=redis_conn)
+    # A stand-in fork that records the job and stops the worker (rq quits on an unhandled error).
+    monkeypatch.setattr(worker, "fork_work_horse", lambda job, queue: forked.append(job.id) or 1 / 0)
+    worker.work(burst=True)
+    # The webhook job ran in this process (the monkeypatched context is this process's); the next one forked.
+    assert webhook.get_status(refresh=True) is JobStatus.FINISHED
+    assert webhook.return_value()["effect"] == "cancelled"
+    assert ctx.store.get_request(request.id).status is RequestStatus.CANCELLED
+    assert forked == [other.id]

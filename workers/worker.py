@@ -5,18 +5,26 @@ monitoring interval + 60 s), and only a worker's periodic maintenance (every 10 
 re-queues it, between two blocking dequeues of up to 405 s. A cancellation waits while that happens, so
 this worker heartbeats more often, lets a heartbeat lapse sooner, and runs maintenance every 30 s even when
 idle. Jobs are idempotent, so a re-run is safe.
+
+Webhook jobs run in the worker process itself, as rq's SimpleWorker runs every job: they only read and write
+Redis, and a fork per job (rq's Worker) costs more than the job. rq's timeout still applies (perform_job).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from rq import Worker
+from rq import Queue, Worker
 from rq.job import Job
+from rq.worker import WorkerStatus
+
+from storefront_proxy.queue import WEBHOOK_JOB
 
 JOB_MONITORING_INTERVAL = 5
 HEARTBEAT_GRACE_SECONDS = 10
 MAINTENANCE_INTERVAL = 30
+# Jobs short and Redis-only enough to run without a work horse.
+IN_PROCESS_JOBS = frozenset({WEBHOOK_JOB})
 
 
 class SelfServiceWorker(Worker):
@@ -27,6 +35,15 @@ class SelfServiceWorker(Worker):
         if kwargs.get("maintenance_interval") in (None, 600):
             kwargs["maintenance_interval"] = MAINTENANCE_INTERVAL
         super().__init__(*args, **kwargs)
+
+    def execute_job(self, job: Job, queue: Queue) -> None:
+        if job.func_name not in IN_PROCESS_JOBS:
+            super().execute_job(job, queue)
+            return
+        # As rq's SimpleWorker.execute_job.
+        execution = self.prepare_execution(job)
+        self.perform_job(job, queue, execution)
+        self.set_state(WorkerStatus.IDLE)
 
     @property
     def dequeue_timeout(self) -> int:

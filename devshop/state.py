@@ -174,6 +174,10 @@ class Fulfillment:
     # Line item legacy id -> quantity shipped in this fulfillment.
     line_items: dict[int, int] = field(default_factory=dict)
 
+    def line_items_json(self) -> list[dict[str, int]]:
+        """What was shipped, as the control API and webhook payloads list it."""
+        return [{"id": item_id, "quantity": quantity} for item_id, quantity in self.line_items.items()]
+
     @property
     def gid(self) -> str:
         return f"gid://shopify/Fulfillment/{self.legacy_id}"
@@ -271,7 +275,7 @@ class Order:
                     "id": f.gid,
                     "status": f.status,
                     "created_at": iso_utc(f.created_at),
-                    "line_items": [{"id": item_id, "quantity": quantity} for item_id, quantity in f.line_items.items()],
+                    "line_items": f.line_items_json(),
                 }
                 for f in self.fulfillments
             ],

@@ -74,7 +74,7 @@ def order_payload(order: Order, shop_domain: str) -> dict[str, Any]:
                 "id": f.legacy_id,
                 "status": f.status.lower(),
                 "created_at": iso_utc(f.created_at),
-                "line_items": [{"id": item_id, "quantity": quantity} for item_id, quantity in f.line_items.items()],
+                "line_items": f.line_items_json(),
             }
             for f in order.fulfillments
         ],

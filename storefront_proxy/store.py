@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -336,12 +337,8 @@ class Store:
         return self._update(key, FulfillmentHoldRecord, change, enqueue, missing=f"hold of order {order_id}")
 
     def shop_holds(self, shop: str, limit: int = 1000) -> list[FulfillmentHoldRecord]:
-        """The shop's hold records, newest first."""
-        order_ids = self.redis.zrevrange(f"{KEY_PREFIX}:holds:{shop}", 0, limit - 1)
-        if not order_ids:
-            return []
-        raws = self.redis.mget([self._hold_key(shop, int(order_id)) for order_id in order_ids])
-        return [FulfillmentHoldRecord.model_validate_json(raw) for raw in raws if raw]
+        """The shop's newest ``limit`` hold records, newest first."""
+        return list(itertools.islice(self.iter_shop_holds(shop, batch=min(limit, 500)), limit))
 
     def iter_shop_holds(self, shop: str, batch: int = 500) -> Iterator[FulfillmentHoldRecord]:
         """Every hold record of the shop, newest first, read ``batch`` at a time (for jobs, not requests)."""
@@ -387,7 +384,7 @@ class Store:
                 f"{KEY_PREFIX}:proxy-path:{shop}",
                 self._uninstalled_key(shop),
             )
-            for hold in self.shop_holds(shop, limit=1_000_000):
+            for hold in self.iter_shop_holds(shop):
                 pipe.delete(self._hold_key(shop, hold.order_id))
             pipe.delete(f"{KEY_PREFIX}:holds:{shop}")
             for key in self.redis.scan_iter(f"{KEY_PREFIX}:data-request:{shop}:*"):

@@ -14,9 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from rq import Queue, Worker
+from rq import Queue, SimpleWorker, Worker
 from rq.job import Job
-from rq.worker import WorkerStatus
 
 from storefront_proxy.queue import WEBHOOK_JOB
 
@@ -40,10 +39,8 @@ class SelfServiceWorker(Worker):
         if job.func_name not in IN_PROCESS_JOBS:
             super().execute_job(job, queue)
             return
-        # As rq's SimpleWorker.execute_job.
-        execution = self.prepare_execution(job)
-        self.perform_job(job, queue, execution)
-        self.set_state(WorkerStatus.IDLE)
+        # rq's own in-process execution; it uses only what every rq worker has.
+        SimpleWorker.execute_job(self, job, queue)  # type: ignore[arg-type]
 
     @property
     def dequeue_timeout(self) -> int:

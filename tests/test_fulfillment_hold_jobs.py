@@ -259,6 +259,7 @@ def test_turning_the_hold_off_releases_now_even_with_a_request_under_review(ctx,
     assert before - timedelta(seconds=1) <= record.release_at <= datetime.now(UTC)
     assert "turned the hold off" in record.events[-1].detail
     assert release_hold(ctx, SHOP, order_id, 2)["status"] == "released"
+    assert ctx.store.get_hold(SHOP, order_id).events[-1].detail == "the shop turned the hold off"
     assert devshop.get_order(order_id).fulfillment_orders[0].holds == []
 
 

@@ -164,8 +164,9 @@ def release_hold(ctx: WorkerContext, shop: str, order_id: int, number: int | Non
     if _superseded(ctx, record, number):
         return {**_outcome(shop, order_id, record), "superseded": True}
     request = ctx.store.request_for_order(shop, order_id)
+    holding = hold_wanted(ctx.store.get_policy(shop))
     # A shop that turned holds off wants its orders shipped: no more waiting for open requests.
-    if request is not None and request.status in OPEN_REQUEST_STATUSES and hold_wanted(ctx.store.get_policy(shop)):
+    if request is not None and request.status in OPEN_REQUEST_STATUSES and holding:
         return _extend(ctx, shop, order_id, f"request {request.id} is {request.status.value}")
     try:
         with ctx.shopify(shop) as client:
@@ -182,7 +183,8 @@ def release_hold(ctx: WorkerContext, shop: str, order_id: int, number: int | Non
                     raise HoldNotReleasedError("; ".join(error.message for error in errors))
     except UnknownShopError as exc:
         return _finish(ctx, shop, order_id, HoldStatus.FAILED, "failed", str(exc), error=str(exc))
-    return _finish(ctx, shop, order_id, HoldStatus.RELEASED, "released", "the cancel window closed")
+    why = "the cancel window closed" if holding else "the shop turned the hold off"
+    return _finish(ctx, shop, order_id, HoldStatus.RELEASED, "released", why)
 
 
 def _superseded(ctx: WorkerContext, record: FulfillmentHoldRecord, number: int | None) -> bool:

@@ -22,7 +22,7 @@ from werkzeug.serving import make_server
 
 from devshop.app import create_devshop
 from devshop.embedded_redis import EmbeddedRedis
-from storefront_proxy.settings import Settings
+from storefront_proxy.settings import Settings, SettingsError, read_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 DEVSHOP_TOKEN = "shpat_devshop_local_token_0000000000"
@@ -93,7 +93,11 @@ def wait_for(url: str, timeout: float = 30.0) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    settings = Settings(APP_ENV="development").checked()
+    try:
+        settings = read_settings(APP_ENV="development")
+    except SettingsError as exc:
+        print(f"Cannot start: {exc}", file=sys.stderr)
+        return 3
     parser.add_argument("--port", type=int, default=settings.port, help="web app port (default: PORT or 8000)")
     parser.add_argument("--devshop-port", type=int, default=8001, help="devshop port (default 8001)")
     args = parser.parse_args(argv)

@@ -10,10 +10,11 @@ import binascii
 import functools
 import re
 import sys
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import SettingsError as EnvironmentParseError
 
 # A shop's permanent domain; Shopify's libraries accept only this shape before trusting a shop name.
 SHOP_DOMAIN = re.compile(r"[a-z0-9][a-z0-9-]*\.myshopify\.com")
@@ -72,11 +73,13 @@ class Settings(BaseSettings):
     # Seconds in one hour of the policy's auto_review_after_hours; tests shorten it so an "hour" passes quickly.
     auto_review_hour_seconds: float = Field(3600.0, gt=0, validation_alias="AUTO_REVIEW_HOUR_SECONDS")
     # RQ retry schedule (seconds) for transient failures: network, 5xx, throttling.
-    cancel_retry_intervals: list[int] = Field(
+    # NoDecode: pydantic-settings would otherwise read a list from the environment as JSON only, and the documented
+    # form is "5,15,60"; _intervals below accepts both.
+    cancel_retry_intervals: Annotated[list[int], NoDecode] = Field(
         default_factory=lambda: [5, 15, 60, 180, 600], validation_alias="CANCEL_RETRY_INTERVALS"
     )
     # RQ retry schedule (seconds) for placing and releasing the cancel-window fulfillment hold.
-    hold_retry_intervals: list[int] = Field(
+    hold_retry_intervals: Annotated[list[int], NoDecode] = Field(
         default_factory=lambda: [10, 30, 120, 600, 1800], validation_alias="HOLD_RETRY_INTERVALS"
     )
     # A hold due for release while the order's cancellation request still waits is kept this much longer.
@@ -87,7 +90,19 @@ class Settings(BaseSettings):
     def _intervals(cls, value: object) -> object:
         # "5,15,60" or "[5, 15, 60]", from the environment or from code alike.
         if isinstance(value, str):
-            return [int(part) for part in value.strip().strip("[]").split(",") if part.strip()]
+            text = value.strip()
+            bracketed = text.startswith("[") and text.endswith("]")
+            parts = [part.strip() for part in (text[1:-1] if bracketed else text).split(",")]
+            if not all(part.isdigit() for part in parts):
+                raise ValueError("give whole seconds separated by commas, such as 5,15,60")
+            return [int(part) for part in parts]
+        return value
+
+    @field_validator("cancel_retry_intervals", "hold_retry_intervals")
+    @classmethod
+    def _positive_intervals(cls, value: list[int]) -> list[int]:
+        if not value or any(seconds < 1 for seconds in value):
+            raise ValueError("give at least one interval, each of at least 1 second, such as 5,15,60")
         return value
 
     @field_validator("shopify_shop")
@@ -177,6 +192,12 @@ def _check_token_keys(settings: Settings) -> None:
             )
 
 
+# Field name → the environment variable it is read from, for error messages.
+ENVIRONMENT_NAMES = {
+    name: str(field.validation_alias) for name, field in Settings.model_fields.items() if field.validation_alias
+}
+
+
 def normalize_shop_domain(value: str) -> str:
     """``Example-Shop`` or ``https://example-shop.myshopify.com/`` → ``example-shop.myshopify.com``."""
     domain = value.strip().lower().removeprefix("https://").removeprefix("http://").rstrip("/")
@@ -188,12 +209,27 @@ def normalize_shop_domain(value: str) -> str:
 @functools.cache
 def get_settings() -> Settings:
     """The process's settings, for entry points that have no app object (worker, CLI)."""
+    return read_settings()
+
+
+def read_settings(**overrides: object) -> Settings:
+    """Settings from the environment (``overrides`` win), checked; SettingsError with one line when invalid."""
     try:
-        return Settings().checked()
+        return Settings(**overrides).checked()  # type: ignore[arg-type]
     except ValidationError as exc:
-        first = exc.errors()[0]
-        name = first["loc"][0] if first["loc"] else "configuration"
-        raise SettingsError(f"{name}: {first['msg']}") from None
+        raise SettingsError(describe_invalid(exc)) from None
+    except EnvironmentParseError as exc:
+        # pydantic-settings could not even read the value (JSON expected); name the variable, never the value.
+        field = str(exc).split('"')[1] if '"' in str(exc) else "configuration"
+        raise SettingsError(f"{ENVIRONMENT_NAMES.get(field, field)}: cannot be read") from None
+
+
+def describe_invalid(exc: ValidationError) -> str:
+    """One line naming the environment variable that is wrong and why (never its value)."""
+    first = exc.errors()[0]
+    name = str(first["loc"][0]) if first["loc"] else "configuration"
+    message = first["msg"].removeprefix("Value error, ")
+    return f"{ENVIRONMENT_NAMES.get(name, name)}: {message}"
 
 
 def load_settings_or_exit() -> Settings:

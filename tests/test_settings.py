@@ -63,3 +63,81 @@ def test_entry_points_stop_with_one_line(command, tmp_path):
     assert result.returncode == 3
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert lines == [lines[0]] and lines[0].startswith("Cannot start: SHOPIFY_API_KEY")
+
+
+@pytest.fixture
+def environment(monkeypatch):
+    """A process environment with only what the test sets (and no .env file)."""
+    for name in list(os.environ):
+        if name.startswith(("SHOPIFY_", "APP_ENV", "REDIS_URL", "CANCEL_", "HOLD_", "PORT")):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(ROOT / "tests")  # no .env here
+    from storefront_proxy.settings import get_settings
+
+    get_settings.cache_clear()
+    yield monkeypatch
+    get_settings.cache_clear()
+
+
+@pytest.mark.parametrize("written", ["2,4,8", "[2,4,8]", "[2, 4, 8]", " 2, 4 ,8 "])
+def test_retry_intervals_in_the_documented_comma_form_are_read_from_the_environment(environment, written):
+    from storefront_proxy.settings import get_settings
+
+    environment.setenv("APP_ENV", "test")
+    environment.setenv("CANCEL_RETRY_INTERVALS", written)
+    environment.setenv("HOLD_RETRY_INTERVALS", written)
+    settings = get_settings()
+    assert settings.cancel_retry_intervals == [2, 4, 8] and settings.hold_retry_intervals == [2, 4, 8]
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "says"),
+    [
+        ("CANCEL_RETRY_INTERVALS", "2,x", "CANCEL_RETRY_INTERVALS: give whole seconds"),
+        ("CANCEL_RETRY_INTERVALS", "[2,4", "CANCEL_RETRY_INTERVALS: give whole seconds"),
+        ("HOLD_RETRY_INTERVALS", "0,5", "HOLD_RETRY_INTERVALS: give at least one interval"),
+        ("HOLD_RETRY_INTERVALS", "", "HOLD_RETRY_INTERVALS: give whole seconds"),
+        ("PORT", "eighty", "PORT: Input should be a valid integer"),
+        ("SHOPIFY_WORKER_ATTEMPTS", "99", "SHOPIFY_WORKER_ATTEMPTS: Input should be less than or equal to 10"),
+        ("APP_ENV", "staging", "APP_ENV: Input should be"),
+        ("STOREFRONT_STANDALONE_PAGES", "maybe", "STOREFRONT_STANDALONE_PAGES: Input should be a valid boolean"),
+    ],
+)
+def test_an_invalid_setting_in_the_environment_names_the_variable(environment, name, value, says):
+    from storefront_proxy.settings import get_settings
+
+    environment.setenv("APP_ENV", "test")
+    environment.setenv(name, value)
+    with pytest.raises(SettingsError) as raised:
+        get_settings()
+    assert str(raised.value).startswith(says) and "\n" not in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        [str(Path(sys.executable).with_name("rq")), "worker", "--burst", "-c", "workers.rq_config"],
+        [sys.executable, "-m", "flask", "--app", "storefront_proxy.app", "policy", "show", "x"],
+    ],
+    ids=["worker", "flask-cli"],
+)
+def test_entry_points_read_the_documented_interval_form_and_stop_with_one_line_on_a_bad_one(
+    command, tmp_path, redis_url
+):
+    env = {**CLEAN_ENV, "PYTHONPATH": str(ROOT), "APP_ENV": "test", "REDIS_URL": redis_url}
+    good = subprocess.run(
+        command,
+        cwd=tmp_path,
+        env={**env, "CANCEL_RETRY_INTERVALS": "2,4,8", "HOLD_RETRY_INTERVALS": "1,2"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert good.returncode == 0, good.stderr
+    bad = subprocess.run(
+        command, cwd=tmp_path, env={**env, "CANCEL_RETRY_INTERVALS": "2;4"}, capture_output=True, text=True, timeout=60
+    )
+    lines = [line for line in bad.stderr.splitlines() if line.strip()]
+    assert bad.returncode == 3 and lines == [
+        "Cannot start: CANCEL_RETRY_INTERVALS: give whole seconds separated by commas, such as 5,15,60"
+    ]

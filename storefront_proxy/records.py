@@ -27,6 +27,8 @@ class RequestStatus(StrEnum):
 FINAL_STATUSES = frozenset({RequestStatus.CANCELLED, RequestStatus.REJECTED, RequestStatus.FAILED})
 
 NOTE_MAX_LENGTH = 500
+# Shopify's reason, as shown to the shopper, is cut at this length.
+MESSAGE_DETAIL_MAX = 300
 
 
 def new_request_id() -> str:
@@ -74,6 +76,8 @@ class CancellationRequest(BaseModel):
     # catalog key (storefront_proxy/catalogs) that says it in the shopper's language.
     message: str | None = None
     message_code: str | None = None
+    # Shopify's own words about the outcome (an orderCancel user error), shown after the translated sentence.
+    message_detail: str | None = None
     # Technical detail for support; never shown to the shopper.
     last_error: str | None = None
     # The cancel window is judged at the moment the shopper asked.
@@ -99,10 +103,18 @@ class CancellationRequest(BaseModel):
         self.events.append(Event(at=at, type=type, status=status, detail=detail))
         self.updated_at = at
 
+    def tell(self, message: str | None, code: str | None = None, detail: str | None = None) -> None:
+        """Set what the shopper is told: English ``message``, its catalog ``code`` and Shopify's ``detail``."""
+        self.message = message
+        self.message_code = code
+        self.message_detail = detail[:MESSAGE_DETAIL_MAX] if detail else None
+
     def shopper_message(self, translate: Callable[..., str] | None = None) -> str | None:
         """The outcome message in the shopper's language when a translator is given."""
         if translate is not None and self.message_code:
             try:
+                if self.message_detail is not None:
+                    return translate(self.message_code, reason=self.message_detail)
                 return translate(self.message_code)
             except KeyError:
                 pass

@@ -171,8 +171,7 @@ class Support:
             if request.status not in allowed:
                 raise WrongStatusError("reject", request.status)
             before["status"] = request.status.value
-            request.message = message
-            request.message_code = None
+            request.tell(message)
             request.record(self.clock(), _event("rejected", actor), status=RequestStatus.REJECTED, detail=actor)
 
         updated = self.store.update_request(request_id, change)
@@ -231,8 +230,7 @@ class Support:
             before["status"] = request.status.value
             request.dispatches += 1
             dispatch["n"] = request.dispatches
-            request.message = None
-            request.message_code = None
+            request.tell(None)
             if action == "retry":
                 # Support decided to try again: a failed attempt's orderCancel is settled, send anew.
                 request.cancel_sent_at = None

@@ -138,7 +138,8 @@ def _cancel_in_shopify(ctx: WorkerContext, client: ShopifyClient, request: Cance
             RequestStatus.FAILED,
             "failed",
             f"The shop could not cancel this order: {shopify_message}",
-            code="outcome.shop_refused",
+            code="outcome.shop_refused.reason",
+            message_detail=shopify_message,
             error=shopify_message,
         )
     if result.job is None:
@@ -272,12 +273,12 @@ def _finish(
     message: str | None,
     *,
     code: str | None = None,
+    message_detail: str | None = None,
     detail: str | None = None,
     error: str | None = None,
 ) -> dict[str, Any]:
     def change(request: CancellationRequest) -> None:
-        request.message = message
-        request.message_code = code
+        request.tell(message, code, message_detail)
         if error is not None:
             request.last_error = error
         request.record(ctx.clock(), event, status=status, detail=detail or error)
@@ -409,14 +410,14 @@ def handle_webhook(topic: str, shop: str, payload: dict[str, Any]) -> dict[str, 
         if cancelled:
             if r.status.is_final and r.status is not RequestStatus.FAILED:
                 return
-            r.message, r.message_code = None, None
+            r.tell(None)
             detail = "the order was cancelled in Shopify"
             r.record(now, "cancelled_in_shopify", status=RequestStatus.CANCELLED, detail=detail)
         elif shipping:
             # A request being processed is left to the worker, which re-checks the order itself.
             if r.status not in OPEN_STATUSES:
                 return
-            r.message, r.message_code = SHIPPED_MESSAGE, "outcome.shipped"
+            r.tell(SHIPPED_MESSAGE, "outcome.shipped")
             r.record(now, "rejected", status=RequestStatus.REJECTED, detail=f"{topic}: fulfillment started")
 
     ctx.store.update_request(request.id, apply)
@@ -469,8 +470,7 @@ def on_cancel_failure(job: Job, connection: Any, exc_type: type, exc_value: Base
         if will_retry:
             request.record(ctx.clock(), "retry_scheduled", status=RequestStatus.QUEUED, detail=error)
         else:
-            request.message = UNREACHABLE_MESSAGE
-            request.message_code = "outcome.unreachable"
+            request.tell(UNREACHABLE_MESSAGE, "outcome.unreachable")
             request.record(ctx.clock(), "failed", status=RequestStatus.FAILED, detail=error)
 
     try:

@@ -203,6 +203,15 @@ def test_user_errors_end_failed_with_shopifys_message(web, devshop, devshop_serv
     assert request.status.value == "failed"
     assert "active return in progress" in request.message
     assert request.last_error == "Order has an active return in progress"
+    # What the shopper reads: the translated sentence, then Shopify's own reason.
+    shopper = proxy_session(devshop_server.url, ADA)
+    for locale, sentence in (("en", "The shop could not cancel this order"), ("nl", "De winkel kon deze bestelling")):
+        seen = shopper.get(order_url(devshop_server, order_id, f"/cancellation?locale={locale}"), headers=JSON, timeout=10)
+        assert seen.json()["request"]["message"] == f"{sentence}{' niet annuleren' if locale == 'nl' else ''}: " + (
+            "Order has an active return in progress"
+        )
+        page = shopper.get(order_url(devshop_server, order_id, f"?locale={locale}"), timeout=10)
+        assert "Order has an active return in progress" in page.text
 
 
 def test_user_error_on_an_order_found_cancelled_counts_as_done(web, devshop, devshop_server, workers, store):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import logging
+import socket
+import struct
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -54,8 +56,16 @@ MUTATION_COST = 10
 CONNECTION_COST = 2
 MAX_QUERY_COST = 1000
 MAX_PAGE_SIZE = 250
+# Plain-text answers, as a proxy or load balancer in front of Shopify gives them.
 HTTP_FAULT_STATUS = {"http_500": 500, "http_502": 502, "http_503": 503}
 HTTP_FAULT_TEXT = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable"}
+# Shopify's own JSON answers: a string `errors` (https://shopify.dev/docs/api/usage/response-codes).
+JSON_FAULT_STATUS = {"http_429": 429, "http_500_json": 500, "http_503_json": 503}
+JSON_FAULT_ERRORS = {
+    429: "Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service.",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+}
 
 
 @dataclass
@@ -86,7 +96,11 @@ def graphql_endpoint(version: str) -> Response | tuple[Response, int]:
     payload, status = handle_graphql(state, body["query"], variables, body.get("operationName"), version)
     if isinstance(payload, str):
         return Response(payload, status=status, mimetype="text/plain")
-    return jsonify(payload), status
+    response = jsonify(payload)
+    response.status_code = status
+    if status == 429:
+        response.headers["Retry-After"] = "1.0"
+    return response
 
 
 def handle_graphql(
@@ -120,6 +134,15 @@ def handle_graphql(
         if fault.kind in HTTP_FAULT_STATUS:
             status = HTTP_FAULT_STATUS[fault.kind]
             return fault.message or HTTP_FAULT_TEXT[status], status
+        if fault.kind in JSON_FAULT_STATUS:
+            status = JSON_FAULT_STATUS[fault.kind]
+            return {"errors": fault.message or JSON_FAULT_ERRORS[status]}, status
+        if fault.kind == "reset":
+            reset_connection()
+        if fault.kind == "timeout":
+            # Longer than the app's SHOPIFY_TIMEOUT_SECONDS: the app gives up; Shopify runs nothing.
+            time.sleep(fault.delay or 30)
+            return {"errors": "Timeout"}, 504
         if fault.kind == "throttle":
             throttle_status = {**state.throttle_status(), "currentlyAvailable": 0}
             return _throttled(requested, throttle_status), 200
@@ -151,6 +174,30 @@ def handle_graphql(
     payload["data"] = result.data
     payload["extensions"] = _cost_extension(requested, requested, throttle_status)
     return payload, 200
+
+
+class ConnectionResetFault(Exception):
+    """Raised after the client's connection was reset, so Flask writes nothing more to it."""
+
+
+@bp.errorhandler(ConnectionResetFault)
+def _connection_reset(_: ConnectionResetFault) -> Response:
+    # The socket is gone; werkzeug's attempt to write this finds it closed and drops it.
+    return Response(status=500)
+
+
+def reset_connection() -> None:
+    """Drop the client's connection without an answer, as a connection to Shopify cut off mid-call looks.
+
+    SO_LINGER 0 makes the close that follows an RST; the shutdown ends the exchange at once (the server's own
+    file objects still hold the socket, so closing it here would not).
+    """
+    sock = request.environ.get("werkzeug.socket")
+    if sock is None:
+        raise ConnectionResetFault("no socket to reset (not served by werkzeug)")
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    sock.shutdown(socket.SHUT_RDWR)
+    raise ConnectionResetFault("connection reset by the devshop's fault")
 
 
 def _validation_error(error: GraphQLError) -> dict[str, Any]:

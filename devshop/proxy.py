@@ -21,7 +21,7 @@ APP_TIMEOUT_SECONDS = 15
 # Shopify sets these itself; a visitor must not be able to smuggle in their own (e.g. another customer's id).
 SHOPIFY_PARAMS = frozenset({"shop", "logged_in_customer_id", "path_prefix", "timestamp", "signature"})
 FORWARDED_REQUEST_HEADERS = ("Content-Type", "Accept", "Accept-Language", "X-CSRF-Token", "User-Agent")
-RETURNED_RESPONSE_HEADERS = ("Location", "Cache-Control")
+RETURNED_RESPONSE_HEADERS = ("Location", "Cache-Control", "Retry-After")
 APP_DOWN_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>App did not answer</title></head>
 <body style="font-family: system-ui, sans-serif; max-width: 40rem; margin: 3rem auto;">

@@ -57,9 +57,14 @@ METAFIELD_NAMESPACE = re.compile(r"\$?[A-Za-z0-9_-]{2,255}")
 MAX_STAFF_NOTE_LENGTH = 255
 # Shopify refuses orderCancel once anything has shipped; these statuses mean nothing has (SHOPIFY-PLATFORM.md 2/3).
 CANCELLABLE_FULFILLMENT_STATUSES = frozenset({"UNFULFILLED", "ON_HOLD", "SCHEDULED"})
-FAULT_KINDS = frozenset({"http_500", "http_502", "http_503", "throttle", "user_error", "delay", "hang_job"})
-# Faults answered before execution; user_error and hang_job are taken by orderCancel itself.
-REQUEST_FAULT_KINDS = frozenset({"http_500", "http_502", "http_503", "throttle", "delay"})
+# Faults answered before execution: plain-text HTTP errors, Shopify's JSON ones (429 with Retry-After, 500, 503),
+# a throttled GraphQL answer, a pause, no answer within the app's timeout, a reset connection.
+REQUEST_FAULT_KINDS = frozenset(
+    {"http_500", "http_502", "http_503", "http_429", "http_500_json", "http_503_json", "throttle", "delay", "timeout"}
+    | {"reset"}
+)
+# user_error and hang_job are taken by orderCancel itself.
+FAULT_KINDS = REQUEST_FAULT_KINDS | {"user_error", "hang_job"}
 
 
 class DevshopError(Exception):

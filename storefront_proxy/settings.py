@@ -70,6 +70,9 @@ class Settings(BaseSettings):
     # Bounded polling of orderCancel's Job: number of polls and the longest pause between two.
     cancel_job_max_polls: int = Field(20, validation_alias="CANCEL_JOB_MAX_POLLS")
     cancel_job_max_poll_interval: float = Field(3.0, validation_alias="CANCEL_JOB_MAX_POLL_INTERVAL")
+    # An orderCancel whose answer was lost (timeout, reset, 5xx) that has neither a Job nor cancelled the order
+    # after this many seconds is taken as never having reached Shopify, and may be sent again.
+    cancel_send_settle_seconds: float = Field(60.0, gt=0, validation_alias="CANCEL_SEND_SETTLE_SECONDS")
     # Seconds in one hour of the policy's auto_review_after_hours; tests shorten it so an "hour" passes quickly.
     auto_review_hour_seconds: float = Field(3600.0, gt=0, validation_alias="AUTO_REVIEW_HOUR_SECONDS")
     # RQ retry schedule (seconds) for transient failures: network, 5xx, throttling.

@@ -286,3 +286,66 @@ def test_web_clients_are_reused_per_thread_and_renewed_with_the_token():
     assert other_thread[0] is not first
     cache.get(("b", "t3"), make("t3"))  # a third key closes the least recently used
     assert made == ["t1", "t2", "t1", "t3"]
+
+
+# What Shopify answers with each HTTP error status: a JSON body with a string `errors`, which gql hands back as
+# a GraphQL result (https://shopify.dev/docs/api/usage/response-codes).
+RATE_LIMITED = {
+    "errors": "Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service."
+}
+SHOPIFY_ERROR_ANSWERS = [
+    (429, RATE_LIMITED, {"Retry-After": "2.0"}, ShopifyThrottledError),
+    (500, {"errors": "Internal Server Error"}, {}, ShopifyTransientError),
+    (502, {"errors": "Bad Gateway"}, {}, ShopifyTransientError),
+    (503, {"errors": "Service Unavailable"}, {}, ShopifyTransientError),
+    (504, {"errors": "Gateway Timeout"}, {}, ShopifyTransientError),
+    (401, INVALID_TOKEN, {}, ShopifyTokenRefusedError),
+    (402, {"errors": "Unavailable Shop"}, {}, ShopifyAuthError),
+    (403, {"errors": "[API] This action requires merchant approval for write_orders scope."}, {}, ShopifyAuthError),
+    (423, {"errors": "Shop is locked"}, {}, ShopifyAuthError),
+    (404, {"errors": "Not Found"}, {}, ShopifyQueryError),
+]
+IDS = [str(status) for status, *_ in SHOPIFY_ERROR_ANSWERS]
+
+
+@responses.activate
+@pytest.mark.parametrize(("status", "body", "headers", "error"), SHOPIFY_ERROR_ANSWERS, ids=IDS)
+def test_http_errors_with_a_json_body_are_sorted_by_status_for_a_query(client, sleeps, status, body, headers, error):
+    responses.post(ADMIN_URL, status=status, json=body, headers=headers)
+    with pytest.raises(error) as raised:
+        client.get_order(5001)
+    assert type(raised.value) is error
+    retried = issubclass(error, ShopifyTransientError)
+    assert len(responses.calls) == (client.max_attempts if retried else 1)
+    if error is ShopifyThrottledError:
+        assert raised.value.retry_after == 2.0 and sleeps == [2.0, 2.0]
+
+
+@responses.activate
+@pytest.mark.parametrize(("status", "body", "headers", "error"), SHOPIFY_ERROR_ANSWERS, ids=IDS)
+def test_http_errors_with_a_json_body_are_sorted_by_status_for_a_mutation(client, status, body, headers, error):
+    responses.post(ADMIN_URL, status=status, json=body, headers=headers)
+    with pytest.raises(error) as raised:
+        client.cancel_order(5001, refund_method=None, restock=True, notify_customer=True, staff_note="n")
+    assert type(raised.value) is error
+    # Only a throttled mutation is sent again at once: Shopify refuses those before running anything.
+    assert len(responses.calls) == (client.max_attempts if error is ShopifyThrottledError else 1)
+
+
+@responses.activate(registry=OrderedRegistry)
+def test_a_429_with_a_json_body_is_waited_out_and_the_call_succeeds(client, sleeps):
+    responses.post(ADMIN_URL, status=429, json=RATE_LIMITED, headers={"Retry-After": "1.5"})
+    responses.post(ADMIN_URL, status=500, json={"errors": "Internal Server Error"})
+    responses.post(ADMIN_URL, json=order_body())
+    assert client.get_order(5001) is not None
+    assert sleeps == [1.5, 1.0]
+
+
+@pytest.mark.parametrize(
+    ("header", "seconds"),
+    [(None, 1.0), ("2", 2.0), ("0", 0.5), ("nan", 1.0), ("Wed, 21 Oct 2026 07:28:00 GMT", 1.0), ("3600", 20.0)],
+)
+def test_retry_after_is_read_as_bounded_seconds(header, seconds):
+    from storefront_proxy.shopify.client import retry_after_seconds
+
+    assert retry_after_seconds(header) == seconds

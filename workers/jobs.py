@@ -39,11 +39,6 @@ GONE_MESSAGE = "We couldn't find this order any more, so it was not cancelled."
 UNREACHABLE_MESSAGE = "We couldn't reach the shop to cancel your order. The shop's team will look into it."
 
 
-# A send of orderCancel that produced no Job id (the answer was lost) and no cancellation after this long
-# is taken as never having reached Shopify, and may be sent again.
-SEND_SETTLE_SECONDS = 60
-
-
 class CancelJobNotFinishedError(ShopifyTransientError):
     """Shopify's cancel Job did not report done within the polling bound; the next attempt re-checks."""
 
@@ -95,7 +90,8 @@ def _cancel_in_shopify(ctx: WorkerContext, client: ShopifyClient, request: Cance
         )
     if order.cancelled_at is not None:
         return _finish(ctx, request.id, RequestStatus.CANCELLED, "cancelled", None, detail="order found cancelled")
-    if request.cancel_sent_at is not None and not _send_has_lapsed(request, ctx.clock()):
+    settle = ctx.settings.cancel_send_settle_seconds
+    if request.cancel_sent_at is not None and not _send_has_lapsed(request, ctx.clock(), settle):
         return _await_earlier_send(ctx, client, request)
 
     # A request accepted in time is carried out after the deadline too; everything else is judged now,
@@ -111,7 +107,7 @@ def _cancel_in_shopify(ctx: WorkerContext, client: ShopifyClient, request: Cance
         return _finish(ctx, request.id, RequestStatus.REJECTED, "rejected", message, code=code, detail=", ".join(codes))
 
     try:
-        request = _update(ctx, request.id, lambda r: _claim_send(r, ctx.clock()))
+        request = _update(ctx, request.id, lambda r: _claim_send(r, ctx.clock(), settle))
     except CancelAlreadySentError:
         raise CancelJobNotFinishedError("another attempt is sending orderCancel") from None
     try:
@@ -213,10 +209,10 @@ def _wait_for_job(ctx: WorkerContext, client: ShopifyClient, job_id: str) -> boo
     return False
 
 
-def _send_has_lapsed(request: CancellationRequest, now: datetime) -> bool:
-    """A send with no Job id and no cancellation long after it never reached Shopify: it may be sent again."""
+def _send_has_lapsed(request: CancellationRequest, now: datetime, settle_seconds: float) -> bool:
+    """A send with no Job id and no cancellation ``settle_seconds`` after it never reached Shopify: send again."""
     assert request.cancel_sent_at is not None
-    return request.shopify_job_id is None and (now - request.cancel_sent_at).total_seconds() >= SEND_SETTLE_SECONDS
+    return request.shopify_job_id is None and (now - request.cancel_sent_at).total_seconds() >= settle_seconds
 
 
 def _release_send(request: CancellationRequest, now: datetime) -> None:
@@ -224,9 +220,9 @@ def _release_send(request: CancellationRequest, now: datetime) -> None:
     request.record(now, "cancel_not_sent", detail="throttled")
 
 
-def _claim_send(request: CancellationRequest, now: datetime) -> None:
+def _claim_send(request: CancellationRequest, now: datetime, settle_seconds: float) -> None:
     """Mark orderCancel as sent, atomically, so that two runs of one request never both send it."""
-    if request.cancel_sent_at is not None and not _send_has_lapsed(request, now):
+    if request.cancel_sent_at is not None and not _send_has_lapsed(request, now, settle_seconds):
         raise CancelAlreadySentError(request.id)
     request.cancel_sent_at = now
     request.shopify_job_id = None

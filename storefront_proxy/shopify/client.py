@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import requests
 from gql import GraphQLRequest, gql
 from gql.transport.exceptions import (
     TransportConnectionFailed,
@@ -26,6 +27,7 @@ from graphql import DocumentNode
 
 from storefront_proxy.shopify.errors import (
     ShopifyAuthError,
+    ShopifyError,
     ShopifyQueryError,
     ShopifyThrottledError,
     ShopifyTokenRefusedError,
@@ -123,6 +125,11 @@ class ShopifyClient:
             retries=0,
             verify=True,
         )
+        # gql hands back a JSON body of any HTTP status as a GraphQL result, so {"errors": "Exceeded 2 calls per
+        # second..."} (429) or {"errors": "Internal Server Error"} (500) would look like a GraphQL error. The
+        # status is kept from requests' response hook and decides first.
+        self._last_status: int | None = None
+        self._last_retry_after: str | None = None
 
     # -- operations -----------------------------------------------------------------------------
 
@@ -259,35 +266,56 @@ class ShopifyClient:
 
     def _execute_once(self, operation: str, variables: dict[str, Any]) -> dict[str, Any]:
         request = GraphQLRequest(DOCUMENTS[operation], variable_values=variables)
+        self._last_status, self._last_retry_after = None, None
         try:
             if self._transport.session is None:
                 self._transport.connect()
+                assert self._transport.session is not None
+                self._transport.session.hooks["response"].append(self._note_response)
             result = self._transport.execute(request)
         except TransportServerError as exc:
-            if exc.code == 401:
-                raise ShopifyTokenRefusedError("Shopify refused the access token (401)") from exc
-            if exc.code == 403:
-                raise ShopifyAuthError("Shopify denied access (403)") from exc
-            if exc.code == 429:
-                raise ShopifyThrottledError("Shopify answered 429 Too Many Requests", retry_after=1.0) from exc
-            if exc.code is not None and exc.code >= 500:
-                raise ShopifyTransientError(f"Shopify answered HTTP {exc.code}") from exc
-            raise ShopifyQueryError(f"Shopify answered HTTP {exc.code}") from exc
+            # An answer of HTTP >= 400 whose body is not JSON (a proxy's HTML page, plain text).
+            raise self._status_error(exc.code or self._last_status or 500, "") from exc
         except (TransportConnectionFailed, TransportProtocolError) as exc:
             raise ShopifyTransientError(f"Shopify could not be reached: {type(exc).__name__}") from exc
         except TransportError as exc:
             raise ShopifyTransientError(f"Shopify transport failed: {type(exc).__name__}") from exc
 
+        if self._last_status is not None and self._last_status >= 400:
+            raise self._status_error(self._last_status, _error_text(result.errors))
         if result.errors:
             self._raise_for_errors(result.errors, result.extensions or {})
         if result.data is None:
             raise ShopifyTransientError("Shopify answered without data")
         return result.data
 
+    def _note_response(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        """requests' response hook: keep what the classification needs of the HTTP answer."""
+        self._last_status = response.status_code
+        self._last_retry_after = response.headers.get("Retry-After")
+
+    def _status_error(self, status: int, text: str) -> ShopifyError:
+        """The error an HTTP error answer means, sorted by its status whatever its body says.
+
+        401: the token (a refresh may help); 402 (shop frozen or unpaid), 403 (scope or access) and 423 (shop
+        locked): refused, no new token or retry fixes it; 429: throttled, retry after Retry-After; 5xx:
+        transient. https://shopify.dev/docs/api/usage/response-codes
+        """
+        detail = f"Shopify answered HTTP {status}" + (f": {text[:200]}" if text else "")
+        if status == 401:
+            return ShopifyTokenRefusedError(detail)
+        if status in (402, 403, 423):
+            return ShopifyAuthError(detail)
+        if status == 429:
+            return ShopifyThrottledError(detail, retry_after=retry_after_seconds(self._last_retry_after))
+        if status >= 500:
+            return ShopifyTransientError(detail)
+        return ShopifyQueryError(detail)
+
     @staticmethod
     def _raise_for_errors(errors: Any, extensions: dict[str, Any]) -> None:
-        # An invalid token answers 401 with {"errors": "[API] Invalid API key or access token ..."}; other plain
-        # strings come with 402 (shop frozen), 403 (missing scope) or 423 (locked), which no new token fixes.
+        # Plain-string errors normally come with an HTTP error status (sorted above); on a 200 the invalid-token
+        # text still means the token, anything else a refusal.
         if isinstance(errors, str):
             if INVALID_TOKEN_TEXT in errors:
                 raise ShopifyTokenRefusedError("Shopify refused the access token")
@@ -311,6 +339,26 @@ class ShopifyClient:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _error_text(errors: Any) -> str:
+    """Shopify's error body as one line: a plain string, or the messages of a GraphQL errors list."""
+    if isinstance(errors, str):
+        return errors
+    if isinstance(errors, list):
+        return "; ".join(str((error or {}).get("message", "")) for error in errors if isinstance(error, dict))
+    return ""
+
+
+def retry_after_seconds(header: str | None) -> float:
+    """Seconds a 429's ``Retry-After`` asks for (a number; HTTP dates and nonsense count as 1 s), bounded."""
+    try:
+        seconds = float(header) if header is not None else 1.0
+    except ValueError:
+        seconds = 1.0
+    if seconds != seconds:  # NaN
+        seconds = 1.0
+    return min(max(seconds, 0.5), MAX_THROTTLE_WAIT_SECONDS)
 
 
 def throttle_wait(extensions: dict[str, Any]) -> float:

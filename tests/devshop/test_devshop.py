@@ -23,6 +23,7 @@ APP_URL = "https://app.example.test"
 SECRET = "devshop-test-secret"
 TOKEN = "shpat_devshop_local_token_0000000000"
 ENDPOINT = "/admin/api/2026-10/graphql.json"
+HEADERS = {"X-Shopify-Access-Token": TOKEN}
 START = 1_800_000_000.0
 
 
@@ -373,6 +374,54 @@ def test_http_fault_fires_given_times_then_recovers(client: FlaskClient, state: 
     assert [call.fault for call in state.calls_for("CancelOrder")] == ["http_503", "http_503", None]
     order = state.get_order(5001)
     assert order is not None and order.cancelled_at is None  # the failed attempts changed nothing
+
+
+@pytest.mark.parametrize(
+    ("kind", "status", "errors"),
+    [
+        ("http_429", 429, "Exceeded 2 calls per second for api client."),
+        ("http_500_json", 500, "Internal Server Error"),
+        ("http_503_json", 503, "Service Unavailable"),
+    ],
+)
+def test_json_faults_answer_like_shopify(client: FlaskClient, state: DevshopState, kind, status, errors) -> None:
+    state.add_fault("GetOrderForCancellation", kind)
+    response = client.post(
+        ENDPOINT, json={"query": GET_ORDER, "variables": {"id": "gid://shopify/Order/5001"}}, headers=HEADERS
+    )
+    assert response.status_code == status and response.get_json()["errors"].startswith(errors)
+    assert (response.headers.get("Retry-After") == "1.0") is (status == 429)
+
+
+def test_timeout_and_reset_faults_cut_the_call_off(state: DevshopState, app: Flask) -> None:
+    from werkzeug.serving import make_server
+
+    from storefront_proxy.shopify.client import ShopifyClient
+    from storefront_proxy.shopify.errors import ShopifyTransientError
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    import threading
+
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        client = ShopifyClient(
+            "devshop.myshopify.com",
+            TOKEN,
+            api_version="2026-10",
+            admin_origin=f"http://127.0.0.1:{server.server_port}",
+            timeout=0.5,
+            max_attempts=1,
+        )
+        state.add_fault("GetOrderForCancellation", "timeout", delay=1.5)
+        with pytest.raises(ShopifyTransientError, match="could not be reached"):
+            client.get_order(5001)
+        state.add_fault("GetOrderForCancellation", "reset")
+        with pytest.raises(ShopifyTransientError, match="could not be reached"):
+            client.get_order(5001)
+        assert client.get_order(5001) is not None
+        assert [call.fault for call in state.calls_for("GetOrderForCancellation")] == ["timeout", "reset", None]
+    finally:
+        server.shutdown()
 
 
 def test_throttle_fault(client: FlaskClient, state: DevshopState) -> None:

@@ -92,6 +92,10 @@ def integration_env(redis_url: str, devshop_server: Server, ports) -> dict[str, 
         "AUTO_REVIEW_HOUR_SECONDS": "1",
         "HOLD_RETRY_INTERVALS": "[1, 1]",
         "HOLD_EXTENSION_SECONDS": "2",
+        # A Shopify call without an answer gives up soon (the devshop's timeout fault holds it longer), and an
+        # orderCancel whose answer was lost may be sent again after a second.
+        "SHOPIFY_TIMEOUT_SECONDS": "2",
+        "CANCEL_SEND_SETTLE_SECONDS": "1",
     }
 
 

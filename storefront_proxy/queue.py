@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime, timedelta
+from typing import Any
 
 import redis
 from redis.client import Pipeline
 from rq import Callback, Queue, Retry
+from rq.exceptions import DeserializationError
+from rq.job import Job
+from rq.registry import (
+    CanceledJobRegistry,
+    DeferredJobRegistry,
+    FailedJobRegistry,
+    FinishedJobRegistry,
+    ScheduledJobRegistry,
+    StartedJobRegistry,
+)
 
 QUEUE_NAME = "cancellations"
 # The job runs in workers/jobs.py; referenced by name so the web app never imports worker code.
@@ -92,6 +104,11 @@ def schedule_auto_review(queue: Queue, request_id: str, delay: timedelta, pipeli
 
 
 WEBHOOK_JOB = "workers.jobs.handle_webhook"
+WEBHOOK_JOB_ID_PREFIX = "webhook-"
+# A webhook job's record holds (part of) Shopify's payload: kept briefly once done, for operators; a failed one a
+# few days, to be looked into. customers/redact erases matching ones sooner (``erase_webhook_jobs``).
+WEBHOOK_JOB_RESULT_TTL = 10 * 60
+WEBHOOK_JOB_FAILURE_TTL = 3 * 24 * 3600
 HOLD_PLACE_JOB = "workers.fulfillment_holds.place_fulfillment_hold"
 HOLD_RESCHEDULE_JOB = "workers.fulfillment_holds.reschedule_fulfillment_holds"
 HOLD_RELEASE_JOB = "workers.fulfillment_holds.release_fulfillment_hold"
@@ -161,3 +178,54 @@ def enqueue_hold_reschedule(queue: Queue, shop: str) -> None:
         failure_ttl=30 * 24 * 60 * 60,
         retry=Retry(max=3, interval=[10, 60, 300]),
     )
+
+
+def erase_webhook_jobs(
+    queue: Queue, shop: str, customer_id: int | None, order_ids: set[int], keep: str | None = None
+) -> int:
+    """Delete the shop's webhook jobs (queued, running, done or failed) that carry the customer's data, or every
+    one of the shop's when ``customer_id`` is None (shop/redact); returns how many.
+
+    A job record holds its delivery's payload (what ``webhooks.queued_payload`` keeps: the order's e-mail, the
+    customer id) until its TTL runs out; a redact must not wait for that. ``keep`` is the running job's id.
+    """
+    erased = 0
+    for job in _webhook_jobs(queue):
+        if job.id == keep:
+            continue
+        try:
+            topic, job_shop, payload = job.args
+        except (DeserializationError, ValueError, TypeError):
+            continue
+        if job_shop == shop and (customer_id is None or _carries_customer(payload, customer_id, order_ids)):
+            job.delete()
+            erased += 1
+    return erased
+
+
+def _carries_customer(payload: Any, customer_id: int, order_ids: set[int]) -> bool:
+    if not isinstance(payload, dict):
+        return False
+    customer = payload.get("customer")
+    if isinstance(customer, dict) and customer.get("id") == customer_id:
+        return True
+    return payload.get("id") in order_ids
+
+
+def _webhook_jobs(queue: Queue) -> Iterator[Job]:
+    """Every webhook job the queue and its registries know of."""
+    registries = (
+        FinishedJobRegistry,
+        FailedJobRegistry,
+        StartedJobRegistry,
+        ScheduledJobRegistry,
+        DeferredJobRegistry,
+        CanceledJobRegistry,
+    )
+    job_ids = set(queue.get_job_ids())
+    for registry in registries:
+        job_ids.update(registry(queue=queue).get_job_ids())
+    webhook_ids = sorted(job_id for job_id in job_ids if job_id.startswith(WEBHOOK_JOB_ID_PREFIX))
+    for job in Job.fetch_many(webhook_ids, connection=queue.connection, serializer=queue.serializer):
+        if job is not None:
+            yield job

@@ -360,15 +360,47 @@ class Store:
     def forget_delivery(self, delivery_id: str) -> None:
         self.redis.delete(f"{KEY_PREFIX}:webhook:{delivery_id}")
 
-    def delete_customer_requests(self, shop: str, customer_id: int) -> int:
-        """Erase every request (and its notes) of one customer in the shop; returns how many."""
+    def erase_customer(self, shop: str, customer_id: int) -> int:
+        """Erase what the shop's data holds of one customer (customers/redact); returns how many requests.
+
+        Their requests go with their notes and timelines, their data-request exports too, and the audit entries
+        about those requests keep who did what and when, but not the texts.
+        """
         doomed = [r for r in self.shop_requests(shop) if r.customer_id == customer_id]
         with self.redis.pipeline() as pipe:
             for request in doomed:
                 pipe.delete(self._request_key(request.id), self._order_request_key(shop, request.order_id))
                 pipe.zrem(self._shop_requests_key(shop), request.id)
+            for key in self.redis.scan_iter(f"{KEY_PREFIX}:data-request:{shop}:*", count=500):
+                raw = self.redis.get(key)
+                if raw is not None and json.loads(raw).get("customer_id") == customer_id:
+                    pipe.delete(key)
             pipe.execute()
+        self._scrub_audit(shop, {request.id for request in doomed})
         return len(doomed)
+
+    def _scrub_audit(self, shop: str, subjects: set[str]) -> None:
+        """Drop the before/after texts of the audit entries about ``subjects`` (their order kept)."""
+        if not subjects:
+            return
+        key = f"{KEY_PREFIX}:audit:{shop}"
+        with self.redis.pipeline() as pipe:
+            for _ in range(MAX_WATCH_RETRIES):
+                try:
+                    pipe.watch(key)
+                    entries = [json.loads(raw) for raw in pipe.lrange(key, 0, -1)]
+                    for entry in entries:
+                        if entry.get("subject") in subjects:
+                            entry["before"] = entry["after"] = "erased (customers/redact)"
+                    pipe.multi()
+                    pipe.delete(key)
+                    if entries:
+                        pipe.rpush(key, *(json.dumps(entry) for entry in entries))
+                    pipe.execute()
+                    return
+                except redis.WatchError:
+                    continue
+        raise RequestChangedError(f"the audit log of {shop} kept changing")
 
     def delete_shop(self, shop: str) -> None:
         """Erase everything the app holds about the shop."""

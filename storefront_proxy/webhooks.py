@@ -17,7 +17,12 @@ from flask import Blueprint, current_app, request
 from shopify_app import verify_webhook_req
 
 from storefront_proxy.errors import ApiError
-from storefront_proxy.queue import WEBHOOK_JOB
+from storefront_proxy.queue import (
+    WEBHOOK_JOB,
+    WEBHOOK_JOB_FAILURE_TTL,
+    WEBHOOK_JOB_ID_PREFIX,
+    WEBHOOK_JOB_RESULT_TTL,
+)
 from storefront_proxy.settings import SHOP_DOMAIN
 
 log = logging.getLogger(__name__)
@@ -27,6 +32,17 @@ bp = Blueprint("webhooks", __name__)
 # Deliveries are retried for up to 4 hours; a week of memory covers every retry.
 DEDUPE_SECONDS = 7 * 24 * 3600
 TOPIC = re.compile(r"[a-z_]+/[a-z_]+")
+# An order webhook is the whole REST Order (an orders/updated with 40 line items is ~25 KB; large orders run to
+# megabytes), so /webhooks accepts far more than the app-wide limit that keeps /proxy and /admin small.
+WEBHOOK_MAX_BYTES = 10 * 1024 * 1024
+# What the webhook job reads of an order; nothing else is queued, so job records in Redis never carry the order's
+# addresses, notes or line items.
+ORDER_FIELDS = ("id", "name", "email", "created_at", "updated_at", "cancelled_at", "fulfillment_status")
+
+
+@bp.before_request
+def _allow_shopify_sized_bodies() -> None:
+    request.max_content_length = WEBHOOK_MAX_BYTES
 
 
 @bp.post("/webhooks")
@@ -46,6 +62,9 @@ def receive_webhook() -> Any:
         verified = result.ok
     except (UnicodeDecodeError, TypeError, ValueError):
         verified = False
+    except RecursionError:
+        # shopifyapp parses the body for its log (redact_http_log) before checking: JSON nested too deep to parse.
+        raise ApiError(400, "invalid_json", "The webhook body must be a JSON object.") from None
     if not verified:
         log.info("webhook refused: bad hmac")
         raise ApiError(401, "invalid_hmac", "The webhook's signature does not match.")
@@ -57,8 +76,10 @@ def receive_webhook() -> Any:
         raise ApiError(400, "invalid_webhook", "The webhook lacks its topic, shop or id.")
     try:
         payload = json.loads(body)
-    except json.JSONDecodeError:
-        raise ApiError(400, "invalid_json", "The webhook body is not JSON.") from None
+    except (json.JSONDecodeError, RecursionError):
+        payload = None
+    if not isinstance(payload, dict):
+        raise ApiError(400, "invalid_json", "The webhook body must be a JSON object.")
 
     store = current_app.extensions["store"]
     if not store.first_delivery(delivery, DEDUPE_SECONDS):
@@ -66,13 +87,40 @@ def receive_webhook() -> Any:
     try:
         current_app.extensions["queue"].enqueue_call(
             WEBHOOK_JOB,
-            args=(topic, shop, payload),
-            job_id=f"webhook-{re.sub(r'[^A-Za-z0-9_-]', '_', delivery)}",
+            args=(topic, shop, queued_payload(topic, payload)),
+            job_id=WEBHOOK_JOB_ID_PREFIX + re.sub(r"[^A-Za-z0-9_-]", "_", delivery),
             description=f"{topic} for {shop}",
-            result_ttl=24 * 3600,
+            result_ttl=WEBHOOK_JOB_RESULT_TTL,
+            failure_ttl=WEBHOOK_JOB_FAILURE_TTL,
         )
     except Exception:
         # Not queued: forget the delivery so Shopify's retry is processed.
         store.forget_delivery(delivery)
         raise
     return {"ok": True}
+
+
+def queued_payload(topic: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """The part of a delivery the webhook job reads (workers/jobs.py ``handle_webhook``), in the same shape."""
+    if topic.startswith("orders/"):
+        kept: dict[str, Any] = {name: payload[name] for name in ORDER_FIELDS if name in payload}
+        fulfillments = payload.get("fulfillments")
+        if isinstance(fulfillments, list):
+            kept["fulfillments"] = [{"id": f.get("id") if isinstance(f, dict) else None} for f in fulfillments]
+        customer = payload.get("customer")
+        if isinstance(customer, dict) and "id" in customer:
+            kept["customer"] = {"id": customer["id"]}
+        return kept
+    if topic in ("customers/redact", "customers/data_request"):
+        customer = payload.get("customer")
+        data_request = payload.get("data_request")
+        kept = {
+            "customer": {"id": customer.get("id")} if isinstance(customer, dict) else None,
+            "data_request": {"id": data_request.get("id")} if isinstance(data_request, dict) else None,
+        }
+        for orders in ("orders_to_redact", "orders_requested"):
+            if isinstance(payload.get(orders), list):
+                kept[orders] = [order for order in payload[orders] if isinstance(order, int)]
+        return kept
+    # app/uninstalled and shop/redact need only the shop, which the job gets from the header.
+    return {}

@@ -203,3 +203,92 @@ def test_the_worker_runs_webhook_jobs_in_its_own_process_and_forks_for_the_rest(
     assert webhook.return_value()["effect"] == "cancelled"
     assert ctx.store.get_request(request.id).status is RequestStatus.CANCELLED
     assert forked == [other.id]
+
+
+def rest_order(order_id: int = 5001, line_items: int = 40) -> dict:
+    """An orders/updated payload as Shopify sends it: the whole REST Order, ~25 KB with 40 line items."""
+    address = {"first1": "Ada", "last_name": "Lovelace", "address1": "12 Analytical Row", "city": "London", "zip": "N1"}
+    return {
+        "id": order_id,
+        "name": "#1001",
+        "email": "ada@example.com",
+        "note": "Leave it with the neighbour at number 14, please",
+        "created_at": "2026-12-01T09:00:00Z",
+        "updated_at": "2026-12-01T09:05:00Z",
+        "cancelled_at": None,
+        "fulfillment_status": None,
+        "customer": {"id": 1001, "email": "ada@example.com", "first_name": "Ada", "default_address": address},
+        "billing_address": address,
+        "shipping_address": address,
+        "fulfillments": [],
+        "line_items": [
+            {
+                "id": 9000 + n,
+                "title": f"Sencha, batch {n}",
+                "quantity": 1,
+                "price": "12.50",
+                "sku": f"TEA-{n:04d}",
+                "properties": [{"name": "Engraving", "value": "For Ada, with love" * 20}],
+                "tax_lines": [{"title": "VAT", "price": "2.50", "rate": 0.2}],
+            }
+            for n in range(line_items)
+        ],
+    }
+
+
+def test_a_large_order_webhook_is_accepted_and_queued_with_only_what_the_job_reads(client, redis_conn):
+    payload = rest_order()
+    assert 20_000 < len(json.dumps(payload)) < 60_000
+    response = deliver(client, "orders/updated", payload, delivery="large-1")
+    assert response.status_code == 200, response.get_json()
+    [job_id] = webhook_jobs(redis_conn)
+    job = Queue(QUEUE_NAME, connection=redis_conn).fetch_job(job_id)
+    topic, shop, queued = job.args
+    assert (topic, shop) == ("orders/updated", SHOP)
+    assert queued == {
+        "id": 5001,
+        "name": "#1001",
+        "email": "ada@example.com",
+        "created_at": "2026-12-01T09:00:00Z",
+        "updated_at": "2026-12-01T09:05:00Z",
+        "cancelled_at": None,
+        "fulfillment_status": None,
+        "fulfillments": [],
+        "customer": {"id": 1001},
+    }
+    assert job.result_ttl <= 600 and job.failure_ttl <= 3 * 24 * 3600
+
+
+def test_a_webhook_of_several_megabytes_is_accepted_and_one_past_the_limit_is_413(client, redis_conn):
+    assert deliver(client, "orders/updated", rest_order(line_items=4000), delivery="huge-1").status_code == 200
+    too_big = rest_order(line_items=4000)
+    too_big["note"] = "x" * (11 * 1024 * 1024)
+    response = deliver(client, "orders/updated", too_big, delivery="huge-2")
+    assert response.status_code == 413 and response.get_json()["error"]["code"] == "payload_too_large"
+    assert len(webhook_jobs(redis_conn)) == 1
+
+
+def test_the_storefront_and_the_admin_keep_their_small_limit(client):
+    from tests.helpers import signed_query
+    from tests.test_admin_api import auth
+
+    body = json.dumps({"reason": "x" * 20_000})
+    proxy = client.post(f"/proxy/orders/5001/cancellation?{signed_query()}", data=body, content_type="application/json")
+    admin = client.put("/admin/api/policy", data=body, content_type="application/json", headers=auth())
+    assert proxy.status_code == admin.status_code == 413
+
+
+@pytest.mark.parametrize("body", [b"[1, 2]", b'"orders"', b"42", b"null", b"[" * 100_000 + b"]" * 100_000, b"{"])
+def test_a_signed_body_that_is_not_a_json_object_is_400_and_nothing_is_queued(client, redis_conn, body):
+    response = client.post(
+        "/webhooks",
+        data=body,
+        headers={
+            "X-Shopify-Topic": "orders/updated",
+            "X-Shopify-Shop-Domain": SHOP,
+            "X-Shopify-Webhook-Id": "not-an-object",
+            "X-Shopify-Hmac-Sha256": signed(body),
+        },
+    )
+    assert response.status_code == 400 and response.get_json()["error"]["code"] == "invalid_json"
+    assert webhook_jobs(redis_conn) == []

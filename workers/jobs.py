@@ -12,12 +12,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from rq import get_current_job
 from rq.job import Job
 
 from storefront_proxy.eligibility import FULFILLMENT_STARTED, WINDOW_CLOSED, check_eligibility
 from storefront_proxy.holds import start_hold
 from storefront_proxy.policy import RefundMethod
-from storefront_proxy.queue import make_queue
+from storefront_proxy.queue import erase_webhook_jobs, make_queue
 from storefront_proxy.records import CancellationRequest, RequestStatus
 from storefront_proxy.shopify.client import STAFF_NOTE_MAX, ShopifyClient
 from storefront_proxy.shopify.errors import (
@@ -359,10 +360,19 @@ def handle_webhook(topic: str, shop: str, payload: dict[str, Any]) -> dict[str, 
     ctx = worker_context()
     if topic == "customers/redact":
         customer = (payload.get("customer") or {}).get("id")
-        erased = ctx.store.delete_customer_requests(shop, int(customer)) if isinstance(customer, int) else 0
-        return {"topic": topic, "effect": "erased", "requests": erased}
+        if not isinstance(customer, int):
+            return {"topic": topic, "effect": "ignored"}
+        erased = ctx.store.erase_customer(shop, customer)
+        orders = {order for order in payload.get("orders_to_redact") or [] if isinstance(order, int)}
+        current = get_current_job()
+        jobs = erase_webhook_jobs(
+            make_queue(ctx.store.redis), shop, customer, orders, keep=current.id if current else None
+        )
+        return {"topic": topic, "effect": "erased", "requests": erased, "webhook_jobs": jobs}
     if topic == "shop/redact":
         ctx.store.delete_shop(shop)
+        current = get_current_job()
+        erase_webhook_jobs(make_queue(ctx.store.redis), shop, None, set(), keep=current.id if current else None)
         return {"topic": topic, "effect": "erased"}
     if topic == "customers/data_request":
         customer = (payload.get("customer") or {}).get("id")

@@ -3,7 +3,7 @@
     .venv/bin/python -m benchmarks.storefront_load [--requests 2000] [--devshop-requests 500] [--concurrency 16]
         [--orders 40] [--workers 2]
 
-Runs the real stack on loopback: embedded Redis, gunicorn as the Procfile runs it, and `rq worker`s.
+Runs the real stack on loopback: embedded Redis, the web server as the Procfile runs it, and `rq worker`s.
 First against a fixed-answer Admin API in its own process (the app's own ceiling), then against the devshop
 (Admin API executed on Shopify's schema, its cost throttle opened wide) for reads and whole cancellations.
 Prints figures; asserts nothing. Everything shares this machine's cores with the load generator.
@@ -28,7 +28,7 @@ from werkzeug.serving import make_server
 from devshop.app import create_devshop
 from devshop.embedded_redis import EmbeddedRedis, free_port
 from devshop.launch import wait_for, web_command, worker_command
-from devshop.processes import children_of, rss_mib
+from devshop.processes import rss_mib
 from devshop.signing import sign_proxy_query
 from storefront_proxy.records import RequestStatus
 from storefront_proxy.store import Store, connect
@@ -199,13 +199,9 @@ def main(argv: list[str] | None = None) -> int:
                 app_url, 5001, args.devshop_requests, args.concurrency, "the devshop (Shopify's schema in Python)"
             )
             cancel_phase(app_url, state, Store(connect(redis_server.url)), args.orders)
-            web_rss = sum(rss_mib(pid) for pid in children_of(web.pid))
             worker_rss = [rss_mib(w.pid) for w in workers]
             print("Memory (RSS)")
-            print(
-                f"  gunicorn master {rss_mib(web.pid):.0f} MiB,"
-                f" its {len(children_of(web.pid))} workers {web_rss:.0f} MiB together"
-            )
+            print(f"  web server (waitress, one process) {rss_mib(web.pid):.0f} MiB")
             print(f"  rq worker processes: {', '.join(f'{value:.0f} MiB' for value in worker_rss)}")
         finally:
             for process in [web, *workers]:

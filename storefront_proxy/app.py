@@ -26,7 +26,7 @@ from storefront_proxy.shopify.client import ShopifyClient
 from storefront_proxy.shopify.errors import ShopifyError, ShopifyThrottledError, UnknownShopError
 from storefront_proxy.shopify.shops import ThreadClientCache, client_for_shop, register_configured_shop, shop_token
 from storefront_proxy.shopify.tokens import token_cipher
-from storefront_proxy.store import REDIS_UNAVAILABLE, RequestChangedError, Store, connect
+from storefront_proxy.store import REDIS_UNAVAILABLE, RequestChangedError, Store, connect, warn_if_not_durable
 from storefront_proxy.support import InvalidActionError, RequestNotFoundError, Support, WrongStatusError
 
 log = logging.getLogger(__name__)
@@ -53,6 +53,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.config.update(MAX_CONTENT_LENGTH=MAX_BODY_BYTES, JSON_SORT_KEYS=False)
 
     store = Store(connect(settings.redis_url), token_cipher(settings))
+    warn_if_not_durable(store.redis, "web")
     queue = make_queue(store.redis)
     app.extensions["settings"] = settings
     app.extensions["store"] = store

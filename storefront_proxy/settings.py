@@ -241,5 +241,5 @@ def load_settings_or_exit() -> Settings:
         return get_settings()
     except SettingsError as exc:
         print(f"Cannot start: {exc}", file=sys.stderr)
-        # 3 is gunicorn's "worker failed to boot": the master stops instead of respawning forever.
+        # 3, as process managers (and gunicorn's master) read "failed to boot": stop instead of respawning forever.
         raise SystemExit(3) from None

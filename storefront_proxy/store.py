@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import itertools
 import json
+import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TypeVar
 
 import redis
+from redis.backoff import ExponentialBackoff
 from redis.client import Pipeline
 from redis.lock import Lock
+from redis.retry import Retry
 
 from storefront_proxy.policy import Policy
 from storefront_proxy.records import CancellationRequest, FulfillmentHoldRecord
 from storefront_proxy.shopify.tokens import OfflineToken, TokenCipher
+
+log = logging.getLogger(__name__)
 
 KEY_PREFIX = "selfservice"
 Record = TypeVar("Record", CancellationRequest, FulfillmentHoldRecord)
@@ -44,15 +49,79 @@ return 1
 """
 
 
-def connect(redis_url: str) -> redis.Redis:
-    """A Redis client that fails fast when the server is away, so a storefront request gets its 503 quickly."""
+def connect(redis_url: str, *, wait_for_server: bool = False) -> redis.Redis:
+    """A Redis client for the web (fails fast) or, with ``wait_for_server``, for workers (waits Redis out).
+
+    The web answers a shopper 503 at once when Redis is away, and the request can be sent again. A worker is in
+    the middle of a shopper's accepted request: each command waits for Redis to come back (a restart, a
+    failover), retrying with a backoff of at most ``WAIT_BACKOFF_CAP`` seconds, for as long as it takes.
+    """
+    if not wait_for_server:
+        return redis.Redis.from_url(
+            redis_url, socket_connect_timeout=2, socket_timeout=5, health_check_interval=15, retry_on_timeout=False
+        )
     return redis.Redis.from_url(
-        redis_url,
-        socket_connect_timeout=2,
-        socket_timeout=5,
-        health_check_interval=15,
-        retry_on_timeout=False,
+        redis_url, socket_connect_timeout=2, socket_timeout=30, health_check_interval=15, retry=waiting_retry()
     )
+
+
+# A worker's Redis commands retry a lost connection this often, waiting up to this long in between.
+WAIT_BACKOFF_CAP = 2.0
+
+
+def waiting_retry() -> Retry:
+    """redis-py's retry policy for workers: connection errors and timeouts (and LOADING) retried forever."""
+    return Retry(ExponentialBackoff(cap=WAIT_BACKOFF_CAP, base=0.05), retries=-1)
+
+
+# What production's Redis must be set to (README, "Redis"): every accepted request is on disk before the shopper
+# hears 202, and a full Redis refuses writes instead of silently evicting requests or queued jobs.
+DURABLE_CONFIG = {"appendonly": {"yes"}, "appendfsync": {"everysec", "always"}, "maxmemory-policy": {"noeviction"}}
+
+
+def durability_warning(connection: redis.Redis) -> str | None:
+    """One line saying how the server's persistence is weaker than ``DURABLE_CONFIG``, or None when it is not.
+
+    Reads ``CONFIG GET``; where CONFIG is disabled (some managed Redis), ``INFO`` tells whether the append-only
+    file is on and the eviction policy, though not its fsync policy.
+    """
+    try:
+        found = {name: _text(connection.config_get(name).get(name, "")) for name in DURABLE_CONFIG}
+    except redis.exceptions.ResponseError:
+        info = connection.info("persistence") | connection.info("memory")
+        found = {
+            "appendonly": "yes" if str(info.get("aof_enabled", "0")) == "1" else "no",
+            "maxmemory-policy": _text(info.get("maxmemory_policy", "unknown")),
+        }
+    weaker = [
+        f"{name} is {value or 'unset'} (want {' or '.join(sorted(DURABLE_CONFIG[name]))})"
+        for name, value in found.items()
+        if value not in DURABLE_CONFIG[name]
+    ]
+    if not weaker:
+        return None
+    return (
+        "Redis can lose accepted requests: " + "; ".join(weaker) + ". Set appendonly yes, appendfsync everysec "
+        "(or always) and maxmemory-policy noeviction (README, Redis)."
+    )
+
+
+def _text(value: object) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def warn_if_not_durable(connection: redis.Redis, process: str) -> None:
+    """Log ``durability_warning`` once at a process's start; Redis being away is only noted."""
+    try:
+        warning = durability_warning(connection)
+    except REDIS_UNAVAILABLE:
+        log.warning("%s: Redis unreachable at start-up; its persistence was not checked", process)
+        return
+    except redis.exceptions.RedisError as exc:
+        log.warning("%s: Redis persistence could not be checked (%s)", process, type(exc).__name__)
+        return
+    if warning:
+        log.warning("%s: %s", process, warning)
 
 
 class RequestChangedError(Exception):

@@ -32,5 +32,6 @@ class WorkerContext:
 def worker_context() -> WorkerContext:
     """One context per worker process (RQ forks a work horse per job; the cache is inherited)."""
     settings = get_settings()
-    store = Store(connect(settings.redis_url), token_cipher(settings))
+    # A job waits Redis out (a restart mid-job): the request it carries was accepted and must be finished.
+    store = Store(connect(settings.redis_url, wait_for_server=True), token_cipher(settings))
     return WorkerContext(settings, store, lambda: datetime.now(UTC), time.sleep)

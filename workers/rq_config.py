@@ -11,14 +11,16 @@ from storefront_proxy.queue import QUEUE_NAME
 from storefront_proxy.settings import load_settings_or_exit
 from storefront_proxy.shopify.shops import register_configured_shop
 from storefront_proxy.shopify.tokens import token_cipher
-from storefront_proxy.store import REDIS_UNAVAILABLE, Store, connect
+from storefront_proxy.store import REDIS_UNAVAILABLE, Store, connect, warn_if_not_durable
 
 _settings = load_settings_or_exit()
 
 REDIS_URL = _settings.redis_url
 QUEUES = [QUEUE_NAME]
 
+_redis = connect(_settings.redis_url)
+warn_if_not_durable(_redis, "worker")
 try:
-    register_configured_shop(_settings, Store(connect(_settings.redis_url), token_cipher(_settings)))
+    register_configured_shop(_settings, Store(_redis, token_cipher(_settings)))
 except REDIS_UNAVAILABLE:
     logging.getLogger(__name__).warning("Redis unreachable at worker start-up; the shop lookup falls back to settings")

@@ -6,6 +6,11 @@ re-queues it, between two blocking dequeues of up to 405 s. A cancellation waits
 this worker heartbeats more often, lets a heartbeat lapse sooner, and runs maintenance every 30 s even when
 idle. Jobs are idempotent, so a re-run is safe.
 
+Redis may restart, or fail over, at any moment: the worker's connection (and its work horse's, and its scheduler's,
+which are built from the same connection settings) waits for Redis to come back instead of raising. Without
+that, rq's worker quits on the first ConnectionError outside its dequeue loop (a heartbeat while a job runs:
+"found an unhandled exception, quitting"), and accepted requests wait for someone to restart it.
+
 Webhook jobs run in the worker process itself, as rq's SimpleWorker runs every job: they only read and write
 Redis, and a fork per job (rq's Worker) costs more than the job. rq's timeout still applies (perform_job).
 """
@@ -18,6 +23,7 @@ from rq import Queue, SimpleWorker, Worker
 from rq.job import Job
 
 from storefront_proxy.queue import WEBHOOK_JOB
+from storefront_proxy.store import waiting_retry
 
 JOB_MONITORING_INTERVAL = 5
 HEARTBEAT_GRACE_SECONDS = 10
@@ -34,6 +40,7 @@ class SelfServiceWorker(Worker):
         if kwargs.get("maintenance_interval") in (None, 600):
             kwargs["maintenance_interval"] = MAINTENANCE_INTERVAL
         super().__init__(*args, **kwargs)
+        self.connection.set_retry(waiting_retry())
 
     def execute_job(self, job: Job, queue: Queue) -> None:
         if job.func_name not in IN_PROCESS_JOBS:

@@ -16,6 +16,7 @@ from storefront_proxy.policy import Policy, ReviewMode
 from storefront_proxy.queue import QUEUE_NAME, cancel_job_id
 from tests.helpers import (
     ADMIN_URL,
+    API_SECRET,
     CUSTOMER,
     OTHER_CUSTOMER,
     SHOP,
@@ -556,10 +557,83 @@ def test_returns_url_must_be_a_web_address_or_a_shop_path(url):
 
 
 def test_locale_in_links_is_the_supported_language_only(client, shop):
-    crafted = get(client, "/proxy/orders", headers={"Accept": "text/html"}, extra=[("locale", "nl-&x=1#y")])
-    html = crafted.get_data(as_text=True)
+    regional = get(client, "/proxy/orders", headers={"Accept": "text/html"}, extra=[("locale", "nl-BE")])
+    html = regional.get_data(as_text=True)
     assert 'href="/apps/self-service/orders/5001?locale=nl"' in html
-    assert "x=1" not in html
+    crafted = get(client, "/proxy/orders", headers={"Accept": "text/html"}, extra=[("locale", "nl-&x=1#y")])
+    assert crafted.status_code == 400 and "x=1" not in crafted.get_data(as_text=True)
+
+
+def test_a_signature_cannot_be_re_split_to_act_as_another_customer(client, shop):
+    """Shopify signs `key=value` pairs joined with no separator: a parameter value holding
+    `logged_in_customer_id=...` signs the same message as a different split of the query."""
+    from urllib.parse import urlencode
+
+    from devshop.signing import sign_proxy_query
+
+    # What Shopify signs when customer 7001 opens a link carrying a crafted `a` parameter ...
+    signed = [
+        ("a", f"Zlogged_in_customer_id={OTHER_CUSTOMER}m="),
+        ("shop", SHOP),
+        ("logged_in_customer_id", str(CUSTOMER)),
+        ("path_prefix", "/apps/self-service"),
+        ("timestamp", str(int(time.time()))),
+    ]
+    signature = sign_proxy_query(signed, API_SECRET)
+    # ... re-split: the same concatenation, now saying customer 7002, with 7001 swallowed by `m`.
+    resplit = [
+        ("a", "Z"),
+        ("logged_in_customer_id", str(OTHER_CUSTOMER)),
+        ("m", f"logged_in_customer_id={CUSTOMER}path_prefix=/apps/self-service"),
+        ("shop", SHOP),
+        ("timestamp", signed[-1][1]),
+        ("signature", signature),
+    ]
+    assert sign_proxy_query(resplit, API_SECRET) == signature, "the re-split query carries a valid signature"
+    for query in (urlencode(signed + [("signature", signature)]), urlencode(resplit)):
+        answer = client.get(f"/proxy/orders/5001?{query}", headers=JSON)
+        assert answer.status_code == 400 and answer.get_json()["error"]["code"] == "invalid_parameter"
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        [("utm_source", "mail")],
+        [("locale", "en=1")],
+        [("locale", "en&x")],
+        [("locale", "<script>")],
+        [("locale", "")],
+        [("locale", "en"), ("locale", "fi")],
+        [("shop%3D", "x")],
+    ],
+    ids=[
+        "unknown-name",
+        "equals-in-value",
+        "ampersand-in-value",
+        "not-a-tag",
+        "empty-locale",
+        "dup-locale",
+        "odd-name",
+    ],
+)
+def test_only_known_parameters_with_plain_values_are_accepted(client, shop, extra):
+    answer = get(client, "/proxy/orders/5001", extra=extra)
+    assert answer.status_code in (400, 401)
+    assert answer.get_json()["error"]["code"] in ("invalid_parameter", "invalid_signature")
+
+
+@pytest.mark.parametrize(
+    "prefix", ["//evil.example", "//evil.example/apps", "/apps//x", "apps/x", "/apps/x.y", "/a/b/c"]
+)
+def test_a_signed_path_prefix_must_be_a_proxy_path_with_one_leading_slash(client, shop, prefix):
+    answer = get(client, "/proxy/orders/5001", headers={"Accept": "text/html"}, path_prefix=prefix)
+    assert answer.status_code == 400
+    assert "evil.example" not in answer.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("locale", ["en", "pt-BR", "zh-TW", "fi"])
+def test_shopify_locales_are_accepted(client, shop, locale):
+    assert get(client, "/proxy/orders/5001", extra=[("locale", locale)]).status_code == 200
 
 
 # -- policy: labels per language, no time limit, review above a total, automatic review ------------------

@@ -27,8 +27,19 @@ log = logging.getLogger(__name__)
 CUSTOMER_ID = re.compile(r"[1-9][0-9]{0,19}")
 # Shopify signs with a lowercase hex HMAC-SHA256; anything else is refused before the library compares it.
 SIGNATURE = re.compile(r"[0-9a-f]{64}")
+# The parameters the storefront accepts: Shopify's own and the theme block's `locale` (README, storefront
+# contract). Shopify signs `key=value` pairs joined with no separator, so `a=1&b=2` and `a=1b=2` sign alike: a
+# value holding `=` (or a name the app does not know) could let one signature verify a different split of the
+# query, such as another `logged_in_customer_id`. With only these names (none the end of another) and no `=` or
+# `&` in any value, every signed message has one split. A new Shopify parameter must be added here.
+KNOWN_PARAMETERS = frozenset({"shop", "logged_in_customer_id", "path_prefix", "timestamp", "signature", "locale"})
 # shopify-app-js also refuses these when repeated; shopifyapp only checks `shop`.
-SINGLE_VALUED = ("shop", "timestamp", "signature", "logged_in_customer_id", "path_prefix")
+SINGLE_VALUED = tuple(sorted(KNOWN_PARAMETERS))
+# What Shopify's `request.locale.iso_code` looks like: `en`, `pt-BR`, `zh-TW`.
+LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8}){0,3}")
+# prefix (a, apps, community, tools) and subpath (letters, digits, _ and -): `/apps/self-service`. Exactly one
+# leading slash: `//host/...` would be another site when the page uses it as its script origin.
+PATH_PREFIX = re.compile(r"(/[A-Za-z0-9_-]+){1,2}")
 DEFAULT_PATH_PREFIX = "/apps/self-service"
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -41,6 +52,28 @@ class ProxyContext:
     shop: str
     customer_id: int
     path_prefix: str
+
+
+def check_parameters(query_string: str) -> None:
+    """Refuse a query that could be re-split under its signature: unknown names, `=` or `&` in values, or a
+    `locale` that is not a language tag (400 ``invalid_parameter``)."""
+    params = parse_qs(query_string, keep_blank_values=True)
+    unknown = sorted(name for name in params if name not in KNOWN_PARAMETERS)
+    if unknown:
+        raise _invalid_parameter(f"unknown parameter names ({len(unknown)})")
+    if any("=" in value or "&" in value for values in params.values() for value in values):
+        raise _invalid_parameter("a value holds = or &")
+    locale = params.get("locale", [None])[0]
+    if locale is not None and not LANGUAGE_TAG.fullmatch(locale):
+        raise _invalid_parameter("locale is not a language tag")
+
+
+def _invalid_parameter(reason: str) -> ApiError:
+    # The reason goes to the log only; never the values or the signature.
+    log.info("app proxy request refused: %s", reason)
+    return ApiError(
+        400, "invalid_parameter", "This link isn't one the shop made. Please open the page from the shop again."
+    )
 
 
 def verify_proxy_request(query_string: str, client_secret: str, old_client_secret: str | None = None) -> dict[str, str]:
@@ -85,20 +118,18 @@ def proxy_verified(view: F) -> F:
     @functools.wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         settings = current_app.extensions["settings"]
-        params = verify_proxy_request(
-            request.query_string.decode("latin-1"), settings.api_secret(), settings.old_api_secret()
-        )
+        query_string = request.query_string.decode("latin-1")
+        check_parameters(query_string)
+        params = verify_proxy_request(query_string, settings.api_secret(), settings.old_api_secret())
         customer = params.get("logged_in_customer_id", "")
         if customer == "":
             raise ApiError(401, "login_required", "Please log in to your account to see and cancel your orders.")
         if not CUSTOMER_ID.fullmatch(customer):
             raise ApiError(401, "invalid_customer", "Please log in to your account again.")
         path_prefix = params.get("path_prefix") or DEFAULT_PATH_PREFIX
-        if not path_prefix.startswith("/"):
-            path_prefix = DEFAULT_PATH_PREFIX
-        g.proxy = ProxyContext(
-            shop=params["shop"].lower(), customer_id=int(customer), path_prefix=path_prefix.rstrip("/")
-        )
+        if not PATH_PREFIX.fullmatch(path_prefix):
+            raise _invalid_parameter("path_prefix is not a proxy path")
+        g.proxy = ProxyContext(shop=params["shop"].lower(), customer_id=int(customer), path_prefix=path_prefix)
         _note_proxy_path(g.proxy)
         return view(*args, **kwargs)
 

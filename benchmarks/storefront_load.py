@@ -149,6 +149,7 @@ def base_env(redis_url: str) -> dict[str, str]:
     return {
         "PATH": str(Path(sys.executable).parent),
         "APP_ENV": "production",
+        "SHOPIFY_APP_URL": "https://self-service.example.app",
         "REDIS_URL": redis_url,
         "SHOPIFY_API_KEY": "benchmark",
         "SHOPIFY_API_SECRET": SECRET,

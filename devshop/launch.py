@@ -41,6 +41,7 @@ def child_environment(settings: Settings, redis_url: str, port: int, devshop_ori
         SHOPIFY_API_KEY=settings.shopify_api_key or "",
         SHOPIFY_API_SECRET=settings.api_secret(),
         SHOPIFY_ADMIN_ORIGIN=devshop_origin,
+        SHOPIFY_APP_URL=f"http://127.0.0.1:{port}",
         SHOPIFY_SHOP=DEVSHOP_DOMAIN,
         SHOPIFY_ACCESS_TOKEN=DEVSHOP_TOKEN,
         # The devshop has no real theme to render Liquid pages in: pages come as whole documents.

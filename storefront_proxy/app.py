@@ -33,9 +33,11 @@ log = logging.getLogger(__name__)
 
 # A cancellation form is a few hundred bytes; anything much larger is not ours.
 MAX_BODY_BYTES = 16 * 1024
-# Storefront calls answer while the shopper waits: one quick retry at most, then a 503.
-WEB_SHOPIFY_ATTEMPTS = 2
-WEB_MAX_THROTTLE_WAIT_SECONDS = 1.0
+# Storefront calls answer while the shopper waits: up to two quick retries, each waiting at most this long for
+# Shopify's cost bucket (an order page needs ~30 points, the list ~72: at 100 points/s that is under a second),
+# then a 503 with Retry-After.
+WEB_SHOPIFY_ATTEMPTS = 3
+WEB_MAX_THROTTLE_WAIT_SECONDS = 1.5
 
 HTTP_ERROR_CODES = {
     400: "bad_request",
@@ -132,10 +134,15 @@ def _wants_html_error() -> bool:
 
 
 def render_error(error: ApiError) -> Response:
-    """The error in the shopper's language: a page for browsers, the contract's JSON otherwise."""
+    """The error in the shopper's language: a page for browsers, the contract's JSON otherwise.
+
+    Only the storefront speaks the shopper's language; the admin, webhooks and install answer in their own
+    words (a code shared with the storefront, such as ``invalid_note``, must not borrow the shopper's sentence).
+    """
     t = translator()
     key = f"error.{error.code}"
-    message = t(key) if t.has(key) else error.message
+    shopper_facing = request.path == "/proxy" or request.path.startswith("/proxy/")
+    message = t(key) if shopper_facing and t.has(key) else error.message
     if _wants_html_error():
         prefix = getattr(g.get("proxy"), "path_prefix", None)
         response = render_page("error.html", error.status, prefix=prefix, error=error, message=message)
@@ -187,11 +194,12 @@ def _register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(UnknownShopError)
     def not_installed(error: UnknownShopError) -> Response:
-        # Uninstalled, never installed, or a token Shopify no longer refreshes: retrying soon will not help,
-        # so no Retry-After; the shop has to (re)install or open the app.
+        # Uninstalled, never installed, or a token Shopify no longer refreshes: nothing is wrong with this server
+        # and retrying will not help (monitors and clients read a 5xx as an outage), so a 403; the shop has to
+        # (re)install or open the app.
         log.warning("no usable token: %s", error)
         return render_error(
-            ApiError(503, "app_not_installed", "Self-service cancellation isn't available in this shop right now.")
+            ApiError(403, "app_not_installed", "Self-service cancellation isn't available in this shop right now.")
         )
 
     @app.errorhandler(ShopifyError)
@@ -229,7 +237,10 @@ def _register_error_handlers(app: Flask) -> None:
         message = "The request is too large." if status == 413 else (error.description or error.name)
         if status == 404:
             message = "This page does not exist."
-        return render_error(ApiError(status, code, message))
+        api_error = ApiError(status, code, message)
+        # werkzeug's own answer would carry these (a 405's Allow, RFC 9110 section 15.5.6).
+        api_error.headers.update({k: v for k, v in error.get_headers() if k.lower() not in ("content-type",)})
+        return render_error(api_error)
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception) -> Response:

@@ -76,6 +76,7 @@ def has_excluded_tag(order: Order, policy: Policy) -> bool:
 
     When the order has more line items than Shopify returned and product tags are excluded, the unseen
     products can't be checked, so the order counts as excluded: the merchant asked for these to go to a person.
+    So does an order read without its products' tags (the caller should have asked for them).
     """
     excluded = {tag.casefold() for tag in policy.excluded_order_tags}
     if any(tag.casefold() in excluded for tag in order.tags):
@@ -83,7 +84,7 @@ def has_excluded_tag(order: Order, policy: Policy) -> bool:
     excluded_products = {tag.casefold() for tag in policy.excluded_product_tags}
     if not excluded_products:
         return False
-    if order.more_line_items:
+    if order.more_line_items or not order.product_tags_read:
         return True
     return any(tag.casefold() in excluded_products for item in order.line_items for tag in item.product_tags)
 

@@ -196,10 +196,13 @@ def _state_serializer(settings: Settings) -> URLSafeTimedSerializer:
 
 
 def _callback_url(settings: Settings) -> str:
-    if settings.is_development:
-        return url_for("install.callback", _external=True)
-    # Behind a TLS-terminating router the request looks like plain HTTP; Shopify only redirects to https.
-    return url_for("install.callback", _external=True, _scheme="https")
+    """Where Shopify sends the merchant back: under SHOPIFY_APP_URL, never built from the request's Host header
+    (a forged Host would make the grant screen redirect elsewhere). Only local development without it uses the
+    request's own address."""
+    path = url_for("install.callback")
+    if settings.shopify_app_url:
+        return f"{settings.shopify_app_url}{path}"
+    return url_for("install.callback", _external=True)
 
 
 def _fresh(timestamp: str) -> bool:

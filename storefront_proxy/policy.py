@@ -165,6 +165,11 @@ class Policy(BaseModel):
     def _statuses(cls, statuses: list[str]) -> list[str]:
         return [status.strip().upper() for status in statuses if status.strip()]
 
+    @property
+    def needs_product_tags(self) -> bool:
+        """Whether eligibility reads the orders' products' tags (they cost Shopify's query budget)."""
+        return bool(self.excluded_product_tags)
+
     def reason_label(self, code: str) -> str | None:
         return next((reason.label for reason in self.reasons if reason.code == code), None)
 

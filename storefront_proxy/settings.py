@@ -11,6 +11,7 @@ import functools
 import re
 import sys
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -43,6 +44,9 @@ class Settings(BaseSettings):
     shopify_api_secret_old: SecretStr | None = Field(None, validation_alias="SHOPIFY_API_SECRET_OLD")
     # Pinned once for every Admin API call; see SHOPIFY-PLATFORM.md on versioning.
     shopify_api_version: str = Field("2026-10", validation_alias="SHOPIFY_API_VERSION")
+    # The app's public https address, as shopify.app.toml's application_url: the install flow's redirect_uri is
+    # built from it, never from a request's Host header. Required in production.
+    shopify_app_url: str | None = Field(None, validation_alias="SHOPIFY_APP_URL")
     redis_url: str = Field("redis://127.0.0.1:6379/0", validation_alias="REDIS_URL")
     port: int = Field(8000, validation_alias="PORT")
     # Development and tests: send Admin API calls to the devshop instead of https://{shop}.
@@ -106,6 +110,17 @@ class Settings(BaseSettings):
     def _positive_intervals(cls, value: list[int]) -> list[int]:
         if not value or any(seconds < 1 for seconds in value):
             raise ValueError("give at least one interval, each of at least 1 second, such as 5,15,60")
+        return value
+
+    @field_validator("shopify_app_url")
+    @classmethod
+    def _app_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip().rstrip("/")
+        parsed = urlsplit(value)
+        if parsed.scheme not in ("https", "http") or not parsed.hostname or parsed.query or parsed.fragment:
+            raise ValueError("give the app's address, such as https://self-service.example.app")
         return value
 
     @field_validator("shopify_shop")
@@ -174,6 +189,10 @@ class Settings(BaseSettings):
                 f"make one with {GENERATE_KEY_HINT}"
             )
         _check_token_keys(self)
+        if not self.shopify_app_url or not self.shopify_app_url.startswith("https://"):
+            raise SettingsError(
+                "SHOPIFY_APP_URL must be set to the app's https address (shopify.app.toml's application_url)"
+            )
         return self
 
 

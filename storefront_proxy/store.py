@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 import logging
@@ -122,6 +123,11 @@ def warn_if_not_durable(connection: redis.Redis, process: str) -> None:
         return
     if warning:
         log.warning("%s: %s", process, warning)
+
+
+def token_digest(token: str) -> str:
+    """What the app keeps of a token it must recognise later without storing it: a SHA-256 digest."""
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 class RequestChangedError(Exception):
@@ -503,16 +509,26 @@ class Store:
     def forget_shop(self, shop: str) -> None:
         """Drop the shop's access token and remember the uninstall (the token no longer works).
 
-        The mark keeps a configured fallback token from being used and tells storefront visitors why nothing
-        works; installing again (any new token) clears it.
+        The mark keeps a configured fallback token from being used and tells storefront visitors and staff why
+        nothing works; installing again (any new token) clears it. It holds a digest of the token Shopify
+        revoked, so the custom app's SHOPIFY_ACCESS_TOKEN registered again at a restart does not count as new.
         """
+        try:
+            revoked = self.access_token(shop)
+        except TokenCipherMissingError:
+            revoked = None
         with self.redis.pipeline() as pipe:
             pipe.delete(self._shop_key(shop))
-            pipe.set(self._uninstalled_key(shop), "1")
+            pipe.set(self._uninstalled_key(shop), token_digest(revoked) if revoked else "1")
             pipe.execute()
 
     def is_uninstalled(self, shop: str) -> bool:
         return bool(self.redis.exists(self._uninstalled_key(shop)))
+
+    def revoked_by_uninstall(self, shop: str, access_token: str) -> bool:
+        """Whether ``access_token`` is the one the shop's uninstall revoked."""
+        mark = self.redis.get(self._uninstalled_key(shop))
+        return mark is not None and mark.decode() == token_digest(access_token)
 
     @staticmethod
     def _uninstalled_key(shop: str) -> str:

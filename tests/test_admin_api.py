@@ -19,7 +19,7 @@ OTHER_SHOP = "othershop.myshopify.com"
 
 
 def session_token(shop: str = SHOP, *, secret: str = API_SECRET, aud: str = API_KEY, **overrides) -> str:
-    """A session token as App Bridge issues it (HS256 with the app secret)."""
+    """A session token as App Bridge issues it (HS256 with the app secret); a claim overridden with None is left out."""
     now = int(time.time())
     claims = {
         "iss": f"https://{shop}/admin",
@@ -33,7 +33,7 @@ def session_token(shop: str = SHOP, *, secret: str = API_SECRET, aud: str = API_
         "sid": "session-1",
         **overrides,
     }
-    return jwt.encode(claims, secret, algorithm="HS256")
+    return jwt.encode({k: v for k, v in claims.items() if v is not None}, secret, algorithm="HS256")
 
 
 def auth(token: str | None = None, **claims) -> dict[str, str]:
@@ -89,6 +89,10 @@ def cancel_jobs(redis_conn) -> list[str]:
         auth(dest="https://evil.example.com", iss="https://evil.example.com/admin"),
         {"Authorization": "Bearer " + session_token()[:-3] + "abc"},
         {"Authorization": "Bearer " + jwt.encode({"dest": f"https://{SHOP}", "aud": API_KEY}, None, algorithm="none")},
+        auth(token=session_token(exp=None)),
+        auth(token=session_token(nbf=None)),
+        auth(exp=int(time.time()) + 6 * 3600),
+        auth(exp=int(time.time()) + 301, nbf=int(time.time()) - 1),
     ],
     ids=[
         "missing",
@@ -102,6 +106,10 @@ def cancel_jobs(redis_conn) -> list[str]:
         "not-a-shop",
         "tampered",
         "alg-none",
+        "no-exp",
+        "no-nbf",
+        "lives-six-hours",
+        "lives-over-five-minutes",
     ],
 )
 def test_bad_session_tokens_are_401(client, headers):
@@ -317,3 +325,31 @@ def test_bulk_approve_and_reject(client, store, redis_conn):
         ).status_code
         == 400
     )
+
+
+def test_a_token_living_a_minute_is_accepted(client):
+    now = int(time.time())
+    assert client.get("/admin/api/policy", headers=auth(nbf=now - 5, exp=now + 55)).status_code == 200
+
+
+def test_the_custom_app_shop_is_refused_once_it_uninstalled_the_app(client, store, settings):
+    from storefront_proxy.shopify.shops import register_configured_shop
+
+    register_configured_shop(settings, store)
+    assert client.get("/admin/api/requests", headers=auth()).status_code == 200
+    store.forget_shop(SHOP)
+    refused = client.get("/admin/api/requests", headers=auth())
+    assert refused.status_code == 403 and refused.get_json()["error"]["code"] == "app_not_installed"
+    assert "Install it again" in refused.get_json()["error"]["message"]
+    # A restart with the token Shopify revoked does not install the app again; a new token does.
+    register_configured_shop(settings, store)
+    assert client.get("/admin/api/requests", headers=auth()).status_code == 403
+    reinstalled = settings.model_copy(update={"shopify_access_token": type(settings.shopify_access_token)("shpat_new")})
+    register_configured_shop(reinstalled, store)
+    assert client.get("/admin/api/requests", headers=auth()).status_code == 200
+
+
+def test_admin_errors_are_in_the_admins_words_not_the_shoppers(client, store):
+    pending = make_request(store)
+    answer = client.post(f"/admin/api/requests/{pending.id}/notes", json={"text": 5}, headers=auth())
+    assert answer.status_code == 422 and answer.get_json()["error"]["message"] == "A note needs text."

@@ -104,7 +104,7 @@ def with_products(*tag_lists: list[str] | None, more: bool = False, **kwargs) ->
         ],
         "pageInfo": {"hasNextPage": more},
     }
-    return Order.model_validate(data)
+    return Order.model_validate({**data, "productTagsRead": True})
 
 
 def test_a_product_tag_the_policy_excludes_makes_the_order_ineligible():
@@ -117,6 +117,12 @@ def test_a_product_tag_the_policy_excludes_makes_the_order_ineligible():
 def test_order_and_product_tags_give_one_excluded_tag_reason():
     policy = Policy(excluded_order_tags=["wholesale"], excluded_product_tags=["gift-card"])
     assert codes(with_products(["gift-card"], tags=["wholesale"]), policy) == ["excluded_tag"]
+
+
+def test_an_order_read_without_its_products_tags_counts_as_excluded_when_product_tags_are():
+    unread = Order.model_validate(admin_order(now=NOW))
+    assert codes(unread, Policy(excluded_product_tags=["gift-card"])) == ["excluded_tag"]
+    assert codes(unread, Policy()) == []
 
 
 def test_unread_line_items_count_as_excluded_only_when_product_tags_are():

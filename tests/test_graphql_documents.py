@@ -25,7 +25,7 @@ def test_every_operation_file_is_used():
 
     from storefront_proxy.shopify.client import OPERATIONS_DIR
 
-    files = {p.stem for p in Path(OPERATIONS_DIR).glob("*.graphql")} - {"order_fields"}
+    files = {p.stem for p in Path(OPERATIONS_DIR).glob("*.graphql")}
     assert files == set(OPERATION_FILES) == set(DOCUMENTS)
 
 

@@ -122,14 +122,32 @@ def test_auth_redirects_to_the_grant_screen_with_a_state_cookie(client):
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Path=/auth" in cookie and "Secure" not in cookie
 
 
-def test_production_state_cookies_are_secure_and_the_callback_url_https(settings):
+def test_production_state_cookies_are_secure_and_the_callback_url_the_configured_one(settings):
     production = settings.model_copy(
-        update={"app_env": "production", "token_encryption_key": SecretStr(Fernet.generate_key().decode())}
+        update={
+            "app_env": "production",
+            "token_encryption_key": SecretStr(Fernet.generate_key().decode()),
+            "shopify_app_url": "https://self-service.example.app",
+        }
     )
-    response = create_app(production).test_client().get(f"/auth?shop={SHOP_B}")
+    client = create_app(production).test_client()
+    response = client.get(f"/auth?shop={SHOP_B}", headers={"Host": "evil.example", "X-Forwarded-Host": "evil.example"})
     assert "Secure" in response.headers["Set-Cookie"]
     redirect_uri = parse_qs(urlsplit(response.headers["Location"]).query)["redirect_uri"][0]
-    assert redirect_uri == "https://localhost/auth/callback"
+    assert redirect_uri == "https://self-service.example.app/auth/callback"
+
+
+def test_production_needs_the_app_url():
+    from storefront_proxy.settings import Settings, SettingsError
+
+    base = {"SHOPIFY_API_KEY": "k", "SHOPIFY_API_SECRET": "s", "TOKEN_ENCRYPTION_KEY": Fernet.generate_key().decode()}
+    with pytest.raises(SettingsError, match="SHOPIFY_APP_URL must be set"):
+        Settings(**base, _env_file=None).checked()
+    with pytest.raises(SettingsError, match="SHOPIFY_APP_URL must be set"):
+        Settings(**base, SHOPIFY_APP_URL="http://plain.example", _env_file=None).checked()
+    assert Settings(**base, SHOPIFY_APP_URL="https://a.example/", _env_file=None).checked().shopify_app_url == (
+        "https://a.example"
+    )
 
 
 @pytest.mark.parametrize(

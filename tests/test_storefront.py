@@ -721,3 +721,18 @@ def test_no_automatic_review_is_scheduled_without_the_setting_or_for_queued_requ
     app.extensions["store"].save_policy(SHOP, Policy(auto_review_after_hours=6))  # automatic: nothing to review
     post(client, "/proxy/orders/5001/cancellation", {"reason": "changed_mind", "csrf_token": csrf(client)})
     assert ScheduledJobRegistry(QUEUE_NAME, connection=redis_conn).get_job_ids() == []
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("DELETE", "/proxy/orders/5001", {"GET", "HEAD", "OPTIONS"}),
+        ("PUT", "/proxy/orders/5001/cancellation", {"GET", "HEAD", "OPTIONS", "POST"}),
+        ("GET", "/webhooks", {"POST", "OPTIONS"}),
+        ("PATCH", "/admin/api/policy", {"GET", "HEAD", "OPTIONS", "PUT"}),
+    ],
+)
+def test_405_answers_say_which_methods_are_allowed(client, method, path, allowed):
+    answer = client.open(path, method=method, headers=JSON)
+    assert answer.status_code == 405 and answer.get_json()["error"]["code"] == "method_not_allowed"
+    assert {m.strip() for m in answer.headers["Allow"].split(",")} == allowed

@@ -134,7 +134,13 @@ def test_production_refuses_to_start_without_a_token_encryption_key():
 
 def test_production_starts_with_a_key():
     key = Fernet.generate_key().decode()
-    settings = Settings(SHOPIFY_API_KEY="k", SHOPIFY_API_SECRET="s", TOKEN_ENCRYPTION_KEY=key, _env_file=None).checked()
+    settings = Settings(
+        SHOPIFY_API_KEY="k",
+        SHOPIFY_API_SECRET="s",
+        TOKEN_ENCRYPTION_KEY=key,
+        SHOPIFY_APP_URL="https://self-service.example.app",
+        _env_file=None,
+    ).checked()
     assert settings.token_encryption_keys() == [key] and key not in repr(settings)
 
 

@@ -84,7 +84,8 @@ def carry_out_cancellation(ctx: WorkerContext, request_id: str) -> dict[str, Any
 
 
 def _cancel_in_shopify(ctx: WorkerContext, client: ShopifyClient, request: CancellationRequest) -> dict[str, Any]:
-    order = client.get_order(request.order_id)
+    policy = ctx.store.get_policy(request.shop)
+    order = client.get_order(request.order_id, product_tags=policy.needs_product_tags)
     if order is None:
         return _finish(
             ctx, request.id, RequestStatus.REJECTED, "order_missing", GONE_MESSAGE, code="outcome.order_missing"
@@ -97,7 +98,6 @@ def _cancel_in_shopify(ctx: WorkerContext, client: ShopifyClient, request: Cance
 
     # A request accepted in time is carried out after the deadline too; everything else is judged now,
     # against the shop's current policy.
-    policy = ctx.store.get_policy(request.shop)
     reasons = [r for r in check_eligibility(order, policy, ctx.clock()).reasons if r.code != WINDOW_CLOSED]
     if reasons:
         codes = [reason.code for reason in reasons]

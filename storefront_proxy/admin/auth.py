@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 
 # App Bridge retries a request once with a fresh token when it sees this header on a 401.
 RETRY_HEADER = "X-Shopify-Retry-Invalid-Session-Request"
+# Shopify's session tokens live a minute (customer-account ones five); none may claim longer.
+MAX_SESSION_TOKEN_SECONDS = 5 * 60
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -67,6 +69,13 @@ def verify_session_token(authorization: str, url: str) -> AdminContext:
     if not result.ok or result.id_token is None:
         raise _unauthorized(result.log.code)
     claims = result.id_token.claims
+    # PyJWT checks exp and nbf only when present: a token without them, or one minted to live for hours, would
+    # be a standing credential. Shopify's live for a minute.
+    exp, nbf = claims.get("exp"), claims.get("nbf")
+    if not isinstance(exp, int | float) or not isinstance(nbf, int | float):
+        raise _unauthorized("missing_exp_or_nbf")
+    if exp - nbf > MAX_SESSION_TOKEN_SECONDS:
+        raise _unauthorized("lifetime_too_long")
     dest = urlparse(str(claims.get("dest", ""))).hostname or ""
     issuer = urlparse(str(claims.get("iss", ""))).hostname or ""
     # Shopify's libraries also require the issuer's shop to be the destination shop.
@@ -78,9 +87,15 @@ def verify_session_token(authorization: str, url: str) -> AdminContext:
 
 def _ensure_offline_token(settings: Settings, shop: str, id_token: Any) -> None:
     """Trade the session token for an offline token when the shop has none, or only one that cannot be refreshed."""
-    if shop == settings.shopify_shop and settings.shopify_access_token:
-        return  # the custom-app shop of SHOPIFY_SHOP uses SHOPIFY_ACCESS_TOKEN
     store = current_app.extensions["store"]
+    if shop == settings.shopify_shop and settings.shopify_access_token:
+        # The custom-app shop of SHOPIFY_SHOP uses SHOPIFY_ACCESS_TOKEN; once uninstalled it is refused like any
+        # other shop until a new token is set (register_configured_shop).
+        if store.is_uninstalled(shop):
+            raise ApiError(
+                403, "app_not_installed", "The app is not installed in this shop. Install it again to use it."
+            )
+        return
     try:
         exchanged = ensure_offline_token(
             settings, store, shop, lambda: oauth.exchange_session_token(settings, id_token)

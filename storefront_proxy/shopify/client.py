@@ -8,6 +8,7 @@ then raised for the caller (an RQ retry in the worker, a 503 on the storefront).
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -45,26 +46,48 @@ from storefront_proxy.shopify.models import (
 log = logging.getLogger(__name__)
 
 OPERATIONS_DIR = Path(__file__).with_name("operations")
-ORDER_FRAGMENT = "OrderForCancellation"
+FRAGMENTS_DIR = OPERATIONS_DIR / "fragments"
 # Shopify caps staffNote at 255 characters (orderCancel docs).
 STAFF_NOTE_MAX = 255
 # What Shopify's 401 says about a token it does not accept (any other plain-string error is not about the token).
 INVALID_TOKEN_TEXT = "Invalid API key or access token"
 # Never wait longer than this for the cost bucket inside one call; beyond it the caller retries later.
 MAX_THROTTLE_WAIT_SECONDS = 20.0
+FRAGMENT_SPREAD = re.compile(r"\.\.\.([A-Za-z_][A-Za-z0-9_]*)")
+FRAGMENT_DEFINITION = re.compile(r"^fragment ([A-Za-z_][A-Za-z0-9_]*) on ", re.MULTILINE)
+
+
+def _fragment_sources() -> dict[str, str]:
+    """Each fragment's name → its file's source (one fragment per file in ``operations/fragments``)."""
+    sources = {}
+    for path in sorted(FRAGMENTS_DIR.glob("*.graphql")):
+        source = path.read_text()
+        for name in FRAGMENT_DEFINITION.findall(source):
+            sources[name] = source
+    return sources
 
 
 def load_operation(name: str) -> str:
-    """The source of ``operations/<name>.graphql``, with the order fragment appended when it is used."""
+    """The source of ``operations/<name>.graphql`` with the fragments it spreads appended (each once: GraphQL
+    refuses a document with an unused or repeated fragment)."""
+    fragments = _fragment_sources()
     source = (OPERATIONS_DIR / f"{name}.graphql").read_text()
-    if f"...{ORDER_FRAGMENT}" in source:
-        source += "\n" + (OPERATIONS_DIR / "order_fields.graphql").read_text()
-    return source
+    appended: list[str] = []
+    pending = FRAGMENT_SPREAD.findall(source)
+    while pending:
+        fragment = pending.pop()
+        if fragment in appended:
+            continue
+        appended.append(fragment)
+        pending += FRAGMENT_SPREAD.findall(fragments[fragment])
+    return "\n".join([source, *(fragments[fragment] for fragment in sorted(appended))])
 
 
 OPERATION_FILES = (
     "get_order",
+    "get_order_with_product_tags",
     "list_customer_orders",
+    "list_customer_orders_with_product_tags",
     "cancel_order",
     "get_job",
     "get_app_installation",
@@ -83,6 +106,10 @@ class CancelResult:
 
     job: CancelJob | None
     user_errors: list[UserError]
+
+
+def _order(node: dict[str, Any], product_tags: bool) -> Order:
+    return Order.model_validate({**node, "productTagsRead": product_tags})
 
 
 def admin_endpoint(shop: str, api_version: str, admin_origin: str | None = None) -> str:
@@ -133,15 +160,18 @@ class ShopifyClient:
 
     # -- operations -----------------------------------------------------------------------------
 
-    def get_order(self, order_id: int) -> Order | None:
-        """The order with numeric id ``order_id``, or None when the shop has no such order."""
-        data = self.execute("get_order", {"id": order_gid(order_id)})
-        return Order.model_validate(data["order"]) if data.get("order") else None
+    def get_order(self, order_id: int, *, product_tags: bool = False) -> Order | None:
+        """The order with numeric id ``order_id`` and its line items (with their products' tags when asked), or
+        None when the shop has no such order."""
+        operation = "get_order_with_product_tags" if product_tags else "get_order"
+        data = self.execute(operation, {"id": order_gid(order_id)})
+        return _order(data["order"], product_tags) if data.get("order") else None
 
-    def list_customer_orders(self, customer_id: int, first: int = 20) -> list[Order]:
-        """The customer's most recent orders, newest first."""
-        data = self.execute("list_customer_orders", {"first": first, "query": f"customer_id:{customer_id}"})
-        orders = [Order.model_validate(node) for node in data["orders"]["nodes"]]
+    def list_customer_orders(self, customer_id: int, first: int = 20, *, product_tags: bool = False) -> list[Order]:
+        """The customer's most recent orders, newest first: no line items, unless their products' tags are asked for."""
+        operation = "list_customer_orders_with_product_tags" if product_tags else "list_customer_orders"
+        data = self.execute(operation, {"first": first, "query": f"customer_id:{customer_id}"})
+        orders = [_order(node, product_tags) for node in data["orders"]["nodes"]]
         # Shopify's search is fuzzy about unknown filters; never show another customer's order.
         return [order for order in orders if order.belongs_to(customer_id)]
 

@@ -37,7 +37,7 @@ class LineItem(_Model):
 
 
 class Order(_Model):
-    """The order fields of ``OrderForCancellation`` (operations/order_fields.graphql)."""
+    """The order fields of ``OrderForCancellation`` and its line items (operations/fragments/)."""
 
     id: str
     legacy_resource_id: int
@@ -56,9 +56,12 @@ class Order(_Model):
     total_amount: Decimal | None = Field(None, validation_alias=AliasPath("totalPriceSet", "shopMoney", "amount"))
     currency_code: str | None = Field(None, validation_alias=AliasPath("totalPriceSet", "shopMoney", "currencyCode"))
     fulfillments: list[Fulfillment] = Field(default_factory=list)
+    # Read where the page shows them or the policy needs their products' tags (operations/fragments).
     line_items: list[LineItem] = Field(default_factory=list, validation_alias=AliasPath("lineItems", "nodes"))
     # Shopify has more line items than the fragment asks for (their products' tags are unknown).
     more_line_items: bool = Field(False, validation_alias=AliasPath("lineItems", "pageInfo", "hasNextPage"))
+    # Whether the line items' products' tags were read (set by the client, not by Shopify).
+    product_tags_read: bool = False
 
     def belongs_to(self, customer_id: int) -> bool:
         return self.customer_id == customer_gid(customer_id)

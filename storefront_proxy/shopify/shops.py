@@ -11,7 +11,6 @@ expiring tokens) is migrated to an expiring pair the first time it is needed, al
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import threading
 from collections import OrderedDict
@@ -31,7 +30,7 @@ from storefront_proxy.shopify.errors import (
     UnknownShopError,
 )
 from storefront_proxy.shopify.tokens import REFRESH_MARGIN, OfflineToken, TokenSealError, token_cipher
-from storefront_proxy.store import Store
+from storefront_proxy.store import Store, token_digest
 
 log = logging.getLogger(__name__)
 
@@ -50,11 +49,22 @@ EARLY_REFRESH_PAUSE_SECONDS = 60
 
 
 def register_configured_shop(settings: Settings, store: Store) -> None:
-    """Store the custom-app shop named by SHOPIFY_SHOP / SHOPIFY_ACCESS_TOKEN, if any."""
-    if settings.shopify_shop and settings.shopify_access_token:
-        token_store(settings, store).register_shop(
-            settings.shopify_shop, settings.shopify_access_token.get_secret_value()
+    """Store the custom-app shop named by SHOPIFY_SHOP / SHOPIFY_ACCESS_TOKEN, if any.
+
+    Not when the shop uninstalled the app and this is the token Shopify revoked then: a reinstalled custom app
+    has a new token, and setting it is what installs the app again.
+    """
+    if not (settings.shopify_shop and settings.shopify_access_token):
+        return
+    token = settings.shopify_access_token.get_secret_value()
+    if store.revoked_by_uninstall(settings.shopify_shop, token):
+        log.warning(
+            "SHOPIFY_SHOP uninstalled the app and SHOPIFY_ACCESS_TOKEN is the token revoked then; "
+            "set the new one after installing the app again",
+            extra={"shop": settings.shopify_shop},
         )
+        return
+    token_store(settings, store).register_shop(settings.shopify_shop, token)
 
 
 def token_store(settings: Settings, store: Store) -> Store:
@@ -173,7 +183,7 @@ def renew_refused_token(settings: Settings, store: Store, shop: str, refused: st
 
 def _digest(token: str) -> str:
     """What a pause note keeps of a token: never the token itself."""
-    return hashlib.sha256(token.encode()).hexdigest()
+    return token_digest(token)
 
 
 def _after_refused_legacy_token(tokens: Store, shop: str, refused: str) -> str | None:

@@ -7,9 +7,11 @@ import requests
 
 from storefront_proxy.policy import Policy, ReviewMode
 from storefront_proxy.settings import Settings
+from storefront_proxy.shopify.shops import register_configured_shop
 from storefront_proxy.shopify.tokens import token_cipher
 from tests.integration.conftest import ADA, GRACE, SHOP, proxy_session, wait_for_status, wait_until
 from tests.integration.test_cancel_end_to_end import JSON, ask_to_cancel, order_url
+from tests.test_admin_api import auth
 
 pytestmark = pytest.mark.integration
 
@@ -103,15 +105,24 @@ def test_after_app_uninstalled_the_storefront_says_so_and_nothing_is_sent(
     assert tokens.offline_token(SHOP) is None
     for locale, text in (("en", "isn't available in this shop"), ("nl", "niet mogelijk in deze winkel")):
         answer = shopper.get(order_url(devshop_server, order_id, f"?locale={locale}"), headers=JSON, timeout=10)
-        assert answer.status_code == 503 and "Retry-After" not in answer.headers
+        assert answer.status_code == 403 and "Retry-After" not in answer.headers
         assert answer.json()["error"]["code"] == "app_not_installed" and text in answer.json()["error"]["message"]
     page = shopper.get(order_url(devshop_server, order_id), headers={"Accept": "text/html"}, timeout=10)
-    assert page.status_code == 503 and "available in this shop right now" in page.text
+    assert page.status_code == 403 and "available in this shop right now" in page.text
     # The configured development token is not used for an uninstalled shop, by web or worker.
     calls = len(devshop.calls)
-    assert shopper.get(order_url(devshop_server, order_id), headers=JSON, timeout=10).status_code == 503
+    assert shopper.get(order_url(devshop_server, order_id), headers=JSON, timeout=10).status_code == 403
     assert len(devshop.calls) == calls
+    # The admin refuses the shop too, although it is the custom app of SHOPIFY_SHOP with a configured token.
+    staff = requests.get(f"{web.url}/admin/api/requests", headers=auth(shop=SHOP), timeout=5)
+    assert staff.status_code == 403 and staff.json()["error"]["code"] == "app_not_installed"
+    assert "Install it again" in staff.json()["error"]["message"]
+    # A restart registers the configured token again: the one Shopify revoked does not reinstall the app.
+    settings = Settings(**integration_env, _env_file=None).checked()
+    register_configured_shop(settings, tokens)
+    assert store.is_uninstalled(SHOP) and tokens.offline_token(SHOP) is None
 
     # Installing again (a new token) clears it.
     tokens.register_shop(SHOP, "shpat_devshop_integration_token_000000")
     assert shopper.get(order_url(devshop_server, order_id), headers=JSON, timeout=10).status_code == 200
+    assert requests.get(f"{web.url}/admin/api/requests", headers=auth(shop=SHOP), timeout=5).status_code == 200

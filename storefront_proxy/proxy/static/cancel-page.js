@@ -145,15 +145,24 @@
     return section;
   }
 
+  // The confirmation names the reason that will be sent: the reasons stay open to change in that step too.
+  function showChosenReason() {
+    var reason = chosenReason();
+    var reasonLine = confirm.querySelector("[data-confirm-reason]");
+    reasonLine.textContent = reason ? reasonLine.getAttribute("data-template").split("{reason}").join(reason.label) : "";
+    return reason;
+  }
+
+  form.querySelectorAll('input[name="reason"]').forEach(function (input) {
+    input.addEventListener("change", showChosenReason);
+  });
+
   form.addEventListener("submit", function (event) {
     var submitter = event.submitter;
     event.preventDefault();
     errorLine.textContent = "";
     if (!submitter || submitter.name !== "confirm") {
-      var reason = chosenReason();
-      if (!reason) { form.reportValidity(); return; }
-      var reasonLine = confirm.querySelector("[data-confirm-reason]");
-      reasonLine.textContent = reasonLine.getAttribute("data-template").split("{reason}").join(reason.label);
+      if (!showChosenReason()) { form.reportValidity(); return; }
       review.hidden = true;
       confirm.hidden = false;
       focus(confirm.querySelector("h3"));

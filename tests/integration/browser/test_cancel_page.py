@@ -228,3 +228,23 @@ def test_no_layout_shift_when_the_status_arrives(web, devshop, devshop_server, w
     page.wait_for_selector('[data-status-text][data-status="cancelled"]', timeout=20000)
     page.wait_for_timeout(300)
     assert page.evaluate("window.__layoutShift") < 0.01
+
+
+def test_a_reason_changed_in_the_confirmation_step_is_the_one_shown_and_stored(
+    web, devshop, devshop_server, store, new_page, login, shot
+):
+    t = Translator("en")
+    order_id = devshop.create_order(customer_id=ADA)
+    page = new_page()
+    login(page, ADA)
+    page.goto(order_url(devshop_server, order_id))
+    page.get_by_label(t("reason.changed_mind")).check()
+    page.get_by_role("button", name=t("page.cancel.button")).click()
+    line = page.locator("[data-confirm-reason]")
+    assert t("reason.changed_mind") in line.inner_text()
+    page.get_by_label(t("reason.ordered_by_mistake")).check()
+    assert t("reason.ordered_by_mistake") in line.inner_text() and t("reason.changed_mind") not in line.inner_text()
+    shot(page, "cancel-page-en-reason-changed-in-confirmation")
+    page.get_by_role("button", name=t("page.confirm.button")).click()
+    page.locator("[data-status-text]").wait_for()
+    assert wait_for_status(store, SHOP, order_id, {"queued", "processing", "cancelled"}).reason == "ordered_by_mistake"

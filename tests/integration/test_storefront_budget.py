@@ -1,0 +1,74 @@
+"""The shopper's pages spend little of Shopify's query budget and wait out a short throttle instead of failing.
+
+Shopify's standard plan restores 100 points a second (SHOPIFY-PLATFORM.md section 5); the devshop's bucket is
+set to that, and it computes each query's requested cost as Shopify does.
+"""
+
+from __future__ import annotations
+
+import time
+
+import graphql
+import pytest
+
+from devshop.admin_api import request_cost
+from storefront_proxy.shopify.client import load_operation
+from tests.integration.conftest import ADA, proxy_session
+from tests.integration.test_cancel_end_to_end import JSON, order_url
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def standard_plan(devshop):
+    devshop.set_throttle(maximum_available=1000, restore_rate=100, currently_available=1000)
+    return devshop
+
+
+def test_the_storefront_reads_cost_what_they_show(admin_schema):
+    def cost(name: str, first: int = 10) -> int:
+        return request_cost(admin_schema, graphql.parse(load_operation(name)), None, {"first": first})
+
+    assert cost("list_customer_orders") <= 80, "the list reads no line items"
+    assert cost("get_order") <= 32
+    # Only a policy excluding product tags reads them (a point per line item and order).
+    assert cost("get_order_with_product_tags") > cost("get_order")
+    assert cost("list_customer_orders_with_product_tags") < 1000, "Shopify refuses a single query over 1000"
+
+
+def test_two_list_views_a_second_are_all_answered(web, standard_plan, devshop_server):
+    shopper = proxy_session(devshop_server.url, ADA)
+    url = f"{devshop_server.url}/apps/self-service/orders"
+    answers = []
+    for _ in range(10):
+        answers.append(shopper.get(url, headers=JSON, timeout=10).status_code)
+        time.sleep(0.5)
+    assert answers == [200] * 10
+    assert len(standard_plan.calls_for("ListCustomerOrders")) == 10, "no read was throttled and sent again"
+
+
+def test_a_short_throttle_is_waited_out(web, standard_plan, devshop_server):
+    order_id = standard_plan.create_order(customer_id=ADA)
+    standard_plan.set_throttle(currently_available=5)  # the order page needs ~30 points: 0.25 s at 100/s
+    page = proxy_session(devshop_server.url, ADA).get(order_url(devshop_server, order_id), headers=JSON, timeout=10)
+    assert page.status_code == 200 and page.json()["eligible"] is True
+    assert len(standard_plan.calls_for("GetOrderForCancellation")) == 2, "throttled once, then answered"
+
+
+def test_product_tags_are_read_only_for_a_policy_that_excludes_them(web, standard_plan, devshop_server, store):
+    from storefront_proxy.policy import Policy
+    from tests.integration.conftest import SHOP
+
+    gift = standard_plan.create_order(customer_id=ADA, line_items=[("Gift card", 1, "50.00", ["gift-card"])])
+    shopper = proxy_session(devshop_server.url, ADA)
+    url = f"{devshop_server.url}/apps/self-service/orders"
+    before = next(o for o in shopper.get(url, headers=JSON, timeout=10).json()["orders"] if o["order_id"] == gift)
+    assert before["eligible"] is True and not standard_plan.calls_for("ListCustomerOrdersWithProductTags")
+    store.save_policy(SHOP, Policy(excluded_product_tags=["gift-card"]))
+    orders = shopper.get(url, headers=JSON, timeout=10).json()["orders"]
+    excluded = next(o for o in orders if o["order_id"] == gift)
+    assert [r["code"] for r in excluded["ineligible_reasons"]] == ["excluded_tag"]
+    page = shopper.get(order_url(devshop_server, gift), headers=JSON, timeout=10).json()
+    assert [r["code"] for r in page["ineligible_reasons"]] == ["excluded_tag"]
+    assert standard_plan.calls_for("ListCustomerOrdersWithProductTags")
+    assert standard_plan.calls_for("GetOrderForCancellationWithProductTags")

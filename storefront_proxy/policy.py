@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from storefront_proxy.i18n import LANGUAGES
+from storefront_proxy.text import WHITESPACE, has_visible_text, strip_text
 
 # Reason codes shoppers may pick, with the English label shown on the storefront.
 DEFAULT_REASONS: dict[str, str] = {
@@ -22,6 +24,8 @@ DEFAULT_REASONS: dict[str, str] = {
 DEFAULT_FINANCIAL_STATUSES = ["AUTHORIZED", "PAID", "PARTIALLY_PAID", "PENDING"]
 # Shopify caps a tag at 40 characters; tagsAdd splits a string on commas, so a tag never holds one.
 TAG_MAX_LENGTH = 40
+# An order total as the merchant types it: up to ten digits and two decimals.
+AMOUNT = re.compile(r"[0-9]{1,10}(\.[0-9]{1,2})?")
 AUTO_REJECT_MESSAGE_MAX = 500
 
 
@@ -50,6 +54,8 @@ class AutoReviewAction(StrEnum):
 
 
 class Reason(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     code: str = Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")
     label: str = Field(min_length=1, max_length=120)
     # The merchant's own wording per storefront language ("nl": "..."); ``label`` is the fallback.
@@ -62,9 +68,9 @@ class Reason(BaseModel):
         for language, text in labels.items():
             if language not in LANGUAGES:
                 raise ValueError(f"unsupported language {language!r}; use one of {', '.join(LANGUAGES)}")
-            text = text.strip()
             if len(text) > 120:
                 raise ValueError(f"the {language} label can be at most 120 characters")
+            text = strip_text(text)
             if text:
                 cleaned[language] = text
         return cleaned
@@ -112,12 +118,12 @@ class Policy(BaseModel):
     @classmethod
     def _returns_url(cls, value: str | None) -> str | None:
         # Shown as a link on the storefront: only the web, or a path of the shop itself.
-        if value is None or not value.strip():
+        if value is None or not has_visible_text(value):
             return None
-        value = value.strip()
+        value = strip_text(value)
         is_web = value.startswith(("https://", "http://")) and len(value) > 8
         is_path = value.startswith("/") and not value.startswith("//") and "\\" not in value
-        if not (is_web or is_path) or any(ch.isspace() for ch in value):
+        if not (is_web or is_path) or any(ch in WHITESPACE for ch in value):
             raise ValueError("must be an https:// address or a path on the shop such as /pages/returns")
         return value
 
@@ -131,17 +137,31 @@ class Policy(BaseModel):
     @field_validator("excluded_order_tags", "excluded_product_tags")
     @classmethod
     def _tags(cls, tags: list[str]) -> list[str]:
-        return [tag.strip() for tag in tags if tag.strip()]
+        return [strip_text(tag) for tag in tags if has_visible_text(tag)]
 
     @field_validator("cancelled_order_tag")
     @classmethod
     def _cancelled_order_tag(cls, value: str | None) -> str | None:
-        if value is None or not value.strip():
+        if value is None:
             return None
-        value = value.strip()
         if len(value) > TAG_MAX_LENGTH or "," in value:
             raise ValueError(f"a tag is at most {TAG_MAX_LENGTH} characters, without commas")
-        return value
+        return strip_text(value) or None
+
+    @field_validator("review_threshold", mode="before")
+    @classmethod
+    def _review_threshold_form(cls, value: object) -> object:
+        # An amount of money: a decimal string with at most two decimals ("150.00") or a whole number, as
+        # openapi.yaml says; a float (150.1 is not 150.10 in binary) or "1e5" is refused rather than rounded.
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)  # JSON's 150.0 is the whole number 150
+        if isinstance(value, bool) or isinstance(value, float):
+            raise ValueError('give the amount as a string such as "150.00" or a whole number')
+        if isinstance(value, str):
+            if not AMOUNT.fullmatch(value):
+                raise ValueError('give the amount as a string such as "150.00"')
+            return Decimal(value)
+        return Decimal(value) if isinstance(value, int) else value
 
     # Fields validate in declaration order, so the cross-field rules below see review_mode and the action.
     @field_validator("review_threshold")
@@ -154,7 +174,7 @@ class Policy(BaseModel):
     @field_validator("auto_reject_message")
     @classmethod
     def _auto_reject_message(cls, value: str | None, info: ValidationInfo) -> str | None:
-        value = value.strip() if value and value.strip() else None
+        value = strip_text(value) if value and has_visible_text(value) else None
         rejects = info.data.get("auto_review_action") is AutoReviewAction.REJECT
         if value is None and rejects and info.data.get("auto_review_after_hours") is not None:
             raise ValueError("tell shoppers why a request is rejected automatically")

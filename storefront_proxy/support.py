@@ -6,6 +6,7 @@ caller's shop, so one shop's staff can never see or touch another shop's request
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,11 +19,24 @@ from storefront_proxy.policy import AutoReviewAction, Policy
 from storefront_proxy.queue import enqueue_cancellation, enqueue_hold_reschedule
 from storefront_proxy.records import CancellationRequest, FulfillmentHoldRecord, Note, RequestStatus
 from storefront_proxy.store import Store
+from storefront_proxy.text import strip_text
 
 PAGE_SIZE = 25
 REJECT_MESSAGE_MAX = 500
+NOTE_TEXT_MAX = 2000
 # Who the audit log and the timeline name when the policy's automatic review acts.
 AUTO_REVIEW_ACTOR = "auto-review"
+
+
+def _whole_numbers(value: Any) -> Any:
+    """``value`` with every float that is a whole number (JSON's 60.0) made an int."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {key: _whole_numbers(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_whole_numbers(item) for item in value]
+    return value
 
 
 class SupportError(Exception):
@@ -94,7 +108,9 @@ class Support:
     def change_policy(self, shop: str, actor: str, values: dict[str, Any]) -> Policy:
         """Validate and store a new policy (raises pydantic's ValidationError), auditing before and after."""
         before = self.store.get_policy(shop)
-        after = Policy.model_validate(values)
+        # Strict, as JSON: `0` is not a boolean nor "60" a number of minutes (openapi.yaml's types), where
+        # pydantic's lax mode would take them; but 60.0 is the integer 60 to JSON Schema, so it is to us.
+        after = Policy.model_validate_json(json.dumps(_whole_numbers(values)), strict=True)
         self.store.save_policy(shop, after)
         self._audit(shop, actor, "policy.update", None, before.model_dump(mode="json"), after.model_dump(mode="json"))
         if policy_moves_holds(before, after):
@@ -159,11 +175,12 @@ class Support:
     def _reject(
         self, shop: str, request_id: str, actor: str, message: str, allowed: set[RequestStatus]
     ) -> CancellationRequest:
-        message = (message or "").strip()
+        # The length as sent (openapi.yaml's maxLength), then without the white space around it.
+        if len(message or "") > REJECT_MESSAGE_MAX:
+            raise InvalidActionError("message", f"The message can be at most {REJECT_MESSAGE_MAX} characters.")
+        message = strip_text(message or "")
         if not message:
             raise InvalidActionError("message", "Tell the shopper why the request is rejected.")
-        if len(message) > REJECT_MESSAGE_MAX:
-            raise InvalidActionError("message", f"The message can be at most {REJECT_MESSAGE_MAX} characters.")
         self.get_request(shop, request_id)
         before: dict[str, Any] = {}
 
@@ -179,9 +196,9 @@ class Support:
         return updated
 
     def add_note(self, shop: str, request_id: str, actor: str, text: str) -> CancellationRequest:
-        text = (text or "").strip()
-        if not text or len(text) > 2000:
-            raise InvalidActionError("text", "A note is 1 to 2000 characters.")
+        if len(text or "") > NOTE_TEXT_MAX or not strip_text(text or ""):
+            raise InvalidActionError("text", f"A note is 1 to {NOTE_TEXT_MAX} characters.")
+        text = strip_text(text)
         self.get_request(shop, request_id)
 
         def change(request: CancellationRequest) -> None:

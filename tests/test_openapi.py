@@ -142,3 +142,33 @@ def test_request_schemas_match_the_api(spec):
     detail = set(schemas["RequestSummary"]["properties"]) | set(schemas["RequestDetail"]["allOf"][1]["properties"])
     assert set(request_detail(item)) == detail
     assert schemas["RequestStatus"]["enum"] == [status.value for status in RequestStatus]
+
+
+def test_white_space_is_one_set_for_the_app_and_the_schema():
+    """openapi.yaml's patterns spell out exactly the white space the app strips (storefront_proxy/text.py)."""
+    import re
+    import sys
+
+    import yaml
+
+    from storefront_proxy.text import WHITESPACE, WHITESPACE_CLASS
+
+    assert set(WHITESPACE) == {chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace()} | {"\ufeff"}
+    assert re.fullmatch(f"[{WHITESPACE_CLASS}]+", WHITESPACE)
+
+    def patterns(node):  # type: ignore[no-untyped-def]
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "pattern" and isinstance(value, str):
+                    yield value
+                else:
+                    yield from patterns(value)
+        elif isinstance(node, list):
+            for item in node:
+                yield from patterns(item)
+
+    spelled = [p for p in patterns(yaml.safe_load((ROOT / "openapi.yaml").read_text())) if "\\u0009" in p]
+    assert len(spelled) >= 4
+    for pattern in spelled:
+        starts = [m.start() for m in re.finditer(re.escape("\\u0009"), pattern)]
+        assert all(pattern[i : i + len(WHITESPACE_CLASS)] == WHITESPACE_CLASS for i in starts), pattern

@@ -25,7 +25,8 @@ from storefront_proxy.insights import (
 )
 from storefront_proxy.policy import DEFAULT_REASONS
 from storefront_proxy.records import CancellationRequest, HoldStatus, RequestStatus, iso
-from storefront_proxy.support import Support
+from storefront_proxy.support import REJECT_MESSAGE_MAX, Support
+from storefront_proxy.text import has_visible_text
 
 MAX_BULK = 100
 CSV_COLUMNS = [
@@ -45,6 +46,32 @@ CSV_COLUMNS = [
 ]
 # A spreadsheet runs a cell starting with one of these as a formula (CSV injection, OWASP).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+# The query parameters each operation takes (openapi.yaml); anything else, or an empty value where a value has
+# to have a form, is a 400 rather than silently ignored.
+QUERY_PARAMETERS: dict[str, frozenset[str]] = {
+    "list_requests": frozenset({"status", "q", "page"}),
+    "list_fulfillment_holds": frozenset({"status"}),
+    "insights": frozenset({"from", "to"}),
+    "export_requests": frozenset({"status", "q", "from", "to"}),
+}
+MAY_BE_EMPTY = frozenset({"q"})
+
+
+@bp.before_request
+def _known_query_parameters() -> None:
+    if not request.path.startswith("/admin/api/") or request.endpoint is None:
+        return
+    allowed = QUERY_PARAMETERS.get(request.endpoint.removeprefix("admin."), frozenset())
+    for name, value in request.args.items(multi=True):
+        if name not in allowed:
+            raise ApiError(400, "invalid_parameter", f"Unknown query parameter {name[:40]!r}.")
+        if not value and name not in MAY_BE_EMPTY:
+            raise ApiError(400, "invalid_parameter", f"The query parameter {name!r} is empty.")
+    repeated = [name for name in allowed if len(request.args.getlist(name)) > 1]
+    if repeated:
+        raise ApiError(400, "invalid_parameter", f"The query parameter {repeated[0]!r} is given twice.")
 
 
 def _support() -> Support:
@@ -114,8 +141,8 @@ def get_policy() -> Any:
 def put_policy() -> Any:
     body = _json_body()
     values = body.get("policy", body)
-    if not isinstance(values, dict):
-        raise ApiError(400, "invalid_json", "The policy must be a JSON object.")
+    if not isinstance(values, dict) or ("policy" in body and len(body) > 1):
+        raise ApiError(400, "invalid_json", 'Send the policy, or {"policy": <the policy>} and nothing else.')
     try:
         policy = _support().change_policy(g.admin.shop, g.admin.actor, values)
     except ValidationError as exc:
@@ -130,10 +157,10 @@ def list_requests() -> Any:
     status = request.args.get("status") or None
     if status is not None and status not in {s.value for s in RequestStatus}:
         raise ApiError(400, "invalid_status", "Unknown status filter.")
-    try:
-        page = int(request.args.get("page", "1"))
-    except ValueError:
-        raise ApiError(400, "invalid_page", "The page must be a number.") from None
+    page_text = request.args.get("page", "1")
+    if not page_text.isascii() or not page_text.isdigit() or int(page_text) < 1:
+        raise ApiError(400, "invalid_page", "The page must be a number from 1.")
+    page = int(page_text)
     result = _support().list_requests(g.admin.shop, status, request.args.get("q"), page)
     return jsonify(
         {
@@ -145,19 +172,19 @@ def list_requests() -> Any:
     )
 
 
-@bp.get("/api/requests/<request_id>")
+@bp.get("/api/requests/<request_id:request_id>")
 @admin_authenticated
 def show_request(request_id: str) -> Any:
     return jsonify({"request": request_detail(_support().get_request(g.admin.shop, request_id))})
 
 
-@bp.post("/api/requests/<request_id>/approve")
+@bp.post("/api/requests/<request_id:request_id>/approve")
 @admin_authenticated
 def approve_request(request_id: str) -> Any:
     return jsonify({"request": request_detail(_support().approve(g.admin.shop, request_id, g.admin.actor))})
 
 
-@bp.post("/api/requests/<request_id>/reject")
+@bp.post("/api/requests/<request_id:request_id>/reject")
 @admin_authenticated
 def reject_request(request_id: str) -> Any:
     message = _json_body().get("message")
@@ -168,13 +195,13 @@ def reject_request(request_id: str) -> Any:
     return jsonify({"request": request_detail(_support().reject(g.admin.shop, request_id, g.admin.actor, message))})
 
 
-@bp.post("/api/requests/<request_id>/retry")
+@bp.post("/api/requests/<request_id:request_id>/retry")
 @admin_authenticated
 def retry_request(request_id: str) -> Any:
     return jsonify({"request": request_detail(_support().retry(g.admin.shop, request_id, g.admin.actor))})
 
 
-@bp.post("/api/requests/<request_id>/notes")
+@bp.post("/api/requests/<request_id:request_id>/notes")
 @admin_authenticated
 def add_note(request_id: str) -> Any:
     text = _json_body().get("text")
@@ -193,7 +220,18 @@ def bulk_action() -> Any:
     action = body.get("action")
     if action not in ("approve", "reject"):
         raise ApiError(422, "invalid_action", "The action must be approve or reject.", fields={"action": "invalid"})
-    message = body.get("message") if isinstance(body.get("message"), str) else None
+    message = body.get("message")
+    if "message" in body and (not isinstance(message, str) or len(message) > REJECT_MESSAGE_MAX):
+        raise ApiError(
+            422,
+            "invalid_message",
+            f"The message is text of at most {REJECT_MESSAGE_MAX} characters.",
+            fields={"message": "invalid"},
+        )
+    if action == "reject" and not has_visible_text(message or ""):
+        raise ApiError(
+            422, "invalid_message", "Tell the shoppers why their requests are rejected.", fields={"message": "required"}
+        )
     return jsonify({"results": _support().bulk(g.admin.shop, g.admin.actor, action, ids, message)})
 
 

@@ -159,7 +159,7 @@ def test_the_new_policy_fields_round_trip(client, store):
         "excluded_product_tags": ["gift-card"],
         "cancelled_order_tag": "self-service-cancelled",
         "review_mode": "manual_above_total",
-        "review_threshold": 150.5,
+        "review_threshold": "150.5",
         "auto_review_after_hours": 48,
         "auto_review_action": "reject",
         "auto_reject_message": "We could not review your request in time.",
@@ -175,6 +175,10 @@ def test_the_new_policy_fields_round_trip(client, store):
         name: value for name, value in values.items() if name != "review_threshold"
     }
     assert store.get_policy(SHOP).window_mode == "until_fulfillment"
+    # Money is a decimal string or a whole number; a float would be rounded in binary.
+    floated = client.put("/admin/api/policy", json={**values, "review_threshold": 150.1}, headers=auth())
+    assert floated.status_code == 422 and "review_threshold" in floated.get_json()["error"]["fields"]
+    assert client.put("/admin/api/policy", json={**values, "review_threshold": 150}, headers=auth()).status_code == 200
 
 
 def test_the_new_policy_fields_are_validated_per_field(client, store):

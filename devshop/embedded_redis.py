@@ -46,8 +46,12 @@ def free_port() -> int:
 class EmbeddedRedis:
     """One redis-server process on 127.0.0.1:<port>, its data in ``data_dir`` (or a temporary folder)."""
 
-    def __init__(self, port: int | None = None, data_dir: Path | None = None) -> None:
+    def __init__(
+        self, port: int | None = None, data_dir: Path | None = None, *, arguments: tuple[str, ...] = ()
+    ) -> None:
         self.port = port or free_port()
+        # Further redis-server options, as a managed Redis may set them (tests: weaker persistence, no CONFIG).
+        self.arguments = arguments
         self._temporary = data_dir is None
         self.data_dir = Path(tempfile.mkdtemp(prefix="selfservice-redis-")) if data_dir is None else data_dir
         self.process: subprocess.Popen[bytes] | None = None
@@ -74,6 +78,7 @@ class EmbeddedRedis:
                 "no",
                 "--loglevel",
                 "warning",
+                *self.arguments,
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

@@ -127,3 +127,45 @@ def test_the_embedded_redis_is_configured_as_production_must_be_and_a_weaker_one
         assert "appendonly is no (want yes)" in warning and "maxmemory-policy is allkeys-lru" in warning
         conn.set("kept", "1")
     assert (tmp_path / "redis").is_dir(), "a given data folder stays after the server is closed"
+
+
+@pytest.mark.parametrize(
+    ("arguments", "weaker"),
+    [
+        (
+            ("--appendonly", "no", "--maxmemory-policy", "allkeys-lru"),
+            ["appendonly is no", "maxmemory-policy is allkeys-lru"],
+        ),
+        (("--appendfsync", "no"), ["appendfsync is no"]),
+        # A managed Redis that disables CONFIG: INFO still tells about the append-only file and the eviction.
+        (("--appendonly", "no", "--rename-command", "CONFIG", ""), ["appendonly is no"]),
+    ],
+    ids=["snapshots-and-eviction", "no-fsync", "config-disabled"],
+)
+def test_web_and_worker_warn_once_at_start_up_about_a_weaker_redis(
+    integration_env, tmp_path, caplog, arguments, weaker
+):
+    import logging
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    with EmbeddedRedis(arguments=arguments) as weak:
+        env = {**integration_env, "REDIS_URL": weak.url}
+        with caplog.at_level(logging.WARNING, logger="storefront_proxy.store"):
+            create_app(Settings(**env, _env_file=None))
+        warnings = [r.getMessage() for r in caplog.records if "can lose accepted requests" in r.getMessage()]
+        assert len(warnings) == 1 and all(text in warnings[0] for text in weaker), warnings
+        rq = str(Path(sys.executable).with_name("rq"))
+        worker = subprocess.run(
+            [rq, "worker", "--burst", "-c", "workers.rq_config", "-w", "workers.worker.SelfServiceWorker"],
+            cwd=Path(__file__).resolve().parents[2],
+            env={**os.environ, **env},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert worker.returncode == 0, worker.stderr
+        said = [line for line in worker.stderr.splitlines() if "can lose accepted requests" in line]
+        assert len(said) == 1 and all(text in said[0] for text in weaker), worker.stderr

@@ -11,7 +11,7 @@ import redis
 from devshop.embedded_redis import EmbeddedRedis
 from storefront_proxy.app import create_app
 from storefront_proxy.settings import Settings
-from tests.helpers import API_KEY, API_SECRET, SHOP, TOKEN
+from tests.helpers import app_settings
 from tests.shopify_oauth_fake import FakeShopifyOAuth
 
 
@@ -36,16 +36,7 @@ def redis_conn(redis_url: str) -> Iterator[redis.Redis]:
 
 @pytest.fixture
 def settings(redis_url: str, redis_conn: redis.Redis) -> Settings:
-    return Settings(
-        APP_ENV="test",
-        SHOPIFY_API_KEY=API_KEY,
-        SHOPIFY_API_SECRET=API_SECRET,
-        REDIS_URL=redis_url,
-        SHOPIFY_SHOP=SHOP,
-        SHOPIFY_ACCESS_TOKEN=TOKEN,
-        SHOPIFY_ADMIN_ORIGIN="https://admin.test",
-        _env_file=None,
-    )
+    return app_settings(redis_url)
 
 
 @pytest.fixture

@@ -17,6 +17,23 @@ CUSTOMER = 7001
 OTHER_CUSTOMER = 7002
 
 
+def app_settings(redis_url: str, **overrides: object):  # type: ignore[no-untyped-def]
+    """The Settings the unit tests run the app with: the test shop, Shopify at https://admin.test."""
+    from storefront_proxy.settings import Settings
+
+    values = {
+        "APP_ENV": "test",
+        "SHOPIFY_API_KEY": API_KEY,
+        "SHOPIFY_API_SECRET": API_SECRET,
+        "REDIS_URL": redis_url,
+        "SHOPIFY_SHOP": SHOP,
+        "SHOPIFY_ACCESS_TOKEN": TOKEN,
+        "SHOPIFY_ADMIN_ORIGIN": "https://admin.test",
+        **overrides,
+    }
+    return Settings(**values, _env_file=None)
+
+
 def signed_query(
     shop: str = SHOP,
     customer: int | str | None = CUSTOMER,

@@ -15,7 +15,8 @@ from schemathesis.core.parameters import ParameterLocation
 from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
 from storefront_proxy.app import create_app
-from tests.helpers import SHOP
+from storefront_proxy.records import RequestStatus
+from tests.helpers import app_settings
 from tests.test_admin_api import auth, make_request
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,26 +28,10 @@ def admin_app(redis_url):
     """One app for the module, its shop holding requests in several statuses."""
     import redis
 
-    from storefront_proxy.settings import Settings
-    from tests.helpers import API_KEY, API_SECRET, TOKEN
-
     redis.Redis.from_url(redis_url).flushdb()
-    app = create_app(
-        Settings(
-            APP_ENV="test",
-            SHOPIFY_API_KEY=API_KEY,
-            SHOPIFY_API_SECRET=API_SECRET,
-            REDIS_URL=redis_url,
-            SHOPIFY_SHOP=SHOP,
-            SHOPIFY_ACCESS_TOKEN=TOKEN,
-            SHOPIFY_ADMIN_ORIGIN="https://admin.test",
-            _env_file=None,
-        )
-    )
+    app = create_app(app_settings(redis_url))
     store = app.extensions["store"]
     for n, status in enumerate(["pending_review", "queued", "failed", "cancelled", "rejected"]):
-        from storefront_proxy.records import RequestStatus
-
         make_request(store, order_id=5001 + n, status=RequestStatus(status))
     yield app
     redis.Redis.from_url(redis_url).flushdb()

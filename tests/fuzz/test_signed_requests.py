@@ -22,8 +22,7 @@ from devshop.signing import sign_proxy_query
 from storefront_proxy.app import create_app
 from storefront_proxy.proxy.csrf import issue_token
 from storefront_proxy.queue import QUEUE_NAME
-from storefront_proxy.settings import Settings
-from tests.helpers import ADMIN_URL, API_KEY, API_SECRET, CUSTOMER, SHOP, TOKEN, FakeAdmin, admin_order
+from tests.helpers import ADMIN_URL, API_SECRET, CUSTOMER, SHOP, TOKEN, FakeAdmin, admin_order, app_settings
 from tests.test_webhooks import signed
 
 FUZZ = settings(
@@ -44,18 +43,7 @@ def fuzz_app(redis_url):
 
     redis.Redis.from_url(redis_url).flushdb()
     app = create_app(
-        Settings(
-            APP_ENV="test",
-            SHOPIFY_API_KEY=API_KEY,
-            SHOPIFY_API_SECRET=API_SECRET,
-            REDIS_URL=redis_url,
-            SHOPIFY_SHOP=SHOP,
-            SHOPIFY_ACCESS_TOKEN=TOKEN,
-            SHOPIFY_ADMIN_ORIGIN="https://admin.test",
-            PROXY_RATE_LIMIT_PER_MINUTE=1_000_000,
-            CANCEL_RATE_LIMIT_PER_HOUR=1_000_000,
-            _env_file=None,
-        )
+        app_settings(redis_url, PROXY_RATE_LIMIT_PER_MINUTE=1_000_000, CANCEL_RATE_LIMIT_PER_HOUR=1_000_000)
     )
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         mock.add_callback(responses.POST, ADMIN_URL, callback=FakeAdmin(ORDERS))

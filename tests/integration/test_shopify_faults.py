@@ -8,13 +8,17 @@ of them may end a request `failed`: the request stays queued, is retried, and en
 from __future__ import annotations
 
 import pytest
+import requests
 
-from tests.integration.conftest import ADA, SHOP, proxy_session, wait_for_status
-from tests.integration.test_cancel_end_to_end import JSON, ask_to_cancel, new_order, order_url
+from storefront_proxy.policy import Policy
+from storefront_proxy.records import HoldStatus
+from tests.integration.conftest import ADA, SHOP, proxy_session, wait_for_status, wait_until
+from tests.integration.test_cancel_end_to_end import JSON, admin_headers, ask_to_cancel, new_order, order_url
+from tests.integration.test_fulfillment_hold import hold_status, holds_on
 
 pytestmark = pytest.mark.integration
 
-FAULTS = ["http_429", "http_500_json", "http_503_json", "timeout", "reset"]
+FAULTS = ["http_429", "http_500_json", "timeout", "reset"]
 # The timeout fault holds the answer longer than the integration SHOPIFY_TIMEOUT_SECONDS (2).
 TIMEOUT_DELAY = 3.0
 
@@ -84,3 +88,72 @@ def test_the_shoppers_page_says_try_again_when_shopify_keeps_failing(web, devsho
     devshop.clear_faults()
     assert answer.status_code == 503 and answer.json()["error"]["code"] == "shop_unavailable"
     assert int(answer.headers["Retry-After"]) >= 1
+
+
+def fired(devshop, operation: str, kind: str) -> bool:
+    return any(call.fault == kind for call in devshop.calls_for(operation))
+
+
+# The worker's other Shopify calls. One worker runs through every fault in turn: each fault is added before the
+# event that makes the worker call Shopify, so it fires on that call.
+
+
+@pytest.mark.parametrize("operation", ["GetFulfillmentOrders", "HoldFulfillmentOrder"])
+def test_placing_a_hold_survives_each_fault(web, devshop, devshop_server, workers, store, webhooks_on, operation):
+    store.save_policy(SHOP, Policy(cancel_window_minutes=30, hold_fulfillment=True))
+    workers.start()
+    for kind in FAULTS:
+        add_fault(devshop, operation, kind)
+        order_id = devshop.create_order(customer_id=ADA)  # orders/create reaches the app: the worker holds it
+        record = hold_status(store, order_id, {HoldStatus.HELD, HoldStatus.FAILED}, timeout=40)
+        assert record.status is HoldStatus.HELD, (kind, record.events, workers.logs())
+        assert fired(devshop, operation, kind)
+        assert [(h.hold_id, "self-service") for h in record.holds] == holds_on(devshop, order_id), kind
+
+
+def test_releasing_a_hold_survives_each_fault(web, devshop, devshop_server, workers, store, webhooks_on):
+    policy = {"cancel_window_minutes": 30, "hold_fulfillment": True}
+    workers.start()
+    for kind in FAULTS:
+        requests.put(f"{web.url}/admin/api/policy", json=policy, headers=admin_headers(), timeout=5).raise_for_status()
+        order_id = devshop.create_order(customer_id=ADA)
+        hold_status(store, order_id, {HoldStatus.HELD}, timeout=40)
+        add_fault(devshop, "ReleaseFulfillmentHold", kind)
+        # The merchant turns the hold off: every held order is released now.
+        off = {**policy, "hold_fulfillment": False}
+        requests.put(f"{web.url}/admin/api/policy", json=off, headers=admin_headers(), timeout=5).raise_for_status()
+        record = hold_status(store, order_id, {HoldStatus.RELEASED, HoldStatus.FAILED}, timeout=40)
+        assert record.status is HoldStatus.RELEASED, (kind, record.events, workers.logs())
+        assert fired(devshop, "ReleaseFulfillmentHold", kind) and holds_on(devshop, order_id) == []
+
+
+def test_tagging_a_cancelled_order_survives_each_fault(web, devshop, devshop_server, workers, store):
+    store.save_policy(SHOP, Policy(cancelled_order_tag="self-service-cancelled"))
+    workers.start()
+    for kind in FAULTS:
+        order_id = new_order(devshop)
+        add_fault(devshop, "AddTags", kind)
+        assert ask_to_cancel(proxy_session(devshop_server.url, ADA), devshop_server, order_id).status_code == 202
+        request = wait_for_status(store, SHOP, order_id, {"cancelled", "failed"}, timeout=40)
+        tagged = wait_until(lambda r=request: store.get_request(r.id).events[-1].type in ("tagged", "tag_failed"))
+        assert tagged and store.get_request(request.id).events[-1].type == "tagged", kind
+        assert fired(devshop, "AddTags", kind)
+        assert "self-service-cancelled" in devshop.get_order(order_id).tags
+
+
+@pytest.mark.parametrize("operation", ["GetAppInstallation", "SetAppMetafields"])
+def test_telling_the_theme_the_proxy_path_survives_each_fault(web, devshop, devshop_server, workers, store, operation):
+    workers.start()
+    shopper = proxy_session(devshop_server.url, ADA)
+    for kind in FAULTS:
+        store.forget_proxy_path(SHOP)  # as if the merchant renamed the proxy path: the next visit syncs it
+        add_fault(devshop, operation, kind)
+        synced_before = len([c for c in devshop.calls_for("SetAppMetafields") if c.fault is None])
+        assert shopper.get(f"{devshop_server.url}/apps/self-service/orders", headers=JSON, timeout=20).ok
+        wait_until(
+            lambda n=synced_before: len([c for c in devshop.calls_for("SetAppMetafields") if c.fault is None]) > n,
+            timeout=40,
+            message=f"the metafield to be set after {kind}",
+        )
+        assert fired(devshop, operation, kind)
+        assert store.proxy_path(SHOP) == "/apps/self-service", "kept: the sync did not fail"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -10,7 +11,7 @@ import redis
 from redis.client import Pipeline
 from rq import Callback, Queue, Retry
 from rq.exceptions import DeserializationError
-from rq.job import Job
+from rq.job import Job, JobStatus
 from rq.registry import (
     CanceledJobRegistry,
     DeferredJobRegistry,
@@ -180,16 +181,26 @@ def enqueue_hold_reschedule(queue: Queue, shop: str) -> None:
     )
 
 
+@dataclass(frozen=True)
+class WebhookErasure:
+    """What ``erase_webhook_jobs`` did: jobs deleted, and matching ones left because another worker runs them."""
+
+    erased: int
+    running: int
+
+
 def erase_webhook_jobs(
     queue: Queue, shop: str, customer_id: int | None, order_ids: set[int], keep: str | None = None
-) -> int:
-    """Delete the shop's webhook jobs (queued, running, done or failed) that carry the customer's data, or every
-    one of the shop's when ``customer_id`` is None (shop/redact); returns how many.
+) -> WebhookErasure:
+    """Delete the shop's webhook jobs (queued, done or failed) that carry the customer's data, or every one of the
+    shop's when ``customer_id`` is None (shop/redact).
 
     A job record holds its delivery's payload (what ``webhooks.queued_payload`` keeps: the order's e-mail, the
-    customer id) until its TTL runs out; a redact must not wait for that. ``keep`` is the running job's id.
+    customer id) until its TTL runs out; a redact must not wait for that. A job another worker is running is left
+    (rq would write its record back when it finishes) and counted in ``running``, for a later sweep
+    (``schedule_webhook_erasure``). ``keep`` is the calling job's own id.
     """
-    erased = 0
+    erased = running = 0
     for job in _webhook_jobs(queue):
         if job.id == keep:
             continue
@@ -197,10 +208,38 @@ def erase_webhook_jobs(
             topic, job_shop, payload = job.args
         except (DeserializationError, ValueError, TypeError):
             continue
-        if job_shop == shop and (customer_id is None or _carries_customer(payload, customer_id, order_ids)):
-            job.delete()
-            erased += 1
-    return erased
+        if job_shop != shop or not (customer_id is None or _carries_customer(payload, customer_id, order_ids)):
+            continue
+        if job.get_status(refresh=False) is JobStatus.STARTED:
+            running += 1
+            continue
+        job.delete()
+        erased += 1
+    return WebhookErasure(erased, running)
+
+
+WEBHOOK_ERASURE_JOB = "workers.jobs.finish_webhook_erasure"
+# How long after a redact the jobs that were running then are looked for again (they are short; rq's default
+# job timeout is 3 minutes).
+WEBHOOK_ERASURE_DELAY = timedelta(minutes=5)
+
+
+def schedule_webhook_erasure(
+    queue: Queue, shop: str, customer_id: int | None, order_ids: set[int], round_: int = 1
+) -> None:
+    """Sweep the shop's webhook jobs for the customer again after ``WEBHOOK_ERASURE_DELAY`` (needs the scheduler)."""
+    queue.enqueue_in(
+        WEBHOOK_ERASURE_DELAY,
+        WEBHOOK_ERASURE_JOB,
+        shop,
+        customer_id,
+        sorted(order_ids),
+        round_,
+        description=f"finish erasing webhook jobs in {shop}",
+        retry=Retry(max=3, interval=[10, 60, 300]),
+        result_ttl=WEBHOOK_JOB_RESULT_TTL,
+        failure_ttl=WEBHOOK_JOB_FAILURE_TTL,
+    )
 
 
 def _carries_customer(payload: Any, customer_id: int, order_ids: set[int]) -> bool:

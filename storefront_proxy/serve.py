@@ -36,6 +36,8 @@ BODY_READ_SECONDS = 30.0
 # An idle kept-alive connection is closed after this long.
 IDLE_SECONDS = 30
 THREADS = 8
+# After SIGTERM, requests already read (or waiting for a thread) are answered for up to this long.
+DRAIN_SECONDS = 20.0
 CONNECTION_LIMIT = 500
 # The largest body any route takes (a webhook), and headers well above what Shopify's proxy and admin send.
 MAX_BODY_BYTES = WEBHOOK_MAX_BYTES + 64 * 1024
@@ -73,6 +75,30 @@ class ReadDeadlineServer(TcpWSGIServer):
             if now - started > allowed:
                 log.info("closing a connection that sent its request too slowly (%.0f s)", now - started)
                 channel.will_close = True
+
+    def run(self) -> None:
+        """waitress's loop; on SIGTERM (SystemExit) or Ctrl-C, ``drain`` instead of dropping queued requests."""
+        try:
+            self.asyncore.loop(
+                timeout=self.adj.asyncore_loop_timeout, map=self._map, use_poll=self.adj.asyncore_use_poll
+            )
+        except (SystemExit, KeyboardInterrupt):
+            self.drain()
+
+    def drain(self, grace_seconds: float = DRAIN_SECONDS) -> None:
+        """Take no new connections; finish the requests already read or waiting for a thread and send their
+        answers (waitress's own stop cancels the waiting ones unanswered), for up to ``grace_seconds``."""
+        self.accepting = False  # readable() turns the listening socket away
+        deadline = time.monotonic() + grace_seconds
+        while time.monotonic() < deadline and self._busy():
+            self.asyncore.loop(timeout=0.05, map=self._map, use_poll=self.adj.asyncore_use_poll, count=1)
+        if self._busy():
+            log.warning("stopping with requests still unanswered after %.0f s", grace_seconds)
+        self.task_dispatcher.shutdown(cancel_pending=True, timeout=1)
+
+    def _busy(self) -> bool:
+        """Whether a connection has a request being served or queued, or an answer not yet sent."""
+        return any(channel.requests or channel.total_outbufs_len for channel in list(self.active_channels.values()))
 
 
 class AccessLog:
@@ -152,12 +178,9 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _stop)
     log.info("serving on http://%s:%s", server.effective_host, server.effective_port)
     try:
-        server.run()
-    except (KeyboardInterrupt, SystemExit):
-        pass
+        server.run()  # returns once drained after SIGTERM or Ctrl-C
     finally:
         server.close()
-        server.task_dispatcher.shutdown(cancel_pending=False, timeout=10)
     return 0
 
 

@@ -6,6 +6,7 @@ import hashlib
 import itertools
 import json
 import logging
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TypeVar
@@ -66,13 +67,39 @@ def connect(redis_url: str, *, wait_for_server: bool = False) -> redis.Redis:
     )
 
 
-# A worker's Redis commands retry a lost connection this often, waiting up to this long in between.
+# A worker's Redis commands retry a lost connection waiting up to this long in between, and say so this often.
 WAIT_BACKOFF_CAP = 2.0
+WAIT_LOG_SECONDS = 30.0
+
+
+class WaitForRedis(Retry):
+    """redis-py's retry policy for workers: connection errors, timeouts and LOADING retried forever, with a
+    warning every ``WAIT_LOG_SECONDS`` while it waits; a refused password or user (AuthenticationError, a
+    ConnectionError too) is raised at once, since waiting will not fix it."""
+
+    _last_warning = 0.0
+
+    def __init__(self) -> None:
+        super().__init__(ExponentialBackoff(cap=WAIT_BACKOFF_CAP, base=0.05), retries=-1)
+
+    def call_with_retry(self, do, fail, is_retryable=None, with_failure_count=False):  # type: ignore[no-untyped-def]
+        def retryable(error: Exception) -> bool:
+            if isinstance(error, redis.exceptions.AuthenticationError):
+                return False
+            if is_retryable is not None and not is_retryable(error):
+                return False
+            now = time.monotonic()
+            if now - WaitForRedis._last_warning >= WAIT_LOG_SECONDS:
+                WaitForRedis._last_warning = now
+                log.warning("Redis unreachable (%s); waiting for it to come back", type(error).__name__)
+            return True
+
+        return super().call_with_retry(do, fail, retryable, with_failure_count)
 
 
 def waiting_retry() -> Retry:
-    """redis-py's retry policy for workers: connection errors and timeouts (and LOADING) retried forever."""
-    return Retry(ExponentialBackoff(cap=WAIT_BACKOFF_CAP, base=0.05), retries=-1)
+    """The retry policy of workers' Redis connections (``WaitForRedis``)."""
+    return WaitForRedis()
 
 
 # What production's Redis must be set to (README, "Redis"): every accepted request is on disk before the shopper
@@ -337,7 +364,10 @@ class Store:
         """Read, change and write one JSON record in a WATCH/MULTI transaction, retried on conflict.
 
         ``enqueue`` adds writes (an RQ job) to the same transaction, so the record and its job land together.
+        When the connection drops after EXEC, redis-py cannot tell whether it ran and raises WatchError; if the
+        record now reads exactly as this attempt wrote it, it did run, and ``change`` is not applied twice.
         """
+        attempted: bytes | None = None
         with self.redis.pipeline() as pipe:
             for _ in range(MAX_WATCH_RETRIES):
                 try:
@@ -345,10 +375,14 @@ class Store:
                     raw = pipe.get(key)
                     if raw is None:
                         raise KeyError(missing)
+                    if attempted is not None and raw == attempted:
+                        pipe.unwatch()
+                        return model.model_validate_json(raw)
                     record = model.model_validate_json(raw)
                     change(record)
+                    attempted = record.model_dump_json().encode()
                     pipe.multi()
-                    pipe.set(key, record.model_dump_json())
+                    pipe.set(key, attempted)
                     if enqueue is not None:
                         enqueue(pipe)
                     pipe.execute()
@@ -360,6 +394,17 @@ class Store:
     def shop_request_ids(self, shop: str, limit: int = 10_000) -> list[str]:
         """The shop's request ids, newest first."""
         return [raw.decode() for raw in self.redis.zrevrange(self._shop_requests_key(shop), 0, limit - 1)]
+
+    def iter_shop_requests(self, shop: str, batch: int = 1000) -> Iterator[CancellationRequest]:
+        """Every request of the shop, newest first, ``batch`` at a time (for erasure and exports: no limit)."""
+        start = 0
+        while True:
+            ids = self.redis.zrevrange(self._shop_requests_key(shop), start, start + batch - 1)
+            if not ids:
+                return
+            raws = self.redis.mget([self._request_key(raw.decode()) for raw in ids])
+            yield from (CancellationRequest.model_validate_json(raw) for raw in raws if raw)
+            start += batch
 
     def shop_requests(self, shop: str, limit: int = 10_000) -> list[CancellationRequest]:
         """The shop's requests, newest first (one round trip for the records)."""
@@ -441,7 +486,7 @@ class Store:
         Their requests go with their notes and timelines, their data-request exports too, and the audit entries
         about those requests keep who did what and when, but not the texts.
         """
-        doomed = [r for r in self.shop_requests(shop) if r.customer_id == customer_id]
+        doomed = [r for r in self.iter_shop_requests(shop) if r.customer_id == customer_id]
         with self.redis.pipeline() as pipe:
             for request in doomed:
                 pipe.delete(self._request_key(request.id), self._order_request_key(shop, request.order_id))
@@ -479,7 +524,7 @@ class Store:
 
     def delete_shop(self, shop: str) -> None:
         """Erase everything the app holds about the shop."""
-        requests = self.shop_requests(shop)
+        requests = list(self.iter_shop_requests(shop))
         with self.redis.pipeline() as pipe:
             for request in requests:
                 pipe.delete(self._request_key(request.id), self._order_request_key(shop, request.order_id))
@@ -489,8 +534,9 @@ class Store:
                 self._shop_key(shop),
                 f"{KEY_PREFIX}:audit:{shop}",
                 f"{KEY_PREFIX}:proxy-path:{shop}",
-                self._uninstalled_key(shop),
             )
+            # The uninstall mark stays: it is no shop data (a flag and a token's digest), and without it the revoked
+            # SHOPIFY_ACCESS_TOKEN of a custom app would count as installed again at the next restart.
             for hold in self.iter_shop_holds(shop):
                 pipe.delete(self._hold_key(shop, hold.order_id))
             pipe.delete(f"{KEY_PREFIX}:holds:{shop}")
@@ -506,20 +552,24 @@ class Store:
         raw = self.redis.get(f"{KEY_PREFIX}:data-request:{shop}:{request_id}")
         return json.loads(raw) if raw else None
 
-    def forget_shop(self, shop: str) -> None:
+    def forget_shop(self, shop: str, configured_token: str | None = None) -> None:
         """Drop the shop's access token and remember the uninstall (the token no longer works).
 
         The mark keeps a configured fallback token from being used and tells storefront visitors and staff why
         nothing works; installing again (any new token) clears it. It holds a digest of the token Shopify
-        revoked, so the custom app's SHOPIFY_ACCESS_TOKEN registered again at a restart does not count as new.
+        revoked (the stored one, else ``configured_token``, the custom app's), so SHOPIFY_ACCESS_TOKEN registered
+        again at a restart does not count as new. A repeated delivery, which finds no token, keeps the digest.
         """
         try:
-            revoked = self.access_token(shop)
+            revoked = self.access_token(shop) or configured_token
         except TokenCipherMissingError:
-            revoked = None
+            revoked = configured_token
         with self.redis.pipeline() as pipe:
             pipe.delete(self._shop_key(shop))
-            pipe.set(self._uninstalled_key(shop), token_digest(revoked) if revoked else "1")
+            if revoked:
+                pipe.set(self._uninstalled_key(shop), token_digest(revoked))
+            else:
+                pipe.set(self._uninstalled_key(shop), "1", nx=True)
             pipe.execute()
 
     def is_uninstalled(self, shop: str) -> bool:

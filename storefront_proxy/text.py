@@ -13,6 +13,8 @@ WHITESPACE = (
     "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009"
     "\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
 )
+
+
 # The same set as the body of a regular-expression class, each character written \uXXXX (which Python, ECMA-262
 # and Rust all read alike), as openapi.yaml's patterns write it.
 def _character_class(characters: str) -> str:

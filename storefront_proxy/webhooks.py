@@ -14,6 +14,7 @@ import re
 from typing import Any
 
 from flask import Blueprint, current_app, request
+from rq import Retry
 from shopify_app import verify_webhook_req
 
 from storefront_proxy.errors import ApiError
@@ -35,6 +36,7 @@ TOPIC = re.compile(r"[a-z_]+/[a-z_]+")
 # An order webhook is the whole REST Order (an orders/updated with 40 line items is ~25 KB; large orders run to
 # megabytes), so /webhooks accepts far more than the app-wide limit that keeps /proxy and /admin small.
 WEBHOOK_MAX_BYTES = 10 * 1024 * 1024
+WEBHOOK_RETRY_INTERVALS = (10, 60, 300, 900, 3600)
 # What the webhook job reads of an order; nothing else is queued, so job records in Redis never carry the order's
 # addresses, notes or line items.
 ORDER_FIELDS = ("id", "name", "email", "created_at", "updated_at", "cancelled_at", "fulfillment_status")
@@ -92,6 +94,9 @@ def receive_webhook() -> Any:
             description=f"{topic} for {shop}",
             result_ttl=WEBHOOK_JOB_RESULT_TTL,
             failure_ttl=WEBHOOK_JOB_FAILURE_TTL,
+            # Webhook jobs are safe to repeat: one that fails part-way (Redis busy) runs again, so a redact
+            # is carried out whole although Shopify has its 200 already.
+            retry=Retry(max=len(WEBHOOK_RETRY_INTERVALS), interval=list(WEBHOOK_RETRY_INTERVALS)),
         )
     except Exception:
         # Not queued: forget the delivery so Shopify's retry is processed.

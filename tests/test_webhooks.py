@@ -292,3 +292,62 @@ def test_a_signed_body_that_is_not_a_json_object_is_400_and_nothing_is_queued(cl
     )
     assert response.status_code == 400 and response.get_json()["error"]["code"] == "invalid_json"
     assert webhook_jobs(redis_conn) == []
+
+
+def test_a_repeated_uninstall_keeps_the_revoked_token_out_after_a_restart(ctx):
+    """The second delivery finds no token; the mark must still say which token Shopify revoked."""
+    from storefront_proxy.shopify.shops import register_configured_shop
+    from workers.jobs import handle_webhook
+
+    register_configured_shop(ctx.settings, ctx.store)
+    for _ in range(2):
+        handle_webhook("app/uninstalled", SHOP, {"id": 1, "domain": SHOP})
+    register_configured_shop(ctx.settings, ctx.store)  # a restart
+    assert ctx.store.is_uninstalled(SHOP) and ctx.store.access_token(SHOP) is None
+    # Redis was away at start-up, so the configured token was never stored: the uninstall still knows it.
+    ctx.store.redis.delete(f"selfservice:uninstalled:{SHOP}")
+    handle_webhook("app/uninstalled", SHOP, {"id": 1, "domain": SHOP})
+    register_configured_shop(ctx.settings, ctx.store)
+    assert ctx.store.is_uninstalled(SHOP)
+    # shop/redact (48 hours after) erases the shop's data, not the mark.
+    handle_webhook("shop/redact", SHOP, {"shop_domain": SHOP})
+    register_configured_shop(ctx.settings, ctx.store)
+    assert ctx.store.is_uninstalled(SHOP) and ctx.store.access_token(SHOP) is None
+
+
+def test_customers_redact_reaches_requests_past_the_newest_ten_thousand(ctx):
+    from workers.jobs import handle_webhook
+
+    theirs = make_request(ctx.store, order_id=1)  # the oldest request of the shop
+    newest = theirs.model_copy(update={"customer_id": 9999})
+    with ctx.store.redis.pipeline(transaction=False) as pipe:
+        for n in range(10_050):
+            request = newest.model_copy(update={"id": f"ccr_{n:020d}", "order_id": 100_000 + n})
+            pipe.set(f"selfservice:request:{request.id}", request.model_dump_json())
+            pipe.zadd(f"selfservice:requests:{SHOP}", {request.id: time.time() + n})
+        pipe.execute()
+    result = handle_webhook("customers/redact", SHOP, {"customer": {"id": theirs.customer_id}})
+    assert result["requests"] == 1 and ctx.store.get_request(theirs.id) is None
+
+
+def test_a_webhook_job_running_elsewhere_is_erased_once_it_has_finished(ctx, redis_conn):
+    from rq.job import Job, JobStatus
+    from rq.registry import ScheduledJobRegistry
+
+    from storefront_proxy.queue import WEBHOOK_ERASURE_JOB, make_queue
+    from workers.jobs import finish_webhook_erasure, handle_webhook
+
+    queue = make_queue(redis_conn)
+    running = queue.enqueue_call(
+        "workers.jobs.handle_webhook",
+        args=("orders/updated", SHOP, {"id": 5001, "email": "ada@example.com", "customer": {"id": 7001}}),
+        job_id="webhook-running-elsewhere",
+    )
+    running.set_status(JobStatus.STARTED)  # another worker has it
+    handle_webhook("customers/redact", SHOP, {"customer": {"id": 7001}, "orders_to_redact": [5001]})
+    assert Job.exists("webhook-running-elsewhere", connection=redis_conn), "not deleted under the running worker"
+    [sweep] = [Job.fetch(i, connection=redis_conn) for i in ScheduledJobRegistry(queue=queue).get_job_ids()]
+    assert sweep.func_name == WEBHOOK_ERASURE_JOB
+    running.set_status(JobStatus.FINISHED)  # it finished
+    assert finish_webhook_erasure(*sweep.args)["erased"] == 1
+    assert not Job.exists("webhook-running-elsewhere", connection=redis_conn)

@@ -18,7 +18,7 @@ from rq.job import Job
 from storefront_proxy.eligibility import FULFILLMENT_STARTED, WINDOW_CLOSED, check_eligibility
 from storefront_proxy.holds import start_hold
 from storefront_proxy.policy import RefundMethod
-from storefront_proxy.queue import erase_webhook_jobs, make_queue
+from storefront_proxy.queue import WebhookErasure, erase_webhook_jobs, make_queue, schedule_webhook_erasure
 from storefront_proxy.records import CancellationRequest, RequestStatus
 from storefront_proxy.shopify.client import STAFF_NOTE_MAX, ShopifyClient
 from storefront_proxy.shopify.errors import (
@@ -364,22 +364,18 @@ def handle_webhook(topic: str, shop: str, payload: dict[str, Any]) -> dict[str, 
             return {"topic": topic, "effect": "ignored"}
         erased = ctx.store.erase_customer(shop, customer)
         orders = {order for order in payload.get("orders_to_redact") or [] if isinstance(order, int)}
-        current = get_current_job()
-        jobs = erase_webhook_jobs(
-            make_queue(ctx.store.redis), shop, customer, orders, keep=current.id if current else None
-        )
-        return {"topic": topic, "effect": "erased", "requests": erased, "webhook_jobs": jobs}
+        jobs = _erase_webhook_jobs(ctx, shop, customer, orders)
+        return {"topic": topic, "effect": "erased", "requests": erased, "webhook_jobs": jobs.erased}
     if topic == "shop/redact":
         ctx.store.delete_shop(shop)
-        current = get_current_job()
-        erase_webhook_jobs(make_queue(ctx.store.redis), shop, None, set(), keep=current.id if current else None)
+        _erase_webhook_jobs(ctx, shop, None, set())
         return {"topic": topic, "effect": "erased"}
     if topic == "customers/data_request":
         customer = (payload.get("customer") or {}).get("id")
         request_id = str((payload.get("data_request") or {}).get("id") or "")
         if not isinstance(customer, int) or not request_id:
             return {"topic": topic, "effect": "ignored"}
-        mine = [r for r in ctx.store.shop_requests(shop) if r.customer_id == customer]
+        mine = [r for r in ctx.store.iter_shop_requests(shop) if r.customer_id == customer]
         export = {
             "data_request_id": request_id,
             "customer_id": customer,
@@ -390,7 +386,8 @@ def handle_webhook(topic: str, shop: str, payload: dict[str, Any]) -> dict[str, 
         return {"topic": topic, "effect": "exported", "requests": len(mine)}
     if topic == "app/uninstalled":
         # The token stops working at once; keep the shop's requests until shop/redact asks otherwise.
-        ctx.store.forget_shop(shop)
+        configured = ctx.settings.shopify_access_token if shop == ctx.settings.shopify_shop else None
+        ctx.store.forget_shop(shop, configured.get_secret_value() if configured else None)
         return {"topic": topic, "effect": "token_removed"}
     if not topic.startswith("orders/") or not isinstance(payload.get("id"), int):
         return {"topic": topic, "effect": "ignored"}
@@ -428,6 +425,29 @@ def handle_webhook(topic: str, shop: str, payload: dict[str, Any]) -> dict[str, 
 
     ctx.store.update_request(request.id, apply)
     return {"topic": topic, "effect": "cancelled" if cancelled else "checked_shipping" if shipping else "none"}
+
+
+# A job another worker keeps running is looked for again this many times (WEBHOOK_ERASURE_DELAY apart).
+WEBHOOK_ERASURE_ROUNDS = 12
+
+
+def _erase_webhook_jobs(
+    ctx: WorkerContext, shop: str, customer: int | None, orders: set[int], round_: int = 0
+) -> WebhookErasure:
+    """Erase the webhook jobs carrying the customer (or the shop), and sweep again later: once in any case (a job
+    that started while this one looked, a delivery that was still on its way), then while some still run."""
+    queue = make_queue(ctx.store.redis)
+    current = get_current_job()
+    result = erase_webhook_jobs(queue, shop, customer, orders, keep=current.id if current else None)
+    if round_ == 0 or (result.running and round_ < WEBHOOK_ERASURE_ROUNDS):
+        schedule_webhook_erasure(queue, shop, customer, orders, round_ + 1)
+    return result
+
+
+def finish_webhook_erasure(shop: str, customer: int | None, orders: list[int], round_: int) -> dict[str, Any]:
+    """RQ entry point (scheduled by a redact): erase the webhook jobs that were running when it ran."""
+    result = _erase_webhook_jobs(worker_context(), shop, customer, set(orders), round_)
+    return {"shop": shop, "erased": result.erased, "still_running": result.running, "round": round_}
 
 
 def _refresh_order_details(r: CancellationRequest, payload: dict[str, Any], updated_at: datetime) -> None:

@@ -28,7 +28,7 @@ from werkzeug.serving import make_server
 from devshop.app import create_devshop
 from devshop.embedded_redis import EmbeddedRedis, free_port
 from devshop.launch import wait_for, web_command, worker_command
-from devshop.processes import rss_mib
+from devshop.processes import children_of, rss_mib
 from devshop.signing import sign_proxy_query
 from storefront_proxy.records import RequestStatus
 from storefront_proxy.store import Store, connect
@@ -200,9 +200,13 @@ def main(argv: list[str] | None = None) -> int:
                 app_url, 5001, args.devshop_requests, args.concurrency, "the devshop (Shopify's schema in Python)"
             )
             cancel_phase(app_url, state, Store(connect(redis_server.url)), args.orders)
+            web_rss = sum(rss_mib(pid) for pid in children_of(web.pid))
             worker_rss = [rss_mib(w.pid) for w in workers]
             print("Memory (RSS)")
-            print(f"  web server (waitress, one process) {rss_mib(web.pid):.0f} MiB")
+            print(
+                f"  gunicorn master {rss_mib(web.pid):.0f} MiB,"
+                f" its {len(children_of(web.pid))} waitress workers {web_rss:.0f} MiB together"
+            )
             print(f"  rq worker processes: {', '.join(f'{value:.0f} MiB' for value in worker_rss)}")
         finally:
             for process in [web, *workers]:

@@ -2,7 +2,7 @@
 
     python -m devshop.launch [--port 8000] [--devshop-port 8001]
 
-Web and worker run exactly as the Procfile runs them (``storefront_proxy.serve`` and ``rq worker``), configured
+Web and worker run exactly as the Procfile runs them (gunicorn with waitress workers, and ``rq worker``), configured
 only through the environment; the devshop plays the Shopify shop (Admin API and app proxy) on its own port.
 """
 
@@ -52,9 +52,22 @@ def child_environment(settings: Settings, redis_url: str, port: int, devshop_ori
 
 
 def web_command(port: int, host: str = "127.0.0.1", *, access_log: bool = False) -> list[str]:
-    """The Procfile's web command on ``host:port`` (the access log leaves query strings out)."""
-    command = [sys.executable, "-m", "storefront_proxy.serve", "--host", host, "--port", str(port)]
-    return command + (["--access-log"] if access_log else [])
+    """The Procfile's web command on ``host:port`` (its access log leaves query strings out)."""
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--bind",
+        f"{host}:{port}",
+        "--workers",
+        "2",
+        "--threads",
+        "8",
+        "--worker-class",
+        "storefront_proxy.serve.WaitressWorker",
+        "--no-control-socket",
+    ]
+    return command + (["--access-logfile", "-"] if access_log else []) + ["storefront_proxy.app:create_app()"]
 
 
 def worker_command(*extra: str) -> list[str]:

@@ -1,42 +1,47 @@
-"""The web server the Procfile runs: waitress, with deadlines for reading a request.
+"""The web server the Procfile runs: gunicorn's processes, each serving with waitress and read deadlines.
 
-    python -m storefront_proxy.serve [--host 0.0.0.0] [--port $PORT] [--threads 8] [--access-log]
+    gunicorn --worker-class storefront_proxy.serve.WaitressWorker --workers 2 --threads 8 \
+        'storefront_proxy.app:create_app()'
 
-A thread-per-connection server (gunicorn's sync and gthread workers) gives a thread to a connection as soon as
+A thread-per-connection server (gunicorn's own sync and gthread workers) gives a thread to a connection as soon as
 its first bytes arrive, so ten clients that send a header line every few seconds hold every thread and nothing
 else is answered, Shopify's webhooks included. waitress reads each request whole on its event loop before a
 thread takes it (https://docs.pylonsproject.org/projects/waitress/en/stable/design.html); this server also closes
-a connection whose headers take longer than ``HEADER_READ_SECONDS`` or whose body takes longer than
-``BODY_READ_SECONDS``, so slow clients cost a socket for a few seconds and never a thread.
+a connection whose headers take longer than WEB_HEADER_TIMEOUT_SECONDS or whose body takes longer than
+WEB_BODY_TIMEOUT_SECONDS more, so slow clients cost a socket for a few seconds and never a thread.
 
-One process per web instance; scale by running more instances behind the platform's router (README,
-"Running in production").
+gunicorn keeps the processes: one per core (``--workers``), restarted when one dies, stopped gracefully. Its
+documented extension point for that is a worker class (as uvicorn's UvicornWorker): ``WaitressWorker`` runs
+waitress on gunicorn's listening socket and reports to gunicorn's master from waitress's maintenance tick.
 """
 
 from __future__ import annotations
 
-import argparse
 import logging
-import signal
-import sys
+import os
+import socket
 import time
 import weakref
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from gunicorn.workers.base import Worker
+from waitress.adjustments import Adjustments
 from waitress.server import TcpWSGIServer
 
 from storefront_proxy.webhooks import WEBHOOK_MAX_BYTES
 
 log = logging.getLogger("storefront_proxy.serve")
 
-# A request's line and headers must have arrived this long after its first byte, its body this long after that.
+# A request's line and headers must have arrived this long after its first byte, its body this long after that
+# (the defaults of WEB_HEADER_TIMEOUT_SECONDS and WEB_BODY_TIMEOUT_SECONDS).
 HEADER_READ_SECONDS = 10.0
 BODY_READ_SECONDS = 30.0
 # An idle kept-alive connection is closed after this long.
 IDLE_SECONDS = 30
 THREADS = 8
-# After SIGTERM, requests already read (or waiting for a thread) are answered for up to this long.
+# After SIGTERM, requests already read (or waiting for a thread) are answered for up to this long (within
+# gunicorn's graceful timeout of 30 s).
 DRAIN_SECONDS = 20.0
 CONNECTION_LIMIT = 500
 # The largest body any route takes (a webhook), and headers well above what Shopify's proxy and admin send.
@@ -61,11 +66,15 @@ class ReadDeadlineServer(TcpWSGIServer):
         super().__init__(*args, **kwargs)
         self.header_seconds = header_seconds
         self.body_seconds = body_seconds
+        # Called once a second from the event loop (gunicorn's heartbeat).
+        self.on_tick: Callable[[], None] | None = None
         # The request being read on a connection → when it was first seen being read.
         self._reading_since: weakref.WeakKeyDictionary[Any, float] = weakref.WeakKeyDictionary()
 
     def maintenance(self, now: float) -> None:
         super().maintenance(now)
+        if self.on_tick is not None:
+            self.on_tick()
         for channel in list(self.active_channels.values()):
             parser = channel.request  # the request still being read, if any
             if parser is None or channel.requests or channel.will_close:
@@ -130,63 +139,72 @@ class AccessLog:
 
 def make_server(
     app: Callable[..., Iterable[bytes]],
-    host: str,
-    port: int,
+    listener: socket.socket,
     threads: int = THREADS,
     *,
     header_seconds: float = HEADER_READ_SECONDS,
     body_seconds: float = BODY_READ_SECONDS,
+    connection_limit: int = CONNECTION_LIMIT,
 ) -> ReadDeadlineServer:
-    """The server for ``app`` on ``host:port`` (port 0: a free one, see ``effective_port``)."""
-    return ReadDeadlineServer(
-        app,
-        header_seconds=header_seconds,
-        body_seconds=body_seconds,
-        host=host,
-        port=port,
+    """The server for ``app`` on an already bound, listening ``listener`` (gunicorn's, or a test's)."""
+    adjustments = Adjustments(
+        sockets=[listener],
         threads=threads,
-        connection_limit=CONNECTION_LIMIT,
+        connection_limit=connection_limit,
         channel_timeout=IDLE_SECONDS,
         cleanup_interval=1,
         max_request_body_size=MAX_BODY_BYTES,
         max_request_header_size=MAX_HEADER_BYTES,
         ident="self-service",
     )
-
-
-def main(argv: list[str] | None = None) -> int:
-    from storefront_proxy.app import create_app
-    from storefront_proxy.settings import load_settings_or_exit
-
-    settings = load_settings_or_exit()
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--host", default="0.0.0.0", help="address to listen on (default 0.0.0.0)")
-    parser.add_argument("--port", type=int, default=settings.port, help="port (default: PORT, else 8000)")
-    parser.add_argument("--threads", type=int, default=THREADS, help=f"request threads (default {THREADS})")
-    parser.add_argument("--access-log", action="store_true", help="log each request's method, path and status")
-    parser.add_argument("--header-timeout", type=float, default=HEADER_READ_SECONDS, help=argparse.SUPPRESS)
-    parser.add_argument("--body-timeout", type=float, default=BODY_READ_SECONDS, help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    app: Callable[..., Iterable[bytes]] = create_app(settings)
-    if args.access_log:
-        app = AccessLog(app)
-    server = make_server(
-        app, args.host, args.port, args.threads, header_seconds=args.header_timeout, body_seconds=args.body_timeout
+    sockinfo = (listener.family, listener.type, listener.proto, listener.getsockname())
+    return ReadDeadlineServer(
+        app,
+        None,
+        True,
+        listener,
+        adj=adjustments,
+        bind_socket=False,
+        sockinfo=sockinfo,
+        header_seconds=header_seconds,
+        body_seconds=body_seconds,
     )
-    # The platform (or honcho) stops the web with SIGTERM: leave the loop and let running requests finish.
-    signal.signal(signal.SIGTERM, _stop)
-    log.info("serving on http://%s:%s", server.effective_host, server.effective_port)
-    try:
-        server.run()  # returns once drained after SIGTERM or Ctrl-C
-    finally:
-        server.close()
-    return 0
 
 
-def _stop(*_: object) -> None:
-    raise SystemExit(0)
+class WaitressWorker(Worker):
+    """A gunicorn worker process serving with ``ReadDeadlineServer`` (waitress) on gunicorn's listening socket."""
 
+    def run(self) -> None:
+        if len(self.sockets) != 1:
+            raise RuntimeError("WaitressWorker serves one --bind address")
+        # The app's own log lines (storefront_proxy.*) go to stderr, as gunicorn's do; never query strings.
+        if not logging.getLogger().handlers:
+            logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        settings = getattr(self.wsgi, "extensions", {}).get("settings")
+        app: Callable[..., Iterable[bytes]] = self.wsgi
+        if self.cfg.accesslog:
+            app = AccessLog(app)  # instead of gunicorn's access log, whose request line holds the query string
+        server = make_server(
+            app,
+            self.sockets[0].sock,
+            threads=self.cfg.threads,
+            header_seconds=settings.web_header_timeout_seconds if settings else HEADER_READ_SECONDS,
+            body_seconds=settings.web_body_timeout_seconds if settings else BODY_READ_SECONDS,
+            connection_limit=min(self.cfg.worker_connections, CONNECTION_LIMIT),
+        )
+        server.on_tick = self._tick
+        try:
+            server.run()  # returns once drained after SIGTERM
+        finally:
+            server.close()
 
-if __name__ == "__main__":
-    raise SystemExit(main())
+    def _tick(self) -> None:
+        self.notify()  # gunicorn's master restarts a worker that stays silent longer than --timeout
+        if self.ppid != os.getppid():
+            log.info("gunicorn's master is gone; stopping")
+            raise SystemExit(0)
+
+    def handle_exit(self, sig: int, frame: Any) -> None:
+        # gunicorn's graceful stop (SIGTERM): leave waitress's loop, which then drains (ReadDeadlineServer.run).
+        self.alive = False
+        raise SystemExit(0)

@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     # The previous key while rotating: tokens it sealed are still read, and re-sealed with the new key.
     token_encryption_key_old: SecretStr | None = Field(None, validation_alias="TOKEN_ENCRYPTION_KEY_OLD")
 
+    # The web server's deadlines for reading a request: its headers from the first byte, then its body
+    # (storefront_proxy/serve.py); slow clients are cut off at them.
+    web_header_timeout_seconds: float = Field(10.0, gt=0, validation_alias="WEB_HEADER_TIMEOUT_SECONDS")
+    web_body_timeout_seconds: float = Field(30.0, gt=0, validation_alias="WEB_BODY_TIMEOUT_SECONDS")
     # Storefront pages as complete HTML documents instead of Liquid for the shop's theme (devshop, local use).
     storefront_standalone_pages: bool = Field(False, validation_alias="STOREFRONT_STANDALONE_PAGES")
     # How long a storefront form's csrf token stays valid.

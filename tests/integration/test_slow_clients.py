@@ -1,4 +1,4 @@
-"""Slow clients cannot stop the app: the web server the Procfile runs, with 50 connections trickling requests in.
+"""Slow clients cannot stop the app: the web server as the Procfile runs it, 50 connections trickling requests in.
 
 Each slow client sends a request a header line (or a body byte) every two seconds. Meanwhile /healthz and a
 signed webhook must be answered within a second, and the server closes the slow connections once their deadline
@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -19,6 +18,7 @@ import pytest
 import requests
 
 from devshop.embedded_redis import free_port
+from devshop.launch import web_command
 from tests.integration.conftest import ROOT, wait_until
 from tests.test_webhooks import signed
 
@@ -31,16 +31,12 @@ BODY_TIMEOUT = 4
 
 @pytest.fixture
 def web_process(integration_env, tmp_path) -> Iterator[str]:
-    """`python -m storefront_proxy.serve` as the Procfile starts it, with short read deadlines for the test."""
+    """The Procfile's web command (gunicorn with waitress workers), with short read deadlines for the test."""
     port = free_port()
     log = open(tmp_path / "web.log", "wb")  # noqa: SIM115
+    env = {"WEB_HEADER_TIMEOUT_SECONDS": str(HEADER_TIMEOUT), "WEB_BODY_TIMEOUT_SECONDS": str(BODY_TIMEOUT)}
     process = subprocess.Popen(
-        [sys.executable, "-m", "storefront_proxy.serve", "--host", "127.0.0.1", "--port", str(port)]
-        + ["--header-timeout", str(HEADER_TIMEOUT), "--body-timeout", str(BODY_TIMEOUT)],
-        cwd=ROOT,
-        env={**os.environ, **integration_env},
-        stdout=log,
-        stderr=subprocess.STDOUT,
+        web_command(port), cwd=ROOT, env={**os.environ, **integration_env, **env}, stdout=log, stderr=subprocess.STDOUT
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -48,7 +44,7 @@ def web_process(integration_env, tmp_path) -> Iterator[str]:
         yield url
     finally:
         process.terminate()
-        process.wait(timeout=15)
+        process.wait(timeout=30)
 
 
 def _up(url: str) -> bool:

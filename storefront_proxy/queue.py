@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -110,6 +111,29 @@ WEBHOOK_JOB_ID_PREFIX = "webhook-"
 # few days, to be looked into. customers/redact erases matching ones sooner (``erase_webhook_jobs``).
 WEBHOOK_JOB_RESULT_TTL = 10 * 60
 WEBHOOK_JOB_FAILURE_TTL = 3 * 24 * 3600
+WEBHOOK_RETRY_INTERVALS = [10, 60, 300, 900, 3600]
+
+
+def webhook_job_id(delivery: str) -> str:
+    """The RQ job id of a webhook delivery (RQ ids allow letters, digits, ``_`` and ``-`` only)."""
+    return WEBHOOK_JOB_ID_PREFIX + re.sub(r"[^A-Za-z0-9_-]", "_", delivery)
+
+
+def enqueue_webhook(queue: Queue, topic: str, shop: str, payload: dict[str, Any], delivery: str) -> None:
+    """Queue the job that applies one verified webhook delivery (workers/jobs.py ``handle_webhook``)."""
+    queue.enqueue_call(
+        WEBHOOK_JOB,
+        args=(topic, shop, payload),
+        job_id=webhook_job_id(delivery),
+        description=f"{topic} for {shop}",
+        result_ttl=WEBHOOK_JOB_RESULT_TTL,
+        failure_ttl=WEBHOOK_JOB_FAILURE_TTL,
+        # Webhook jobs are safe to repeat: one that fails part-way (Redis busy) runs again, so a redact is
+        # carried out whole although Shopify has its 200 already.
+        retry=Retry(max=len(WEBHOOK_RETRY_INTERVALS), interval=WEBHOOK_RETRY_INTERVALS),
+    )
+
+
 HOLD_PLACE_JOB = "workers.fulfillment_holds.place_fulfillment_hold"
 HOLD_RESCHEDULE_JOB = "workers.fulfillment_holds.reschedule_fulfillment_holds"
 HOLD_RELEASE_JOB = "workers.fulfillment_holds.release_fulfillment_hold"

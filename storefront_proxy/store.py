@@ -391,28 +391,26 @@ class Store:
                     continue
         raise RequestChangedError(f"{missing} kept changing")
 
-    def shop_request_ids(self, shop: str, limit: int = 10_000) -> list[str]:
-        """The shop's request ids, newest first."""
-        return [raw.decode() for raw in self.redis.zrevrange(self._shop_requests_key(shop), 0, limit - 1)]
-
     def iter_shop_requests(self, shop: str, batch: int = 1000) -> Iterator[CancellationRequest]:
         """Every request of the shop, newest first, ``batch`` at a time (for erasure and exports: no limit)."""
-        start = 0
-        while True:
-            ids = self.redis.zrevrange(self._shop_requests_key(shop), start, start + batch - 1)
-            if not ids:
-                return
-            raws = self.redis.mget([self._request_key(raw.decode()) for raw in ids])
-            yield from (CancellationRequest.model_validate_json(raw) for raw in raws if raw)
-            start += batch
+        return self._iter_records(self._shop_requests_key(shop), self._request_key, CancellationRequest, batch)
 
     def shop_requests(self, shop: str, limit: int = 10_000) -> list[CancellationRequest]:
-        """The shop's requests, newest first (one round trip for the records)."""
-        ids = self.shop_request_ids(shop, limit)
-        if not ids:
-            return []
-        raws = self.redis.mget([self._request_key(request_id) for request_id in ids])
-        return [CancellationRequest.model_validate_json(raw) for raw in raws if raw]
+        """The shop's newest ``limit`` requests, newest first (one round trip for the records)."""
+        return list(itertools.islice(self.iter_shop_requests(shop, batch=limit), limit))
+
+    def _iter_records(
+        self, index_key: str, record_key: Callable[[str], str], model: type[Record], batch: int
+    ) -> Iterator[Record]:
+        """The records a sorted-set index lists, newest first, read ``batch`` at a time (one MGET each)."""
+        start = 0
+        while True:
+            members = self.redis.zrevrange(index_key, start, start + batch - 1)
+            if not members:
+                return
+            raws = self.redis.mget([record_key(member.decode()) for member in members])
+            yield from (model.model_validate_json(raw) for raw in raws if raw)
+            start += batch
 
     # -- fulfillment holds ---------------------------------------------------------------------------
 
@@ -462,14 +460,9 @@ class Store:
 
     def iter_shop_holds(self, shop: str, batch: int = 500) -> Iterator[FulfillmentHoldRecord]:
         """Every hold record of the shop, newest first, read ``batch`` at a time (for jobs, not requests)."""
-        start = 0
-        while True:
-            order_ids = self.redis.zrevrange(f"{KEY_PREFIX}:holds:{shop}", start, start + batch - 1)
-            if not order_ids:
-                return
-            raws = self.redis.mget([self._hold_key(shop, int(order_id)) for order_id in order_ids])
-            yield from (FulfillmentHoldRecord.model_validate_json(raw) for raw in raws if raw)
-            start += batch
+        return self._iter_records(
+            f"{KEY_PREFIX}:holds:{shop}", lambda member: self._hold_key(shop, int(member)), FulfillmentHoldRecord, batch
+        )
 
     # -- webhooks -----------------------------------------------------------------------------------
 
@@ -491,8 +484,8 @@ class Store:
             for request in doomed:
                 pipe.delete(self._request_key(request.id), self._order_request_key(shop, request.order_id))
                 pipe.zrem(self._shop_requests_key(shop), request.id)
-            for key in self.redis.scan_iter(f"{KEY_PREFIX}:data-request:{shop}:*", count=500):
-                raw = self.redis.get(key)
+            exports = list(self.redis.scan_iter(f"{KEY_PREFIX}:data-request:{shop}:*", count=500))
+            for key, raw in zip(exports, self.redis.mget(exports) if exports else [], strict=True):
                 if raw is not None and json.loads(raw).get("customer_id") == customer_id:
                     pipe.delete(key)
             pipe.execute()

@@ -14,16 +14,10 @@ import re
 from typing import Any
 
 from flask import Blueprint, current_app, request
-from rq import Retry
 from shopify_app import verify_webhook_req
 
 from storefront_proxy.errors import ApiError
-from storefront_proxy.queue import (
-    WEBHOOK_JOB,
-    WEBHOOK_JOB_FAILURE_TTL,
-    WEBHOOK_JOB_ID_PREFIX,
-    WEBHOOK_JOB_RESULT_TTL,
-)
+from storefront_proxy.queue import enqueue_webhook
 from storefront_proxy.settings import SHOP_DOMAIN
 
 log = logging.getLogger(__name__)
@@ -36,7 +30,6 @@ TOPIC = re.compile(r"[a-z_]+/[a-z_]+")
 # An order webhook is the whole REST Order (an orders/updated with 40 line items is ~25 KB; large orders run to
 # megabytes), so /webhooks accepts far more than the app-wide limit that keeps /proxy and /admin small.
 WEBHOOK_MAX_BYTES = 10 * 1024 * 1024
-WEBHOOK_RETRY_INTERVALS = (10, 60, 300, 900, 3600)
 # What the webhook job reads of an order; nothing else is queued, so job records in Redis never carry the order's
 # addresses, notes or line items.
 ORDER_FIELDS = ("id", "name", "email", "created_at", "updated_at", "cancelled_at", "fulfillment_status")
@@ -87,17 +80,7 @@ def receive_webhook() -> Any:
     if not store.first_delivery(delivery, DEDUPE_SECONDS):
         return {"ok": True, "duplicate": True}
     try:
-        current_app.extensions["queue"].enqueue_call(
-            WEBHOOK_JOB,
-            args=(topic, shop, queued_payload(topic, payload)),
-            job_id=WEBHOOK_JOB_ID_PREFIX + re.sub(r"[^A-Za-z0-9_-]", "_", delivery),
-            description=f"{topic} for {shop}",
-            result_ttl=WEBHOOK_JOB_RESULT_TTL,
-            failure_ttl=WEBHOOK_JOB_FAILURE_TTL,
-            # Webhook jobs are safe to repeat: one that fails part-way (Redis busy) runs again, so a redact
-            # is carried out whole although Shopify has its 200 already.
-            retry=Retry(max=len(WEBHOOK_RETRY_INTERVALS), interval=list(WEBHOOK_RETRY_INTERVALS)),
-        )
+        enqueue_webhook(current_app.extensions["queue"], topic, shop, queued_payload(topic, payload), delivery)
     except Exception:
         # Not queued: forget the delivery so Shopify's retry is processed.
         store.forget_delivery(delivery)

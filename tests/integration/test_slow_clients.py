@@ -8,6 +8,7 @@ for reading the headers (or the body) has passed.
 from __future__ import annotations
 
 import os
+import select
 import socket
 import subprocess
 import threading
@@ -73,20 +74,30 @@ class SlowClient(threading.Thread):
             pieces = [head] + [b"{"] * 100
         else:
             pieces = [b"GET /healthz HTTP/1.1\r\n"] + [b"X-Slow-%d: yes\r\n" % n for n in range(100)]
-        self.sock.settimeout(0.1)
         for piece in pieces:
             try:
                 self.sock.sendall(piece)
-                if self.sock.recv(1024) == b"":
-                    break
-            except TimeoutError:
-                pass  # nothing from the server yet: keep trickling
             except OSError:
                 break
-            if self.stop.wait(2):
+            if self._closed_by_server_within(2.0):
+                break
+            if self.stop.is_set():
                 return
         self.closed_after = time.monotonic() - started
         self.sock.close()
+
+    def _closed_by_server_within(self, seconds: float) -> bool:
+        """Wait ``seconds`` for the server to close the connection, noticing it the moment it does."""
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0 and not self.stop.is_set():
+            readable, _, _ = select.select([self.sock], [], [], min(left, 0.1))
+            if readable:
+                try:
+                    if self.sock.recv(1024) == b"":
+                        return True
+                except OSError:
+                    return True
+        return False
 
 
 def signed_webhook(url: str, n: int) -> requests.Response:
@@ -124,8 +135,11 @@ def test_fifty_slow_clients_leave_normal_requests_and_webhooks_answered_within_a
         assert max(answered) < 1.0, f"slowest healthz + webhook pair: {max(answered):.2f} s"
         # Every slow connection was closed by the server at its deadline (headers, then body), not left open.
         wait_until(lambda: all(c.closed_after is not None for c in slow), timeout=10, message="slow clients closed")
-        limit = HEADER_TIMEOUT + (BODY_TIMEOUT if body else 0) + 3
-        assert max(c.closed_after for c in slow) < limit
+        # The server looks once a second and counts from when it first saw the request: up to 2 s past the
+        # deadline is by design, the rest is room for a loaded CI machine.
+        limit = HEADER_TIMEOUT + (BODY_TIMEOUT if body else 0) + 2 + 3
+        slowest = max(c.closed_after for c in slow)
+        assert slowest < limit, f"a slow connection stayed open {slowest:.1f} s (limit {limit} s)"
     finally:
         for client in slow:
             client.stop.set()

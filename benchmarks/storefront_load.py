@@ -30,8 +30,9 @@ from devshop.embedded_redis import EmbeddedRedis, free_port
 from devshop.launch import wait_for, web_command, worker_command
 from devshop.processes import children_of, rss_mib
 from devshop.signing import sign_proxy_query
-from storefront_proxy.records import RequestStatus
-from storefront_proxy.store import Store, connect
+from storefront_proxy.cancellations.records import RequestStatus
+from storefront_proxy.storage import connect
+from storefront_proxy.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOP = "devshop.myshopify.com"
@@ -113,7 +114,7 @@ def cancel_phase(app_url: str, devshop_state, store: Store, orders: int) -> None
         for order_id in order_ids:
             if order_id in done:
                 continue
-            request = store.request_for_order(SHOP, order_id)
+            request = store.requests.for_order(SHOP, order_id)
             if request is not None and request.status.is_final:
                 done[order_id] = time.perf_counter()
                 assert request.status is RequestStatus.CANCELLED, request.model_dump()

@@ -27,8 +27,8 @@ from rq import Queue
 from benchmarks.storefront_load import ROOT, SECRET, SHOP, base_env, percentile
 from devshop.embedded_redis import EmbeddedRedis, free_port
 from devshop.launch import wait_for, web_command, worker_command
-from storefront_proxy.queue import QUEUE_NAME
-from storefront_proxy.store import connect
+from storefront_proxy.job_queue import QUEUE_NAME
+from storefront_proxy.storage import connect
 
 
 def delivery(order_id: int, webhook_id: str) -> tuple[bytes, dict[str, str]]:

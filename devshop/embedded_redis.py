@@ -20,7 +20,7 @@ from pathlib import Path
 
 import redis
 
-# The settings the app's start-up check asks for (storefront_proxy/store.py, DURABLE_CONFIG).
+# The settings the app's start-up check asks for (storefront_proxy/storage.py, DURABLE_CONFIG).
 DURABLE_ARGUMENTS = ("--appendonly", "yes", "--appendfsync", "everysec", "--maxmemory-policy", "noeviction")
 
 

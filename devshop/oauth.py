@@ -232,7 +232,8 @@ class DevshopOAuth:
 def sign_oauth_query(params: list[tuple[str, str]], secret: str) -> str:
     """The ``hmac`` of a redirect's query: ``key=value`` sorted by key, values percent-encoded, joined with ``&``.
 
-    The shopify-app-js / shopify-api-ruby form (SHOPIFY-PLATFORM.md section 7); ``hmac`` itself is left out.
+    The shopify-app-js / shopify-api-ruby form; ``hmac`` itself is left out
+    (https://shopify.dev/docs/apps/build/authentication-authorization/access-tokens/authorization-code-grant).
     """
     message = "&".join(
         f"{quote(key, safe='')}={quote(value, safe='*-._')}" for key, value in sorted(params) if key != "hmac"

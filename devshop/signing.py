@@ -14,6 +14,7 @@ def sign_proxy_query(params: list[tuple[str, str]], secret: str) -> str:
             continue
         grouped.setdefault(key, []).append(value)
     # The docs sample sorts the joined "key=value" strings (not the keys) and concatenates them with no separator;
-    # that differs from sorting by key only when one key is a prefix of another (SHOPIFY-PLATFORM.md section 1).
+    # that differs from sorting by key only when one key is a prefix of another
+    # (https://shopify.dev/docs/apps/build/online-store/app-proxies/authenticate-app-proxies).
     message = "".join(sorted(f"{key}={','.join(values)}" for key, values in grouped.items()))
     return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()

@@ -55,7 +55,8 @@ METAFIELD_TYPES = frozenset(
 METAFIELD_KEY = re.compile(r"[A-Za-z0-9_-]{2,64}")
 METAFIELD_NAMESPACE = re.compile(r"\$?[A-Za-z0-9_-]{2,255}")
 MAX_STAFF_NOTE_LENGTH = 255
-# Shopify refuses orderCancel once anything has shipped; these statuses mean nothing has (SHOPIFY-PLATFORM.md 2/3).
+# Shopify refuses orderCancel once anything has shipped; these statuses mean nothing has
+# (https://shopify.dev/docs/api/admin-graphql/latest/mutations/orderCancel).
 CANCELLABLE_FULFILLMENT_STATUSES = frozenset({"UNFULFILLED", "ON_HOLD", "SCHEDULED"})
 # Faults answered before execution: plain-text HTTP errors, Shopify's JSON ones (429 with Retry-After, 500, 503),
 # a throttled GraphQL answer, a pause, no answer within the app's timeout, a reset connection.
@@ -845,7 +846,8 @@ class DevshopState:
             return
         order.cancelled_at = job.completes_at
         order.cancel_reason = job.reason
-        # Authorized (uncaptured) payments are voided whatever refundMethod says (SHOPIFY-PLATFORM.md section 2).
+        # Authorized (uncaptured) payments are voided whatever refundMethod says
+        # (https://shopify.dev/docs/api/admin-graphql/latest/mutations/orderCancel).
         refund_requested = bool(job.refund) or bool(
             job.refund_method
             and (job.refund_method.get("originalPaymentMethodsRefund") or job.refund_method.get("storeCreditRefund"))

@@ -2,8 +2,8 @@
 
 Signed like Shopify (base64 HMAC-SHA256 of the raw body with the app secret in X-Shopify-Hmac-Sha256), with
 the X-Shopify-* headers the app reads, sent from a background thread and retried on failure, as Shopify
-retries a delivery that gets no 2xx answer (SHOPIFY-PLATFORM.md section 6; Shopify's real schedule is 8
-retries over 4 hours, the devshop's is seconds).
+retries a delivery that gets no 2xx answer (Shopify's real schedule is 8 retries over 4 hours, the devshop's is
+seconds; https://shopify.dev/docs/apps/build/webhooks/delivery-structure).
 """
 
 from __future__ import annotations

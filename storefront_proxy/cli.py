@@ -22,18 +22,19 @@ import json
 from collections.abc import Callable
 
 import click
-from flask import Flask, current_app
+from flask import Flask
 from flask.cli import AppGroup
 from pydantic import ValidationError
 
-from storefront_proxy.policy import Policy
-from storefront_proxy.records import CancellationRequest, RequestStatus
-from storefront_proxy.settings import normalize_shop_domain
+from storefront_proxy.cancellations.records import CancellationRequest, RequestStatus
+from storefront_proxy.cancellations.review import ReviewError
+from storefront_proxy.services import services
+from storefront_proxy.shopify.domains import normalize_shop_domain
 from storefront_proxy.shopify.errors import ShopifyError
-from storefront_proxy.shopify.shops import migrate_token, migrates, token_store
-from storefront_proxy.shopify.tokens import TokenSealError
-from storefront_proxy.store import Store
-from storefront_proxy.support import SupportError
+from storefront_proxy.tokens.lifecycle import migrate_token, migrates, token_repository
+from storefront_proxy.tokens.model import TokenSealError
+from storefront_proxy.tokens.repository import TokenRepository
+from storefront_proxy.validation import InvalidValueError
 
 policy_cli = AppGroup("policy", help="Show or change a shop's self-service cancellation policy.")
 
@@ -53,8 +54,7 @@ def _parse_assignment(assignment: str) -> tuple[str, object]:
 @click.argument("shop")
 def show_policy(shop: str) -> None:
     """Print the shop's policy as JSON."""
-    store = current_app.extensions["store"]
-    click.echo(store.get_policy(normalize_shop_domain(shop)).model_dump_json(indent=2))
+    click.echo(services().policies.policy(normalize_shop_domain(shop)).model_dump_json(indent=2))
 
 
 @policy_cli.command("set")
@@ -62,13 +62,13 @@ def show_policy(shop: str) -> None:
 @click.argument("assignments", nargs=-1, required=True)
 def set_policy(shop: str, assignments: tuple[str, ...]) -> None:
     """Change fields, e.g. cancel_window_minutes=30 review_mode=manual."""
-    support = current_app.extensions["support"]
+    policies = services().policies
     shop = normalize_shop_domain(shop)
-    current = support.policy(shop).model_dump(mode="json")
+    current = policies.policy(shop).model_dump(mode="json")
     current.update(dict(_parse_assignment(a) for a in assignments))
     try:
-        # Through support, as the admin's Policy page: audited, and holds already placed follow the change.
-        policy = support.change_policy(shop, _operator(), current)
+        # As the admin's Policy page changes it: audited, and holds already placed follow the change.
+        policy = policies.change(shop, _operator(), current)
     except ValidationError as exc:
         for error in exc.errors():
             field = ".".join(str(part) for part in error["loc"])
@@ -81,19 +81,18 @@ def set_policy(shop: str, assignments: tuple[str, ...]) -> None:
 @click.argument("shop")
 def reset_policy(shop: str) -> None:
     """Go back to the default policy."""
-    support = current_app.extensions["support"]
-    policy = support.change_policy(normalize_shop_domain(shop), _operator(), Policy().model_dump(mode="json"))
+    policy = services().policies.reset(normalize_shop_domain(shop), _operator())
     click.echo(policy.model_dump_json(indent=2))
 
 
 requests_cli = AppGroup("requests", help="Work the support queue of a shop (mirrors the admin's Requests page).")
 
 
-def _support_call(action: Callable[[], CancellationRequest]) -> CancellationRequest:
-    """Run a support action, turning its refusals into a one-line error and exit status 1."""
+def _review_call(action: Callable[[], CancellationRequest]) -> CancellationRequest:
+    """Run a review action, turning its refusals into a one-line error and exit status 1."""
     try:
         return action()
-    except SupportError as exc:
+    except (ReviewError, InvalidValueError) as exc:
         raise click.ClickException(str(exc) or type(exc).__name__) from None
 
 
@@ -114,7 +113,7 @@ def _line(item: CancellationRequest) -> str:
 @click.option("--page", type=int, default=1, show_default=True)
 def list_requests(shop: str, status: str | None, query: str | None, page: int) -> None:
     """List the shop's requests, newest first."""
-    result = current_app.extensions["support"].list_requests(normalize_shop_domain(shop), status, query, page)
+    result = services().review.list_requests(normalize_shop_domain(shop), status, query, page)
     for item in result.requests:
         click.echo(_line(item))
     click.echo(f"{result.total} requests, page {result.page} of {result.pages}")
@@ -125,8 +124,8 @@ def list_requests(shop: str, status: str | None, query: str | None, page: int) -
 @click.argument("request_id")
 def show_request(shop: str, request_id: str) -> None:
     """Show one request with its timeline and notes."""
-    support = current_app.extensions["support"]
-    item = _support_call(lambda: support.get_request(normalize_shop_domain(shop), request_id))
+    review = services().review
+    item = _review_call(lambda: review.get_request(normalize_shop_domain(shop), request_id))
     click.echo(_line(item))
     click.echo(f"customer: {item.customer_email or item.customer_id}   attempts: {item.attempts}")
     if item.note:
@@ -147,8 +146,8 @@ def show_request(shop: str, request_id: str) -> None:
 @click.argument("request_id")
 def approve_request(shop: str, request_id: str) -> None:
     """Approve a request waiting for review: the worker cancels the order."""
-    support = current_app.extensions["support"]
-    item = _support_call(lambda: support.approve(normalize_shop_domain(shop), request_id, _operator()))
+    review = services().review
+    item = _review_call(lambda: review.approve(normalize_shop_domain(shop), request_id, _operator()))
     click.echo(_line(item))
 
 
@@ -158,8 +157,8 @@ def approve_request(shop: str, request_id: str) -> None:
 @click.option("--message", "-m", required=True, help="What the shopper reads on the cancel page.")
 def reject_request(shop: str, request_id: str, message: str) -> None:
     """Reject a request; the shopper sees the message."""
-    support = current_app.extensions["support"]
-    item = _support_call(lambda: support.reject(normalize_shop_domain(shop), request_id, _operator(), message))
+    review = services().review
+    item = _review_call(lambda: review.reject(normalize_shop_domain(shop), request_id, _operator(), message))
     click.echo(_line(item))
 
 
@@ -168,23 +167,23 @@ def reject_request(shop: str, request_id: str, message: str) -> None:
 @click.argument("request_id")
 def retry_request(shop: str, request_id: str) -> None:
     """Hand a failed request to the worker again."""
-    support = current_app.extensions["support"]
-    item = _support_call(lambda: support.retry(normalize_shop_domain(shop), request_id, _operator()))
+    review = services().review
+    item = _review_call(lambda: review.retry(normalize_shop_domain(shop), request_id, _operator()))
     click.echo(_line(item))
 
 
 tokens_cli = AppGroup("tokens", help="Shops' access tokens: which kind each has, and migration to expiring ones.")
 
 
-def _token_store() -> Store:
-    return token_store(current_app.extensions["settings"], current_app.extensions["store"])
+def _tokens() -> TokenRepository:
+    return token_repository(services().settings, services().store)
 
 
 @tokens_cli.command("list")
 def list_tokens() -> None:
     """Each shop with a token: expiring or not, and until when (never the token itself)."""
-    tokens = _token_store()
-    for shop in sorted(tokens.token_shops()):
+    tokens = _tokens()
+    for shop in sorted(tokens.shops()):
         try:
             token = tokens.offline_token(shop)
         except TokenSealError:
@@ -207,9 +206,9 @@ def migrate_tokens(shops: tuple[str, ...]) -> None:
     Shopify rejects public apps' non-expiring tokens from 2027-01-01; the app also migrates a shop's token the
     first time it needs it. Exits 1 when a migration failed.
     """
-    settings = current_app.extensions["settings"]
-    tokens = _token_store()
-    names = [normalize_shop_domain(shop) for shop in shops] or sorted(tokens.token_shops())
+    settings = services().settings
+    tokens = _tokens()
+    names = [normalize_shop_domain(shop) for shop in shops] or sorted(tokens.shops())
     failed = False
     for shop in names:
         try:
@@ -219,7 +218,7 @@ def migrate_tokens(shops: tuple[str, ...]) -> None:
             elif not migrates(settings, shop):
                 outcome = "kept (the custom app's token)"
             else:
-                outcome = migrate_token(settings, tokens, shop)[1]
+                outcome = migrate_token(settings, services().store, shop)[1]
         except (ShopifyError, TokenSealError) as exc:
             outcome = f"failed: {type(exc).__name__}: {exc}"
         failed = failed or outcome.startswith(("failed", "refused"))

@@ -25,11 +25,13 @@ import weakref
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from flask import Flask
 from gunicorn.workers.base import Worker
 from waitress.adjustments import Adjustments
 from waitress.server import TcpWSGIServer
 
-from storefront_proxy.webhooks import WEBHOOK_MAX_BYTES
+from storefront_proxy.services import services_of
+from storefront_proxy.webhooks.verification import WEBHOOK_MAX_BYTES
 
 log = logging.getLogger("storefront_proxy.serve")
 
@@ -180,7 +182,7 @@ class WaitressWorker(Worker):
         # The app's own log lines (storefront_proxy.*) go to stderr, as gunicorn's do; never query strings.
         if not logging.getLogger().handlers:
             logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-        settings = getattr(self.wsgi, "extensions", {}).get("settings")
+        settings = services_of(self.wsgi).settings if isinstance(self.wsgi, Flask) else None
         app: Callable[..., Iterable[bytes]] = self.wsgi
         if self.cfg.accesslog:
             app = AccessLog(app)  # instead of gunicorn's access log, whose request line holds the query string

@@ -8,7 +8,6 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
-import re
 import sys
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
@@ -17,8 +16,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from pydantic_settings import SettingsError as EnvironmentParseError
 
-# A shop's permanent domain; Shopify's libraries accept only this shape before trusting a shop name.
-SHOP_DOMAIN = re.compile(r"[a-z0-9][a-z0-9-]*\.myshopify\.com")
+from storefront_proxy.shopify.domains import normalize_shop_domain
 
 # Only used in development, so a fresh clone runs with no configuration at all.
 DEVELOPMENT_API_KEY = "devshop-api-key"
@@ -42,7 +40,8 @@ class Settings(BaseSettings):
     shopify_api_secret: SecretStr | None = Field(None, validation_alias="SHOPIFY_API_SECRET")
     # The previous secret while Shopify rotates to the new one (it may sign with the old one for a while).
     shopify_api_secret_old: SecretStr | None = Field(None, validation_alias="SHOPIFY_API_SECRET_OLD")
-    # Pinned once for every Admin API call; see SHOPIFY-PLATFORM.md on versioning.
+    # Pinned once for every Admin API call; Shopify releases a version each quarter and supports it a year
+    # (https://shopify.dev/docs/api/usage/versioning).
     shopify_api_version: str = Field("2026-10", validation_alias="SHOPIFY_API_VERSION")
     # The app's public https address, as shopify.app.toml's application_url: the install flow's redirect_uri is
     # built from it, never from a request's Host header. Required in production.
@@ -222,14 +221,6 @@ def _check_token_keys(settings: Settings) -> None:
 ENVIRONMENT_NAMES = {
     name: str(field.validation_alias) for name, field in Settings.model_fields.items() if field.validation_alias
 }
-
-
-def normalize_shop_domain(value: str) -> str:
-    """``Example-Shop`` or ``https://example-shop.myshopify.com/`` → ``example-shop.myshopify.com``."""
-    domain = value.strip().lower().removeprefix("https://").removeprefix("http://").rstrip("/")
-    if "." not in domain:
-        domain = f"{domain}.myshopify.com"
-    return domain
 
 
 @functools.cache

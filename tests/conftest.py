@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 import redis
@@ -11,6 +13,7 @@ import redis
 from devshop.embedded_redis import EmbeddedRedis
 from storefront_proxy.app import create_app
 from storefront_proxy.settings import Settings
+from tests.factories import patch_worker_context
 from tests.helpers import app_settings
 from tests.shopify_oauth_fake import FakeShopifyOAuth
 
@@ -54,6 +57,18 @@ def app(settings: Settings, shopify_oauth: FakeShopifyOAuth):
     app = create_app(settings)
     app.config.update(TESTING=True)
     return app
+
+
+@pytest.fixture
+def job_context(app, monkeypatch):
+    """The context jobs run with, on the app's store and settings; the workers' entry points use it."""
+    from storefront_proxy.job_context import JobContext
+    from storefront_proxy.services import services_of
+
+    built = services_of(app)
+    context = JobContext(built.settings, built.store, lambda: datetime.now(UTC), time.sleep)
+    patch_worker_context(monkeypatch, context)
+    return context
 
 
 @pytest.fixture

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import time
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
+
+import jwt
 
 from devshop.signing import sign_proxy_query
 
@@ -15,6 +21,7 @@ API_SECRET = "test-api-secret-that-is-long-enough-for-hmac-sha256"
 API_KEY = "test-api-key"
 CUSTOMER = 7001
 OTHER_CUSTOMER = 7002
+OTHER_SHOP = "othershop.myshopify.com"
 
 
 def app_settings(redis_url: str, **overrides: object):  # type: ignore[no-untyped-def]
@@ -140,3 +147,31 @@ class FakeAdmin:
 
     def names(self) -> list[str]:
         return [name for name, _ in self.calls]
+
+
+def session_token(shop: str = SHOP, *, secret: str = API_SECRET, aud: str = API_KEY, **overrides: Any) -> str:
+    """A session token as App Bridge issues it (HS256 with the app secret); a claim overridden with None is left out."""
+    now = int(time.time())
+    claims = {
+        "iss": f"https://{shop}/admin",
+        "dest": f"https://{shop}",
+        "aud": aud,
+        "sub": "42",
+        "exp": now + 60,
+        "nbf": now - 5,
+        "iat": now - 5,
+        "jti": str(uuid.uuid4()),
+        "sid": "session-1",
+        **overrides,
+    }
+    return jwt.encode({k: v for k, v in claims.items() if v is not None}, secret, algorithm="HS256")
+
+
+def auth(token: str | None = None, **claims: Any) -> dict[str, str]:
+    """The admin's Authorization header with a session token."""
+    return {"Authorization": f"Bearer {token or session_token(**claims)}"}
+
+
+def webhook_hmac(body: bytes, secret: str = API_SECRET) -> str:
+    """``X-Shopify-Hmac-Sha256`` as Shopify computes it for a webhook body."""
+    return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()

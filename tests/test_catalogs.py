@@ -2,23 +2,30 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
 import pytest
 
-from storefront_proxy.app import HTTP_ERROR_CODES
-from storefront_proxy.eligibility import MESSAGES
+from storefront_proxy.cancellations.eligibility import MESSAGES
+from storefront_proxy.cancellations.records import RequestStatus
+from storefront_proxy.http_errors import HTTP_ERROR_CODES
 from storefront_proxy.i18n import DEFAULT_LANGUAGE, LANGUAGES, Translator, catalog, negotiate, placeholders
-from storefront_proxy.policy import DEFAULT_REASONS
-from storefront_proxy.records import RequestStatus
+from storefront_proxy.policy.model import DEFAULT_REASONS
 
 ROOT = Path(__file__).resolve().parents[1]
-# The storefront's code: the admin surface (storefront_proxy/admin, support.py) and the install flow
-# (install.py) speak to staff and the webhook intake to Shopify, not to shoppers.
-NOT_SHOPPER_FACING = {"support.py", "webhooks.py", "install.py"}
+# The storefront's code: the admin surface (storefront_proxy/admin, the review queue and its reports) and the
+# install flow speak to staff, and the webhook intake to Shopify, not to shoppers.
+NOT_SHOPPER_FACING_PACKAGES = {"admin", "install", "webhooks"}
+NOT_SHOPPER_FACING = {"review.py", "insights.py"}
+PYTHON_SOURCES = [
+    p
+    for p in ROOT.glob("storefront_proxy/**/*.py")
+    if not NOT_SHOPPER_FACING_PACKAGES & set(p.parts) and p.name not in NOT_SHOPPER_FACING
+]
 SOURCES = [
-    *(p for p in ROOT.glob("storefront_proxy/**/*.py") if "admin" not in p.parts and p.name not in NOT_SHOPPER_FACING),
+    *PYTHON_SOURCES,
     *ROOT.glob("storefront_proxy/**/*.html"),
     *ROOT.glob("storefront_proxy/**/*.js"),
     *ROOT.glob("workers/*.py"),
@@ -26,16 +33,30 @@ SOURCES = [
 SOURCE_TEXT = "\n".join(path.read_text(encoding="utf-8") for path in SOURCES)
 
 
-# Raised by the shared error handlers in app.py for admin actions only.
+# Raised by the shared error handlers (http_errors.py) for admin actions only.
 ADMIN_ONLY_CODES = {"wrong_status"}
 
 
 def error_codes() -> set[str]:
     """Every error code the app can answer with."""
     codes = set(re.findall(r'ApiError\(\s*\d+,\s*"([a-z_]+)"', SOURCE_TEXT))
-    codes |= set(re.findall(r'InvalidInputError\(\s*"([a-z_]+)"', SOURCE_TEXT))
+    codes |= {code for path in PYTHON_SOURCES for code in invalid_value_codes(path)}
     codes |= set(HTTP_ERROR_CODES.values()) - {"method_not_allowed", "unsupported_media_type", "bad_request"}
     return codes - ADMIN_ONLY_CODES
+
+
+def invalid_value_codes(path: Path) -> set[str]:
+    """The codes of the InvalidValueError(field, message, code=...) a module raises (``invalid_<field>`` unless
+    given)."""
+    codes = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "InvalidValueError":
+            given = [k.value for k in node.keywords if k.arg == "code"]
+            if given and isinstance(given[0], ast.Constant):
+                codes.add(given[0].value)
+            elif isinstance(node.args[0], ast.Constant):
+                codes.add(f"invalid_{node.args[0].value}")
+    return codes
 
 
 def dynamic_keys() -> set[str]:

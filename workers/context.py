@@ -1,37 +1,34 @@
-"""What every job needs from its worker process: settings, the store, Shopify clients, a clock and a sleep."""
+"""The worker process's job context (settings, store, Shopify clients, clock), and what failure callbacks share."""
 
 from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from storefront_proxy.settings import Settings, get_settings
-from storefront_proxy.shopify.client import ShopifyClient
-from storefront_proxy.shopify.shops import client_for_shop
-from storefront_proxy.shopify.tokens import token_cipher
-from storefront_proxy.store import Store, connect
+from rq.job import Job
 
-
-@dataclass
-class WorkerContext:
-    """What a job needs from its process: settings, the store, Shopify clients, a clock and a sleep."""
-
-    settings: Settings
-    store: Store
-    clock: Callable[[], datetime]
-    sleep: Callable[[float], None]
-
-    def shopify(self, shop: str) -> ShopifyClient:
-        return client_for_shop(self.settings, self.store, shop, max_attempts=self.settings.shopify_worker_attempts)
+from storefront_proxy.job_context import JobContext
+from storefront_proxy.settings import get_settings
+from storefront_proxy.storage import connect
+from storefront_proxy.store import Store
+from storefront_proxy.tokens.model import token_cipher
 
 
 @functools.cache
-def worker_context() -> WorkerContext:
+def worker_context() -> JobContext:
     """One context per worker process (RQ forks a work horse per job; the cache is inherited)."""
     settings = get_settings()
     # A job waits Redis out (a restart mid-job): the request it carries was accepted and must be finished.
     store = Store(connect(settings.redis_url, wait_for_server=True), token_cipher(settings))
-    return WorkerContext(settings, store, lambda: datetime.now(UTC), time.sleep)
+    return JobContext(settings, store, lambda: datetime.now(UTC), time.sleep)
+
+
+def will_retry(job: Job) -> bool:
+    """Whether RQ runs a job that just failed again (its retries are not used up)."""
+    return bool(job.retries_left and job.retries_left > 0)
+
+
+def job_error(exc_type: type, exc_value: BaseException | None) -> str:
+    """What a failure callback records of the exception: its type and message."""
+    return f"{exc_type.__name__}: {exc_value}" if exc_value is not None else exc_type.__name__

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import logging
 
-from storefront_proxy.queue import QUEUE_NAME
+from storefront_proxy.job_queue import QUEUE_NAME
 from storefront_proxy.settings import load_settings_or_exit
-from storefront_proxy.shopify.shops import register_configured_shop
-from storefront_proxy.shopify.tokens import token_cipher
-from storefront_proxy.store import REDIS_UNAVAILABLE, Store, connect, warn_if_not_durable
+from storefront_proxy.storage import REDIS_UNAVAILABLE, connect, warn_if_not_durable
+from storefront_proxy.store import Store
+from storefront_proxy.tokens.lifecycle import register_configured_shop
+from storefront_proxy.tokens.model import token_cipher
 
 _settings = load_settings_or_exit()
 

@@ -22,14 +22,14 @@ from typing import Any
 from rq import Queue, SimpleWorker, Worker
 from rq.job import Job
 
-from storefront_proxy.queue import WEBHOOK_JOB
-from storefront_proxy.store import waiting_retry
+from storefront_proxy.storage import waiting_retry
+from storefront_proxy.webhooks.enqueue import WEBHOOK_JOB
 
 JOB_MONITORING_INTERVAL = 5
 HEARTBEAT_GRACE_SECONDS = 10
 MAINTENANCE_INTERVAL = 30
-# Jobs short and Redis-only enough to run without a work horse.
-IN_PROCESS_JOBS = frozenset({WEBHOOK_JOB})
+# Jobs short and Redis-only enough to run without a work horse (and the name earlier versions queued them as).
+IN_PROCESS_JOBS = frozenset({WEBHOOK_JOB, "workers.jobs.handle_webhook"})
 
 
 class SelfServiceWorker(Worker):

@@ -6,27 +6,25 @@ import csv
 import io
 from typing import Any
 
-from flask import Response, current_app, g, jsonify, request
+from flask import Response, g, jsonify, request
 from pydantic import ValidationError
 
-from storefront_proxy.admin import bp
 from storefront_proxy.admin.auth import admin_authenticated
+from storefront_proxy.admin.blueprint import bp
 from storefront_proxy.admin.charts import breakdown_chart, per_day_chart
-from storefront_proxy.errors import ApiError
-from storefront_proxy.holds import HoldNotFailedError, hold_summary
+from storefront_proxy.cancellations.insights import MAX_RANGE_DAYS, DateRange, compute_insights, in_range, resolve_range
+from storefront_proxy.cancellations.records import CancellationRequest, RequestStatus
+from storefront_proxy.cancellations.review import REJECT_MESSAGE_MAX, Review
+from storefront_proxy.holds.records import HoldStatus
+from storefront_proxy.holds.service import HoldNotFailedError, hold_summary
+from storefront_proxy.http_errors import ApiError
 from storefront_proxy.i18n import LANGUAGES
-from storefront_proxy.insights import (
-    MAX_RANGE_DAYS,
-    DateRange,
-    InvalidRangeError,
-    compute_insights,
-    in_range,
-    resolve_range,
-)
-from storefront_proxy.policy import DEFAULT_REASONS
-from storefront_proxy.records import CancellationRequest, HoldStatus, RequestStatus, iso
-from storefront_proxy.support import REJECT_MESSAGE_MAX, Support
+from storefront_proxy.policy.model import DEFAULT_REASONS
+from storefront_proxy.services import services
+from storefront_proxy.storage import NotFoundError
 from storefront_proxy.text import has_visible_text
+from storefront_proxy.times import iso
+from storefront_proxy.validation import InvalidValueError
 
 MAX_BULK = 100
 CSV_COLUMNS = [
@@ -74,8 +72,8 @@ def _known_query_parameters() -> None:
         raise ApiError(400, "invalid_parameter", f"The query parameter {repeated[0]!r} is given twice.")
 
 
-def _support() -> Support:
-    return current_app.extensions["support"]
+def _review() -> Review:
+    return services().review
 
 
 def _json_body() -> dict[str, Any]:
@@ -128,7 +126,7 @@ def request_detail(item: CancellationRequest) -> dict[str, Any]:
 def get_policy() -> Any:
     return jsonify(
         {
-            "policy": _support().policy(g.admin.shop).model_dump(mode="json"),
+            "policy": services().policies.policy(g.admin.shop).model_dump(mode="json"),
             # What the Policy page offers besides the shop's own reasons, and the languages labels can have.
             "default_reasons": [{"code": code, "label": label} for code, label in DEFAULT_REASONS.items()],
             "languages": list(LANGUAGES),
@@ -144,7 +142,7 @@ def put_policy() -> Any:
     if not isinstance(values, dict) or ("policy" in body and len(body) > 1):
         raise ApiError(400, "invalid_json", 'Send the policy, or {"policy": <the policy>} and nothing else.')
     try:
-        policy = _support().change_policy(g.admin.shop, g.admin.actor, values)
+        policy = services().policies.change(g.admin.shop, g.admin.actor, values)
     except ValidationError as exc:
         fields = {".".join(str(part) for part in error["loc"]) or "policy": error["msg"] for error in exc.errors()}
         raise ApiError(422, "invalid_policy", "Some values are not valid.", fields=fields) from None
@@ -161,7 +159,7 @@ def list_requests() -> Any:
     if not page_text.isascii() or not page_text.isdigit() or int(page_text) < 1:
         raise ApiError(400, "invalid_page", "The page must be a number from 1.")
     page = int(page_text)
-    result = _support().list_requests(g.admin.shop, status, request.args.get("q"), page)
+    result = _review().list_requests(g.admin.shop, status, request.args.get("q"), page)
     return jsonify(
         {
             "requests": [request_summary(item) for item in result.requests],
@@ -175,13 +173,13 @@ def list_requests() -> Any:
 @bp.get("/api/requests/<request_id:request_id>")
 @admin_authenticated
 def show_request(request_id: str) -> Any:
-    return jsonify({"request": request_detail(_support().get_request(g.admin.shop, request_id))})
+    return jsonify({"request": request_detail(_review().get_request(g.admin.shop, request_id))})
 
 
 @bp.post("/api/requests/<request_id:request_id>/approve")
 @admin_authenticated
 def approve_request(request_id: str) -> Any:
-    return jsonify({"request": request_detail(_support().approve(g.admin.shop, request_id, g.admin.actor))})
+    return jsonify({"request": request_detail(_review().approve(g.admin.shop, request_id, g.admin.actor))})
 
 
 @bp.post("/api/requests/<request_id:request_id>/reject")
@@ -192,13 +190,13 @@ def reject_request(request_id: str) -> Any:
         raise ApiError(
             422, "invalid_message", "Tell the shopper why the request is rejected.", fields={"message": "required"}
         )
-    return jsonify({"request": request_detail(_support().reject(g.admin.shop, request_id, g.admin.actor, message))})
+    return jsonify({"request": request_detail(_review().reject(g.admin.shop, request_id, g.admin.actor, message))})
 
 
 @bp.post("/api/requests/<request_id:request_id>/retry")
 @admin_authenticated
 def retry_request(request_id: str) -> Any:
-    return jsonify({"request": request_detail(_support().retry(g.admin.shop, request_id, g.admin.actor))})
+    return jsonify({"request": request_detail(_review().retry(g.admin.shop, request_id, g.admin.actor))})
 
 
 @bp.post("/api/requests/<request_id:request_id>/notes")
@@ -207,7 +205,7 @@ def add_note(request_id: str) -> Any:
     text = _json_body().get("text")
     if not isinstance(text, str):
         raise ApiError(422, "invalid_note", "A note needs text.", fields={"text": "required"})
-    return jsonify({"request": request_detail(_support().add_note(g.admin.shop, request_id, g.admin.actor, text))}), 201
+    return jsonify({"request": request_detail(_review().add_note(g.admin.shop, request_id, g.admin.actor, text))}), 201
 
 
 @bp.post("/api/requests/bulk")
@@ -232,7 +230,7 @@ def bulk_action() -> Any:
         raise ApiError(
             422, "invalid_message", "Tell the shoppers why their requests are rejected.", fields={"message": "required"}
         )
-    return jsonify({"results": _support().bulk(g.admin.shop, g.admin.actor, action, ids, message)})
+    return jsonify({"results": _review().bulk(g.admin.shop, g.admin.actor, action, ids, message)})
 
 
 @bp.get("/api/fulfillment-holds")
@@ -241,15 +239,15 @@ def list_fulfillment_holds() -> Any:
     status = request.args.get("status") or None
     if status is not None and status not in {s.value for s in HoldStatus}:
         raise ApiError(400, "invalid_status", f"Unknown hold status {status!r}.")
-    return jsonify({"holds": [hold_summary(hold) for hold in _support().holds(g.admin.shop, status)]})
+    return jsonify({"holds": [hold_summary(hold) for hold in services().holds.holds(g.admin.shop, status)]})
 
 
 @bp.post("/api/fulfillment-holds/<int:order_id>/retry")
 @admin_authenticated
 def retry_fulfillment_hold(order_id: int) -> Any:
     try:
-        record = _support().retry_hold(g.admin.shop, order_id, g.admin.actor)
-    except KeyError:
+        record = services().holds.retry(g.admin.shop, order_id, g.admin.actor)
+    except NotFoundError:
         raise ApiError(404, "hold_not_found", "This order has no fulfillment hold.") from None
     except HoldNotFailedError as error:
         raise ApiError(409, "wrong_status", str(error)) from None
@@ -260,7 +258,7 @@ def retry_fulfillment_hold(order_id: int) -> Any:
 @admin_authenticated
 def data_request_export(data_request_id: str) -> Any:
     """A customer's data, exported when Shopify sent customers/data_request, for the merchant to pass on."""
-    export = current_app.extensions["store"].data_request(g.admin.shop, data_request_id)
+    export = services().store.data_requests.get(g.admin.shop, data_request_id)
     if export is None:
         raise ApiError(404, "data_request_not_found", "There is no export for this data request (yet).")
     return jsonify({"export": export})
@@ -269,7 +267,7 @@ def data_request_export(data_request_id: str) -> Any:
 @bp.get("/api/audit")
 @admin_authenticated
 def audit_log() -> Any:
-    return jsonify({"entries": _support().audit_log(g.admin.shop)})
+    return jsonify({"entries": services().store.audit.entries(g.admin.shop)})
 
 
 # -- reports ----------------------------------------------------------------------------------------------
@@ -283,10 +281,10 @@ def _status_filter() -> str | None:
 
 
 def _date_range(*, max_days: int | None) -> DateRange:
-    today = _support().clock().date()
+    today = services().clock().date()
     try:
         return resolve_range(request.args.get("from"), request.args.get("to"), today, max_days=max_days)
-    except InvalidRangeError as exc:
+    except InvalidValueError as exc:
         raise ApiError(400, "invalid_range", exc.message, fields={exc.field: exc.message}) from None
 
 
@@ -294,9 +292,8 @@ def _date_range(*, max_days: int | None) -> DateRange:
 @admin_authenticated
 def insights() -> Any:
     days = _date_range(max_days=MAX_RANGE_DAYS)
-    support = _support()
-    result = compute_insights(support.all_requests(g.admin.shop), days)
-    policy = support.policy(g.admin.shop)
+    result = compute_insights(_review().all_requests(g.admin.shop), days)
+    policy = services().policies.policy(g.admin.shop)
     reasons = [(policy.reason_label(code) or code, count) for code, count in result.by_reason.items()]
     return jsonify(
         {
@@ -320,7 +317,7 @@ def _csv_cell(value: Any) -> Any:
 @admin_authenticated
 def export_requests() -> Any:
     status = _status_filter()
-    matching = _support().all_requests(g.admin.shop, status, request.args.get("q"))
+    matching = _review().all_requests(g.admin.shop, status, request.args.get("q"))
     if request.args.get("from") or request.args.get("to"):
         matching = in_range(matching, _date_range(max_days=None))
     out = io.StringIO()

@@ -18,14 +18,16 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import urlparse
 
-from flask import current_app, g, request
+from flask import g, request
 from shopify_app import verify_app_home_req
 
-from storefront_proxy.errors import ApiError
-from storefront_proxy.settings import SHOP_DOMAIN, Settings
+from storefront_proxy.http_errors import ApiError
+from storefront_proxy.services import services
+from storefront_proxy.settings import Settings
 from storefront_proxy.shopify import oauth
+from storefront_proxy.shopify.domains import SHOP_DOMAIN
 from storefront_proxy.shopify.errors import ShopifyError, ShopifyTransientError
-from storefront_proxy.shopify.shops import ensure_offline_token
+from storefront_proxy.tokens.lifecycle import ensure_offline_token
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +58,7 @@ def verify_session_token(authorization: str, url: str) -> AdminContext:
     """The caller of a request bearing ``Authorization: Bearer <session token>``, or a 401 ApiError."""
     if not authorization.startswith("Bearer ") or len(authorization) > 8192:
         raise _unauthorized("missing_bearer_token")
-    settings = current_app.extensions["settings"]
+    settings = services().settings
     result = verify_app_home_req(
         {"method": request.method, "headers": {"Authorization": authorization}, "url": url, "body": ""},
         {
@@ -87,11 +89,11 @@ def verify_session_token(authorization: str, url: str) -> AdminContext:
 
 def _ensure_offline_token(settings: Settings, shop: str, id_token: Any) -> None:
     """Trade the session token for an offline token when the shop has none, or only one that cannot be refreshed."""
-    store = current_app.extensions["store"]
+    store = services().store
     if shop == settings.shopify_shop and settings.shopify_access_token:
         # The custom-app shop of SHOPIFY_SHOP uses SHOPIFY_ACCESS_TOKEN; once uninstalled it is refused like any
         # other shop until a new token is set (register_configured_shop).
-        if store.is_uninstalled(shop):
+        if store.tokens.is_uninstalled(shop):
             raise ApiError(
                 403, "app_not_installed", "The app is not installed in this shop. Install it again to use it."
             )

@@ -11,7 +11,7 @@ import html
 import math
 from collections.abc import Sequence
 
-from storefront_proxy.insights import DayCount
+from storefront_proxy.cancellations.insights import DayCount
 
 WIDTH = 720
 FONT = 'font-family="system-ui, -apple-system, \'Segoe UI\', sans-serif" font-size="12"'

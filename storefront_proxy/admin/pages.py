@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, render_template, request
+from flask import render_template, request
 from werkzeug.wrappers import Response
 
-from storefront_proxy.admin import bp
-from storefront_proxy.settings import SHOP_DOMAIN
+from storefront_proxy.admin.blueprint import bp
+from storefront_proxy.services import services
+from storefront_proxy.shopify.domains import SHOP_DOMAIN
 
 # https://shopify.dev/docs/apps/build/security/set-up-iframe-protection
 SHOPIFY_ADMIN_ORIGIN = "https://admin.shopify.com"
@@ -22,7 +23,7 @@ SHOPIFY_ADMIN_ORIGIN = "https://admin.shopify.com"
 @bp.get("")
 @bp.get("/")
 def admin_home() -> Any:
-    settings = current_app.extensions["settings"]
+    settings = services().settings
     embedded_in_shopify = request.args.get("embedded") == "1"
     html = render_template("admin.html", api_key=settings.shopify_api_key or "", app_bridge=embedded_in_shopify)
     response = Response(html, content_type="text/html; charset=utf-8")

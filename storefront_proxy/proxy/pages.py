@@ -12,10 +12,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import current_app, g, render_template, request
+from flask import g, render_template, request
 from werkzeug.wrappers import Response
 
 from storefront_proxy.i18n import Translator, language_of, negotiate
+from storefront_proxy.services import services
 
 LIQUID_CONTENT_TYPE = "application/liquid"
 # Strings the page's script needs in the shopper's language.
@@ -60,7 +61,7 @@ def defuse_liquid(html: str) -> str:
 def render_page(template: str, status: int = 200, *, prefix: str | None, **context: Any) -> Response:
     """Render a storefront page as Liquid for Shopify's proxy, or as a standalone document."""
     t = translator()
-    standalone = bool(current_app.extensions["settings"].storefront_standalone_pages)
+    standalone = bool(services().settings.storefront_standalone_pages)
     html = render_template(
         template,
         t=t,

@@ -15,12 +15,13 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import parse_qs
 
-from flask import current_app, g, request
+from flask import g, request
 from shopify_app import verify_app_proxy_req
 
-from storefront_proxy.errors import ApiError
-from storefront_proxy.queue import enqueue_proxy_path_sync
-from storefront_proxy.settings import SHOP_DOMAIN
+from storefront_proxy.http_errors import ApiError
+from storefront_proxy.proxy_path.sync import note_proxy_path
+from storefront_proxy.services import services
+from storefront_proxy.shopify.domains import SHOP_DOMAIN
 
 log = logging.getLogger(__name__)
 
@@ -107,9 +108,7 @@ def _unauthorized(reason: str) -> ApiError:
 
 def _note_proxy_path(context: ProxyContext) -> None:
     """Merchants can rename the proxy path per shop; the theme blocks learn it from an app metafield."""
-    store = current_app.extensions["store"]
-    if store.remember_proxy_path(context.shop, context.path_prefix):
-        enqueue_proxy_path_sync(current_app.extensions["queue"], context.shop)
+    note_proxy_path(services().store.proxy_paths, services().queue, context.shop, context.path_prefix)
 
 
 def proxy_verified(view: F) -> F:
@@ -117,7 +116,7 @@ def proxy_verified(view: F) -> F:
 
     @functools.wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
-        settings = current_app.extensions["settings"]
+        settings = services().settings
         query_string = request.query_string.decode("latin-1")
         check_parameters(query_string)
         params = verify_proxy_request(query_string, settings.api_secret(), settings.old_api_secret())

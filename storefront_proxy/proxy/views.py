@@ -11,18 +11,29 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import current_app, g, jsonify, request
+from flask import Blueprint, g, jsonify, request
 from werkzeug.wrappers import Response
 
-from storefront_proxy.cancellations import Cancellations, OrderView
-from storefront_proxy.errors import ApiError
+from storefront_proxy.cancellations.storefront import Cancellations, OrderView
+from storefront_proxy.http_errors import ApiError, answer_invalid_values
 from storefront_proxy.i18n import Translator
-from storefront_proxy.policy import DEFAULT_REASONS, Policy, Reason
-from storefront_proxy.proxy import bp
+from storefront_proxy.policy.model import DEFAULT_REASONS, Policy, Reason
 from storefront_proxy.proxy.csrf import issue_token, token_is_valid
 from storefront_proxy.proxy.pages import render_page, translator
 from storefront_proxy.proxy.verification import proxy_verified
-from storefront_proxy.records import iso
+from storefront_proxy.services import services
+from storefront_proxy.times import iso
+
+# The page script is served under the proxy path too, so it loads from the shop's own domain.
+bp = Blueprint(
+    "proxy",
+    __name__,
+    url_prefix="/proxy",
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/static",
+)
+answer_invalid_values(bp, 400)
 
 # Liquid's order.id: a positive integer (Shopify ids fit in an unsigned 64-bit integer).
 ORDER_ID = re.compile(r"[1-9][0-9]{0,19}")
@@ -36,7 +47,7 @@ def wants_json() -> bool:
 
 
 def _cancellations() -> Cancellations:
-    return current_app.extensions["cancellations"]
+    return services().cancellations
 
 
 def _parse_order_id(order_id: str) -> int:
@@ -46,8 +57,7 @@ def _parse_order_id(order_id: str) -> int:
 
 
 def _rate_limit(name: str, limit: int, window_seconds: int) -> None:
-    store = current_app.extensions["store"]
-    hits = store.count_hit(f"{name}:{g.proxy.shop}:{g.proxy.customer_id}", window_seconds, time.time())
+    hits = services().store.rates.count_hit(f"{name}:{g.proxy.shop}:{g.proxy.customer_id}", window_seconds, time.time())
     if hits > limit:
         error = ApiError(429, "too_many_requests", "Too many requests. Please wait a moment and try again.")
         error.headers["Retry-After"] = str(window_seconds - int(time.time()) % window_seconds)
@@ -55,7 +65,7 @@ def _rate_limit(name: str, limit: int, window_seconds: int) -> None:
 
 
 def _csrf_token(order_id: int) -> str:
-    settings = current_app.extensions["settings"]
+    settings = services().settings
     return issue_token(
         settings.api_secret(), g.proxy.shop, g.proxy.customer_id, order_id, time.time(), settings.csrf_token_ttl_seconds
     )
@@ -110,7 +120,7 @@ def _page(template: str, status: int = 200, **context: Any) -> Response:
 
 def _limited() -> None:
     """Per-shopper request budget; runs after verification, so it counts verified shoppers only."""
-    settings = current_app.extensions["settings"]
+    settings = services().settings
     _rate_limit("proxy", settings.proxy_rate_limit_per_minute, 60)
 
 
@@ -160,7 +170,7 @@ def create_cancellation(order_id: str) -> Any:
     _limited()
     numeric_id = _parse_order_id(order_id)
     fields = _request_fields()
-    settings = current_app.extensions["settings"]
+    settings = services().settings
     token = request.headers.get(CSRF_HEADER) or fields.get("csrf_token")
     if not isinstance(token, str) or not token_is_valid(
         settings.api_secret(), token, g.proxy.shop, g.proxy.customer_id, numeric_id, time.time()

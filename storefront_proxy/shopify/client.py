@@ -24,7 +24,6 @@ from gql.transport.exceptions import (
     TransportServerError,
 )
 from gql.transport.requests import RequestsHTTPTransport
-from graphql import DocumentNode
 
 from storefront_proxy.shopify.errors import (
     ShopifyAuthError,
@@ -97,7 +96,12 @@ OPERATION_FILES = (
     "hold_fulfillment_order",
     "release_fulfillment_hold",
 )
-DOCUMENTS: dict[str, DocumentNode] = {name: gql(load_operation(name)) for name in OPERATION_FILES}
+DOCUMENTS: dict[str, GraphQLRequest] = {name: gql(load_operation(name)) for name in OPERATION_FILES}
+
+
+def user_errors(payload: dict[str, Any], field: str = "userErrors") -> list[UserError]:
+    """A mutation payload's user errors: Shopify's reasons for refusing, sent as data, not as GraphQL errors."""
+    return [UserError.model_validate(error) for error in payload.get(field) or []]
 
 
 @dataclass(frozen=True)
@@ -148,7 +152,7 @@ class ShopifyClient:
         self._transport = RequestsHTTPTransport(
             url=admin_endpoint(shop, api_version, admin_origin),
             headers={"X-Shopify-Access-Token": access_token, "Content-Type": "application/json"},
-            timeout=timeout,
+            timeout=timeout,  # type: ignore[arg-type]  # requests takes seconds as a float; gql's hint says int
             retries=0,
             verify=True,
         )
@@ -199,7 +203,7 @@ class ShopifyClient:
         job = payload.get("job")
         return CancelResult(
             job=CancelJob.model_validate(job) if job else None,
-            user_errors=[UserError.model_validate(e) for e in payload.get("orderCancelUserErrors") or []],
+            user_errors=user_errors(payload, "orderCancelUserErrors"),
         )
 
     def app_installation_id(self) -> str:
@@ -217,13 +221,13 @@ class ShopifyClient:
         }
         # metafieldsSet is idempotent (it sets, it does not append), so retrying it is safe.
         payload = self.execute("set_app_metafields", {"metafields": [metafield]})["metafieldsSet"]
-        return [UserError.model_validate(error) for error in payload.get("userErrors") or []]
+        return user_errors(payload)
 
     def add_order_tags(self, order_id: int, tags: list[str]) -> list[UserError]:
         """Add ``tags`` to the order; returns Shopify's user errors (empty on success)."""
         # tagsAdd adds without duplicating, so a retry after an ambiguous failure is safe.
         payload = self.execute("add_tags", {"id": order_gid(order_id), "tags": tags})["tagsAdd"]
-        return [UserError.model_validate(error) for error in payload.get("userErrors") or []]
+        return user_errors(payload)
 
     def get_fulfillment_orders(self, order_id: int) -> OrderFulfillmentOrders | None:
         """The order's fulfillment orders with their holds, or None when the shop has no such order."""
@@ -240,15 +244,14 @@ class ShopifyClient:
             "fulfillmentOrderHold"
         ]
         hold = payload.get("fulfillmentHold")
-        errors = [UserError.model_validate(error) for error in payload.get("userErrors") or []]
-        return (FulfillmentHold.model_validate(hold) if hold else None), errors
+        return (FulfillmentHold.model_validate(hold) if hold else None), user_errors(payload)
 
     def release_fulfillment_hold(self, fulfillment_order_id: str, hold_ids: list[str]) -> list[UserError]:
         """Release exactly ``hold_ids`` on the fulfillment order; returns Shopify's user errors."""
         # Releasing a hold that is already gone changes nothing, so a retry is safe.
         data = self.execute("release_fulfillment_hold", {"id": fulfillment_order_id, "holdIds": hold_ids})
         payload = data["fulfillmentOrderReleaseHold"]
-        return [UserError.model_validate(error) for error in payload.get("userErrors") or []]
+        return user_errors(payload)
 
     def get_job(self, job_id: str) -> CancelJob | None:
         data = self.execute("get_job", {"id": job_id})
@@ -296,12 +299,10 @@ class ShopifyClient:
 
     def _execute_once(self, operation: str, variables: dict[str, Any]) -> dict[str, Any]:
         request = GraphQLRequest(DOCUMENTS[operation], variable_values=variables)
-        self._last_status, self._last_retry_after = None, None
+        self._forget_last_response()
         try:
             if self._transport.session is None:
-                self._transport.connect()
-                assert self._transport.session is not None
-                self._transport.session.hooks["response"].append(self._note_response)
+                self._connect()
             result = self._transport.execute(request)
         except TransportServerError as exc:
             # An answer of HTTP >= 400 whose body is not JSON (a proxy's HTML page, plain text).
@@ -318,6 +319,17 @@ class ShopifyClient:
         if result.data is None:
             raise ShopifyTransientError("Shopify answered without data")
         return result.data
+
+    def _connect(self) -> None:
+        """Open the transport's session, its response hook noting each answer's status and Retry-After."""
+        self._transport.connect()
+        session = self._transport.session
+        assert session is not None
+        session.hooks["response"].append(self._note_response)
+
+    def _forget_last_response(self) -> None:
+        """Before a call: what the response hook noted of the previous answer no longer applies."""
+        self._last_status, self._last_retry_after = None, None
 
     def _note_response(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
         """requests' response hook: keep what the classification needs of the HTTP answer."""

@@ -20,6 +20,11 @@ def customer_gid(customer_id: int) -> str:
     return f"{CUSTOMER_GID_PREFIX}{customer_id}"
 
 
+def legacy_id(gid: str) -> int:
+    """The number at the end of a global id (``gid://shopify/Order/42`` is 42), as REST and webhooks name it."""
+    return int(gid.rsplit("/", 1)[-1])
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True, extra="ignore")
 

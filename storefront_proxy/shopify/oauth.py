@@ -23,7 +23,8 @@ from storefront_proxy.shopify.errors import (
     ShopifyThrottledError,
     ShopifyTransientError,
 )
-from storefront_proxy.shopify.tokens import OfflineToken
+from storefront_proxy.times import iso
+from storefront_proxy.tokens.model import OfflineToken
 
 log = logging.getLogger(__name__)
 
@@ -40,20 +41,20 @@ class SessionTokenRefusedError(ShopifyAuthError):
     """Token exchange refused the session token (``invalid_subject_token``): App Bridge should send a fresh one."""
 
 
-class MigrationRefusedError(ShopifyAuthError):
-    """Shopify would not trade the non-expiring token for an expiring one; ``code`` is Shopify's error."""
+class TokenRequestRefusedError(ShopifyAuthError):
+    """Shopify's token endpoint refused a request; ``code`` is Shopify's error (``invalid_grant``, ...)."""
 
     def __init__(self, message: str, code: str) -> None:
         super().__init__(message)
         self.code = code
 
 
-class GrantRefusedError(ShopifyAuthError):
-    """The authorization code was refused (used, expired or not this app's); ``code`` is Shopify's error."""
+class MigrationRefusedError(TokenRequestRefusedError):
+    """Shopify would not trade the non-expiring token for an expiring one."""
 
-    def __init__(self, message: str, code: str) -> None:
-        super().__init__(message)
-        self.code = code
+
+class GrantRefusedError(TokenRequestRefusedError):
+    """The authorization code was refused (used, expired or not this app's)."""
 
 
 def shop_origin(settings: Settings, shop: str) -> str:
@@ -114,7 +115,7 @@ def refresh_token(settings: Settings, shop: str, token: OfflineToken) -> Offline
         # Left empty on purpose: shopifyapp skips the refresh while more than 60 s are left, but this app
         # refreshes earlier (tokens.REFRESH_MARGIN), and the caller has already decided that it is time.
         "expires": "",
-        "refresh_token_expires": _iso(token.refresh_token_expires_at),
+        "refresh_token_expires": iso(token.refresh_token_expires_at) or "",
         "access_mode": "offline",
     }
     with http_client(settings) as http:
@@ -211,7 +212,3 @@ def _failure(result: TokenExchangeResult, action: str) -> Exception:
     if result.log.code in TRANSIENT_CODES or status == 429 or status >= 500:
         return ShopifyTransientError(f"Shopify {action} failed: {result.log.code}")
     return ShopifyAuthError(f"Shopify refused the {action}: {result.log.code}")
-
-
-def _iso(value: datetime | None) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if value else ""

@@ -7,7 +7,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from devshop.state import DevshopState
-from tests.devshop.test_devshop import Clock
+from tests.devshop.helpers import Clock
 
 
 @pytest.fixture

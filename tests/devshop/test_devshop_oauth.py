@@ -15,7 +15,7 @@ from devshop.admin_frame import AdminConfig, issue_session_token
 from devshop.app import create_devshop
 from devshop.oauth import DevshopOAuth, sign_oauth_query
 from devshop.schema import load_admin_schema
-from tests.devshop.test_devshop import APP_URL, ENDPOINT, Clock
+from tests.devshop.helpers import APP_URL, ENDPOINT, Clock
 
 SECRET = "devshop-oauth-test-secret-long-enough-for-hs256"
 API_KEY = "devshop-test-key"

@@ -18,11 +18,11 @@ from werkzeug.serving import make_server
 from devshop.app import create_devshop
 from devshop.embedded_redis import free_port
 from devshop.state import DevshopState
-from tests.devshop.test_devshop import SECRET, Clock, _document, cancel, gql
+from tests.devshop.helpers import SECRET, Clock, cancel, document, gql
 
-GET_FULFILLMENT_ORDERS = _document("get_fulfillment_orders.graphql")
-HOLD = _document("hold_fulfillment_order.graphql")
-RELEASE = _document("release_fulfillment_hold.graphql")
+GET_FULFILLMENT_ORDERS = document("get_fulfillment_orders.graphql")
+HOLD = document("hold_fulfillment_order.graphql")
+RELEASE = document("release_fulfillment_hold.graphql")
 HANDLE = "self-service-cancel-window"
 
 

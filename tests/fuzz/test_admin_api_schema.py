@@ -15,9 +15,10 @@ from schemathesis.core.parameters import ParameterLocation
 from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
 from storefront_proxy.app import create_app
-from storefront_proxy.records import RequestStatus
-from tests.helpers import app_settings
-from tests.test_admin_api import auth, make_request
+from storefront_proxy.cancellations.records import RequestStatus
+from storefront_proxy.services import services_of
+from tests.factories import stored_request
+from tests.helpers import app_settings, auth
 
 ROOT = Path(__file__).resolve().parents[2]
 RANGE_OPERATIONS = {"GET /admin/api/insights", "GET /admin/api/requests.csv"}
@@ -30,9 +31,9 @@ def admin_app(redis_url):
 
     redis.Redis.from_url(redis_url).flushdb()
     app = create_app(app_settings(redis_url))
-    store = app.extensions["store"]
+    store = services_of(app).store
     for n, status in enumerate(["pending_review", "queued", "failed", "cancelled", "rejected"]):
-        make_request(store, order_id=5001 + n, status=RequestStatus(status))
+        stored_request(store, order_id=5001 + n, status=RequestStatus(status))
     yield app
     redis.Redis.from_url(redis_url).flushdb()
 

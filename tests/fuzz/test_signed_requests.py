@@ -20,10 +20,20 @@ from rq import Queue
 
 from devshop.signing import sign_proxy_query
 from storefront_proxy.app import create_app
+from storefront_proxy.job_queue import QUEUE_NAME
 from storefront_proxy.proxy.csrf import issue_token
-from storefront_proxy.queue import QUEUE_NAME
-from tests.helpers import ADMIN_URL, API_SECRET, CUSTOMER, SHOP, TOKEN, FakeAdmin, admin_order, app_settings
-from tests.test_webhooks import signed
+from storefront_proxy.services import services_of
+from tests.helpers import (
+    ADMIN_URL,
+    API_SECRET,
+    CUSTOMER,
+    SHOP,
+    TOKEN,
+    FakeAdmin,
+    admin_order,
+    app_settings,
+    webhook_hmac,
+)
 
 FUZZ = settings(
     max_examples=400,
@@ -167,12 +177,13 @@ order_payloads = st.fixed_dictionaries(
     payload=st.one_of(order_payloads, order_payloads, json_values),
 )
 def test_signed_webhooks_never_get_a_5xx_and_their_jobs_never_raise(fuzz_app, monkeypatch, topic, shop, payload):
-    import workers.jobs as jobs
-    from storefront_proxy.queue import WEBHOOK_JOB_ID_PREFIX
+    from storefront_proxy.job_context import JobContext
+    from storefront_proxy.webhooks.enqueue import WEBHOOK_JOB_ID_PREFIX
+    from tests.factories import patch_worker_context
 
-    store = fuzz_app.extensions["store"]
-    context = jobs.WorkerContext(fuzz_app.extensions["settings"], store, lambda: datetime.now(UTC), lambda _: None)
-    monkeypatch.setattr(jobs, "worker_context", lambda: context)
+    store = services_of(fuzz_app).store
+    context = JobContext(services_of(fuzz_app).settings, store, lambda: datetime.now(UTC), lambda _: None)
+    patch_worker_context(monkeypatch, context)
     body = json.dumps(payload).encode()
     delivery = f"fuzz-{time.time_ns()}"
     answer = fuzz_app.test_client().post(
@@ -182,7 +193,7 @@ def test_signed_webhooks_never_get_a_5xx_and_their_jobs_never_raise(fuzz_app, mo
             "X-Shopify-Topic": topic,
             "X-Shopify-Shop-Domain": shop,
             "X-Shopify-Webhook-Id": delivery,
-            "X-Shopify-Hmac-Sha256": signed(body),
+            "X-Shopify-Hmac-Sha256": webhook_hmac(body),
         },
     )
     assert answer.status_code in WEBHOOK_STATUSES, (answer.status_code, answer.get_data(as_text=True)[:300])
@@ -191,6 +202,6 @@ def test_signed_webhooks_never_get_a_5xx_and_their_jobs_never_raise(fuzz_app, mo
         assert job is not None
         job.perform()  # the worker's job itself, in process: it must take whatever was accepted
     # The app's own Redis data stays readable whatever the job did.
-    store.shop_requests(SHOP)
+    store.requests.of_shop(SHOP)
     Queue(QUEUE_NAME, connection=store.redis).empty()
-    store.register_shop(SHOP, TOKEN)  # an app/uninstalled delivery may have dropped it
+    store.tokens.register_shop(SHOP, TOKEN)  # an app/uninstalled delivery may have dropped it

@@ -12,42 +12,20 @@ import time
 
 import pytest
 import requests
-from rq import Queue
 
 from devshop.embedded_redis import EmbeddedRedis
 from storefront_proxy.app import create_app
 from storefront_proxy.i18n import Translator
-from storefront_proxy.policy import Policy, RefundMethod, ReviewMode
-from storefront_proxy.queue import QUEUE_NAME
+from storefront_proxy.job_queue import QUEUE_NAME
+from storefront_proxy.policy.model import Policy, RefundMethod, ReviewMode
+from storefront_proxy.services import services_of
 from storefront_proxy.settings import Settings
 from storefront_proxy.store import Store
 from tests.helpers import signed_query
 from tests.integration.conftest import ADA, GRACE, SHOP, proxy_session, wait_for_status, wait_until
+from tests.integration.helpers import JSON, PREFIX, admin_headers, ask_to_cancel, cancel_jobs, new_order, order_url
 
 pytestmark = pytest.mark.integration
-
-JSON = {"Accept": "application/json"}
-PREFIX = "/apps/self-service"
-
-
-def order_url(devshop_server, order_id: int, suffix: str = "") -> str:
-    return f"{devshop_server.url}{PREFIX}/orders/{order_id}{suffix}"
-
-
-def ask_to_cancel(session, devshop_server, order_id: int, reason: str = "changed_mind", note: str | None = None):
-    page = session.get(order_url(devshop_server, order_id), headers=JSON, timeout=10)
-    assert page.status_code == 200, page.text
-    body = {"reason": reason, "csrf_token": page.json()["csrf_token"], **({"note": note} if note else {})}
-    return session.post(order_url(devshop_server, order_id, "/cancellation"), json=body, headers=JSON, timeout=10)
-
-
-def cancel_jobs(redis_conn) -> list[str]:
-    """Queued cancellation jobs (the queue also carries the proxy-path sync)."""
-    return [job_id for job_id in Queue(QUEUE_NAME, connection=redis_conn).job_ids if job_id.startswith("cancel-")]
-
-
-def new_order(devshop, **kwargs) -> int:
-    return devshop.create_order(customer_id=ADA, **kwargs)
 
 
 def test_shopper_cancels_in_the_browser_flow_and_sees_cancelled(web, devshop, devshop_server, workers, store):
@@ -86,7 +64,7 @@ def test_shopper_cancels_in_the_browser_flow_and_sees_cancelled(web, devshop, de
 
 
 def test_policy_choices_reach_shopify(web, devshop, devshop_server, workers, store):
-    store.save_policy(SHOP, Policy(refund_method=RefundMethod.STORE_CREDIT, restock=False, notify_customer=False))
+    store.policies.save(SHOP, Policy(refund_method=RefundMethod.STORE_CREDIT, restock=False, notify_customer=False))
     order_id = new_order(devshop)
     workers.start()
     assert ask_to_cancel(proxy_session(devshop_server.url, ADA), devshop_server, order_id).status_code == 202
@@ -235,7 +213,7 @@ def test_worker_killed_mid_job_is_finished_by_the_next_worker(web, devshop, devs
     devshop.add_fault("CancelOrder", "hang_job")
     first = workers.start()
     wait_until(
-        lambda: (r := store.request_for_order(SHOP, order_id)) and r.shopify_job_id,
+        lambda: (r := store.requests.for_order(SHOP, order_id)) and r.shopify_job_id,
         message="the first worker to call orderCancel",
     )
     workers.kill_hard(first)
@@ -249,7 +227,7 @@ def test_worker_killed_mid_job_is_finished_by_the_next_worker(web, devshop, devs
 
 
 def test_manual_review_waits_for_a_person(web, devshop, devshop_server, workers, store, redis_conn):
-    store.save_policy(SHOP, Policy(review_mode=ReviewMode.MANUAL))
+    store.policies.save(SHOP, Policy(review_mode=ReviewMode.MANUAL))
     order_id = new_order(devshop)
     response = ask_to_cancel(proxy_session(devshop_server.url, ADA), devshop_server, order_id)
     assert response.status_code == 202 and response.json()["request"]["status"] == "pending_review"
@@ -294,7 +272,7 @@ def test_workers_ride_out_a_redis_outage(integration_env, devshop, tmp_path):
                 headers=JSON,
             )
             assert posted.status_code == 202
-            store = Store(create_app(settings).extensions["store"].redis)
+            store = Store(services_of(create_app(settings)).store.redis)
             request = wait_for_status(store, SHOP, order_id, {"cancelled", "failed"}, timeout=30)
             assert request.status.value == "cancelled", pool.logs()
             assert worker.poll() is None, "the worker process must not have exited"
@@ -309,7 +287,7 @@ def test_a_retry_waits_for_shopifys_job_instead_of_sending_again(web, devshop, d
     workers.start()
     # The first run gives up polling; RQ retries it, and the retry polls the same Job.
     wait_until(
-        lambda: (r := store.request_for_order(SHOP, order_id)) and r.attempts >= 2, timeout=30, message="a retry"
+        lambda: (r := store.requests.for_order(SHOP, order_id)) and r.attempts >= 2, timeout=30, message="a retry"
     )
     devshop.finish_jobs()
     request = wait_for_status(store, SHOP, order_id, {"cancelled", "failed", "rejected"}, timeout=30)
@@ -317,14 +295,8 @@ def test_a_retry_waits_for_shopifys_job_instead_of_sending_again(web, devshop, d
     assert len(devshop.calls_for("CancelOrder")) == 1
 
 
-def admin_headers() -> dict[str, str]:
-    from tests.test_admin_api import session_token
-
-    return {"Authorization": f"Bearer {session_token(SHOP)}", "Accept": "application/json"}
-
-
 def test_support_approves_one_and_rejects_another(web, devshop, devshop_server, workers, store):
-    store.save_policy(SHOP, Policy(review_mode=ReviewMode.MANUAL))
+    store.policies.save(SHOP, Policy(review_mode=ReviewMode.MANUAL))
     shopper = proxy_session(devshop_server.url, ADA)
     approved_order, rejected_order = new_order(devshop), new_order(devshop)
     approved = ask_to_cancel(shopper, devshop_server, approved_order).json()["request"]
@@ -368,7 +340,7 @@ def test_a_request_pending_too_long_is_approved_automatically_and_its_order_tagg
     """RQ's scheduler (rq worker --with-scheduler) runs the automatic review; an "hour" lasts a second here."""
     from rq.registry import ScheduledJobRegistry
 
-    from storefront_proxy.queue import auto_review_job_id
+    from storefront_proxy.cancellations.enqueue import auto_review_job_id
 
     policy = Policy(
         review_mode=ReviewMode.MANUAL_ABOVE_TOTAL,
@@ -376,7 +348,7 @@ def test_a_request_pending_too_long_is_approved_automatically_and_its_order_tagg
         auto_review_after_hours=2,
         cancelled_order_tag="self-service-cancelled",
     )
-    store.save_policy(SHOP, policy)
+    store.policies.save(SHOP, policy)
     order_id = new_order(devshop)  # 25.00 EUR: above the threshold, so it waits for review
     response = ask_to_cancel(proxy_session(devshop_server.url, ADA), devshop_server, order_id)
     assert response.status_code == 202 and response.json()["request"]["status"] == "pending_review"
@@ -388,21 +360,21 @@ def test_a_request_pending_too_long_is_approved_automatically_and_its_order_tagg
     request = wait_for_status(store, SHOP, order_id, {"cancelled", "failed", "rejected"}, timeout=30)
     assert request.status.value == "cancelled", workers.logs()
     # The tag is added right after the cancellation is recorded.
-    request = wait_until(lambda: (r := store.get_request(request_id)).events[-1].type == "tagged" and r, message="tag")
+    request = wait_until(lambda: (r := store.requests.get(request_id)).events[-1].type == "tagged" and r, message="tag")
     types = [event.type for event in request.events]
     assert types[:2] == ["requested", "approved_automatically"] and types[-1] == "tagged"
     # Not before its time (RQ keeps scheduled times in whole seconds, so up to one early).
     assert request.events[1].at.timestamp() >= request.created_at.timestamp() + 1
     order = devshop.get_order(order_id)
     assert order.cancelled_at is not None and "self-service-cancelled" in order.tags
-    [entry] = [e for e in store.audit_entries(SHOP) if e["subject"] == request_id]
+    [entry] = [e for e in store.audit.entries(SHOP) if e["subject"] == request_id]
     assert (entry["actor"], entry["action"]) == ("auto-review", "request.approve")
 
 
 def test_a_request_support_decided_first_is_left_alone_by_the_automatic_review(
     web, devshop, devshop_server, workers, store, redis_conn
 ):
-    store.save_policy(
+    store.policies.save(
         SHOP,
         Policy(
             review_mode=ReviewMode.MANUAL,
@@ -418,13 +390,13 @@ def test_a_request_support_decided_first_is_left_alone_by_the_automatic_review(
     workers.start()
     assert wait_for_status(store, SHOP, order_id, {"cancelled", "failed", "rejected"}).status.value == "cancelled"
     time.sleep(2)  # past the automatic review's time
-    request = store.get_request(request_id)
+    request = store.requests.get(request_id)
     assert request.status.value == "cancelled" and "rejected_automatically" not in [e.type for e in request.events]
-    assert [e["actor"] for e in store.audit_entries(SHOP) if e["subject"] == request_id] == ["staff:42"]
+    assert [e["actor"] for e in store.audit.entries(SHOP) if e["subject"] == request_id] == ["staff:42"]
 
 
 def test_a_tagging_failure_leaves_the_order_cancelled(web, devshop, devshop_server, workers, store):
-    store.save_policy(SHOP, Policy(cancelled_order_tag="self-service-cancelled"))
+    store.policies.save(SHOP, Policy(cancelled_order_tag="self-service-cancelled"))
     order_id = new_order(devshop)
     assert ask_to_cancel(proxy_session(devshop_server.url, ADA), devshop_server, order_id).status_code == 202
     devshop.add_fault("AddTags", "http_500", times=100)
@@ -432,17 +404,17 @@ def test_a_tagging_failure_leaves_the_order_cancelled(web, devshop, devshop_serv
     request = wait_for_status(store, SHOP, order_id, {"cancelled", "failed", "rejected"})
     assert request.status.value == "cancelled", workers.logs()
     # The worker tries tagsAdd as often as any call (twice here), then notes the failure.
-    wait_until(lambda: store.get_request(request.id).events[-1].type == "tag_failed", message="the tag failure note")
+    wait_until(lambda: store.requests.get(request.id).events[-1].type == "tag_failed", message="the tag failure note")
     devshop.clear_faults()
-    assert "500" in store.get_request(request.id).events[-1].detail
+    assert "500" in store.requests.get(request.id).events[-1].detail
     assert devshop.get_order(order_id).cancelled_at is not None and devshop.get_order(order_id).tags == []
 
 
 def test_webhook_of_an_order_that_started_shipping_reaches_the_shopper(web, devshop, devshop_server, workers, store):
     """orders/fulfilled arrives (signed as Shopify signs it) while a request waits for review."""
-    from tests.test_webhooks import signed
+    from tests.helpers import webhook_hmac
 
-    store.save_policy(SHOP, Policy(review_mode=ReviewMode.MANUAL))
+    store.policies.save(SHOP, Policy(review_mode=ReviewMode.MANUAL))
     order_id = new_order(devshop)
     shopper = proxy_session(devshop_server.url, ADA)
     assert ask_to_cancel(shopper, devshop_server, order_id).json()["request"]["status"] == "pending_review"
@@ -455,7 +427,7 @@ def test_webhook_of_an_order_that_started_shipping_reaches_the_shopper(web, devs
             "X-Shopify-Topic": "orders/fulfilled",
             "X-Shopify-Shop-Domain": SHOP,
             "X-Shopify-Webhook-Id": f"delivery-{order_id}",
-            "X-Shopify-Hmac-Sha256": signed(body),
+            "X-Shopify-Hmac-Sha256": webhook_hmac(body),
         },
         timeout=10,
     )

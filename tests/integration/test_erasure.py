@@ -15,11 +15,11 @@ import requests
 from rq.job import Job
 from rq.registry import FailedJobRegistry
 
-from storefront_proxy.queue import QUEUE_NAME, WEBHOOK_JOB, make_queue
+from storefront_proxy.job_queue import QUEUE_NAME, make_queue
+from storefront_proxy.webhooks.enqueue import WEBHOOK_JOB
+from tests.helpers import auth
 from tests.integration.conftest import ADA, GRACE, SHOP, proxy_session, wait_for_status, wait_until
-from tests.integration.test_cancel_end_to_end import ask_to_cancel
-from tests.integration.test_webhooks_from_the_devshop import send
-from tests.test_admin_api import auth
+from tests.integration.helpers import ask_to_cancel, send
 
 pytestmark = pytest.mark.integration
 
@@ -84,7 +84,7 @@ def test_customers_redact_leaves_nothing_of_the_customer_anywhere_in_redis(
     assert requests.post(admin, json={"text": SUPPORT_NOTE}, headers=auth(shop=SHOP), timeout=5).status_code == 201
     # The merchant's export of Ada's data, and a webhook job that failed with her e-mail in its error.
     send(devshop_server, "customers/data_request", {"customer": {"id": ADA, "email": EMAIL}, "data_request": {"id": 5}})
-    wait_until(lambda: store.data_request(SHOP, "5"), message="the export")
+    wait_until(lambda: store.data_requests.get(SHOP, "5"), message="the export")
     failed = Job.create(
         WEBHOOK_JOB,
         args=("orders/updated", SHOP, {"id": order_id, "email": EMAIL, "customer": {"id": ADA}}),
@@ -106,14 +106,14 @@ def test_customers_redact_leaves_nothing_of_the_customer_anywhere_in_redis(
         "customers/redact",
         {"customer": {"id": ADA, "email": EMAIL}, "orders_to_redact": [order_id]},
     )
-    wait_until(lambda: store.request_for_order(SHOP, order_id) is None, message="Ada's request to be erased")
+    wait_until(lambda: store.requests.for_order(SHOP, order_id) is None, message="Ada's request to be erased")
     wait_until(webhooks_on.idle, timeout=15, message="the redact delivery to be answered")
     wait_until(lambda: not redis_conn.llen(f"rq:queue:{QUEUE_NAME}"), message="the queue to drain")
     wait_until(lambda: not holding(redis_conn, EMAIL, NOTE, SUPPORT_NOTE), timeout=10, message="nothing left")
 
     assert holding(redis_conn, EMAIL, NOTE, SUPPORT_NOTE) == []
-    assert store.data_request(SHOP, "5") is None
+    assert store.data_requests.get(SHOP, "5") is None
     # Only Ada's: Grace's request stays, and the audit log still says that support added a note.
-    assert store.request_for_order(SHOP, others) is not None
+    assert store.requests.for_order(SHOP, others) is not None
     audit = requests.get(web.url + "/admin/api/audit", headers=auth(shop=SHOP), timeout=5).json()["entries"]
     assert [entry["action"] for entry in audit if entry["subject"] == request.id] == ["request.note"]

@@ -10,11 +10,10 @@ from __future__ import annotations
 import pytest
 import requests
 
-from storefront_proxy.policy import Policy, ReviewMode
-from storefront_proxy.records import HoldStatus
-from storefront_proxy.store import Store
+from storefront_proxy.holds.records import HoldStatus
+from storefront_proxy.policy.model import Policy, ReviewMode
 from tests.integration.conftest import ADA, SHOP, proxy_session, wait_for_status, wait_until
-from tests.integration.test_cancel_end_to_end import admin_headers, ask_to_cancel
+from tests.integration.helpers import admin_headers, ask_to_cancel, hold_status, holds_on
 
 pytestmark = pytest.mark.integration
 
@@ -22,26 +21,14 @@ pytestmark = pytest.mark.integration
 SECONDS_LEFT = 8
 
 
-def hold_status(store: Store, order_id: int, statuses: set[HoldStatus], timeout: float = 20.0):
-    def reached():
-        record = store.get_hold(SHOP, order_id)
-        return record if record is not None and record.status in statuses else None
-
-    return wait_until(reached, timeout, message=f"the hold of order {order_id} to reach {statuses}")
-
-
 def fulfill(devshop_server, order_id: int) -> requests.Response:
     return requests.post(f"{devshop_server.url}/devshop/orders/{order_id}/fulfill", timeout=5)
-
-
-def holds_on(devshop, order_id: int) -> list[tuple[str, str]]:
-    return [(h.gid, h.held_by) for fo in devshop.get_order(order_id).fulfillment_orders for h in fo.holds]
 
 
 def test_orders_stay_unfulfillable_until_the_window_closes_and_only_the_apps_hold_is_released(
     web, devshop, devshop_server, workers, store, webhooks_on
 ):
-    store.save_policy(SHOP, Policy(cancel_window_minutes=1, hold_fulfillment=True))
+    store.policies.save(SHOP, Policy(cancel_window_minutes=1, hold_fulfillment=True))
     workers.start()
     age = (60 - SECONDS_LEFT) / 60
     plain = devshop.create_order(customer_id=ADA, age_minutes=age)
@@ -72,13 +59,13 @@ def test_orders_stay_unfulfillable_until_the_window_closes_and_only_the_apps_hol
     assert sorted(call.variables["holdIds"] for call in releases) == sorted(
         [h.hold_id] for order_id in (plain, shared) for h in held[order_id].holds
     )
-    assert store.get_hold(SHOP, cancelled).status is HoldStatus.CANCELLED
+    assert store.holds.get(SHOP, cancelled).status is HoldStatus.CANCELLED
 
 
 def test_a_hold_is_kept_while_the_shoppers_request_waits_for_review(
     web, devshop, devshop_server, workers, store, webhooks_on
 ):
-    store.save_policy(SHOP, Policy(cancel_window_minutes=1, hold_fulfillment=True, review_mode=ReviewMode.MANUAL))
+    store.policies.save(SHOP, Policy(cancel_window_minutes=1, hold_fulfillment=True, review_mode=ReviewMode.MANUAL))
     workers.start()
     order_id = devshop.create_order(customer_id=ADA, age_minutes=(60 - 4) / 60)
     hold_status(store, order_id, {HoldStatus.HELD})
@@ -86,14 +73,14 @@ def test_a_hold_is_kept_while_the_shoppers_request_waits_for_review(
     assert ask_to_cancel(shopper, devshop_server, order_id).json()["request"]["status"] == "pending_review"
 
     extended = wait_until(
-        lambda: (r := store.get_hold(SHOP, order_id)) and any(e.type == "extended" for e in r.events) and r,
+        lambda: (r := store.holds.get(SHOP, order_id)) and any(e.type == "extended" for e in r.events) and r,
         timeout=20,
         message="the release to be postponed",
     )
     assert extended.status is HoldStatus.HELD
     assert fulfill(devshop_server, order_id).status_code == 409
 
-    request_id = store.request_for_order(SHOP, order_id).id
+    request_id = store.requests.for_order(SHOP, order_id).id
     rejected = requests.post(
         f"http://127.0.0.1:{web.port}/admin/api/requests/{request_id}/reject",
         json={"message": "It is already packed."},
@@ -108,7 +95,7 @@ def test_a_hold_is_kept_while_the_shoppers_request_waits_for_review(
 def test_a_hold_shopify_keeps_refusing_fails_visibly_and_support_retries_it(
     web, devshop, devshop_server, workers, store, webhooks_on
 ):
-    store.save_policy(SHOP, Policy(cancel_window_minutes=30, hold_fulfillment=True))
+    store.policies.save(SHOP, Policy(cancel_window_minutes=30, hold_fulfillment=True))
     # SHOPIFY_WORKER_ATTEMPTS=2 inline attempts per run, HOLD_RETRY_INTERVALS=[1, 1]: 3 runs, 6 calls.
     devshop.add_fault("HoldFulfillmentOrder", "http_503", times=6)
     workers.start()
@@ -137,7 +124,7 @@ def test_a_hold_shopify_keeps_refusing_fails_visibly_and_support_retries_it(
 def test_the_merchant_turning_the_hold_off_releases_held_orders_at_once(
     web, devshop, devshop_server, workers, store, webhooks_on
 ):
-    store.save_policy(SHOP, Policy(cancel_window_minutes=60, hold_fulfillment=True))
+    store.policies.save(SHOP, Policy(cancel_window_minutes=60, hold_fulfillment=True))
     workers.start()
     order_id = devshop.create_order(customer_id=ADA, age_minutes=1)
     hold_status(store, order_id, {HoldStatus.HELD})

@@ -14,14 +14,15 @@ from rq import Queue, Worker
 from rq.job import Job, JobStatus
 
 from storefront_proxy.app import create_app
-from storefront_proxy.queue import QUEUE_NAME
+from storefront_proxy.job_queue import QUEUE_NAME
 from storefront_proxy.settings import Settings
 from storefront_proxy.shopify.client import ShopifyClient
 from storefront_proxy.shopify.errors import ShopifyTokenRefusedError
-from storefront_proxy.shopify.tokens import OfflineToken, token_cipher
 from storefront_proxy.store import Store
+from storefront_proxy.tokens.model import OfflineToken, token_cipher
+from storefront_proxy.tokens.repository import TokenRepository
 from tests.integration.conftest import ADA, SHOP, Server, Workers, proxy_session, wait_for_status, wait_until
-from tests.integration.test_cancel_end_to_end import JSON, ask_to_cancel, order_url
+from tests.integration.helpers import JSON, ask_to_cancel, order_url
 
 pytestmark = pytest.mark.integration
 
@@ -41,8 +42,8 @@ def public_app_env(integration_env) -> dict[str, str]:
 
 
 @pytest.fixture
-def tokens(integration_env, redis_conn) -> Store:
-    return Store(redis_conn, token_cipher(Settings(**integration_env, _env_file=None).checked()))
+def tokens(integration_env, redis_conn) -> TokenRepository:
+    return Store(redis_conn, token_cipher(Settings(**integration_env, _env_file=None).checked())).tokens
 
 
 def api_version(env: dict[str, str]) -> str:
@@ -75,9 +76,9 @@ def exchange_at_the_devshop(devshop_server, env: dict[str, str]) -> dict[str, st
     ).json()
 
 
-def save_pair(tokens: Store, grant: dict[str, str], expires_in: timedelta) -> None:
+def save_pair(tokens: TokenRepository, grant: dict[str, str], expires_in: timedelta) -> None:
     now = datetime.now(UTC)
-    tokens.save_offline_token(
+    tokens.save(
         SHOP,
         OfflineToken(
             access_token=SecretStr(grant["access_token"]),

@@ -14,7 +14,8 @@ import pytest
 from devshop.embedded_redis import EmbeddedRedis
 from storefront_proxy.app import create_app
 from storefront_proxy.settings import Settings
-from storefront_proxy.store import Store, connect, durability_warning
+from storefront_proxy.storage import connect, durability_warning
+from storefront_proxy.store import Store
 from tests.helpers import signed_query
 from tests.integration.conftest import ADA, SHOP, Workers, wait_until
 
@@ -45,7 +46,7 @@ def ask(client, order_id: int):
 def statuses(store: Store, order_ids: list[int]) -> dict[int, str]:
     found = {}
     for order_id in order_ids:
-        request = store.request_for_order(SHOP, order_id)
+        request = store.requests.for_order(SHOP, order_id)
         found[order_id] = request.status.value if request else "missing"
     return found
 

@@ -10,11 +10,10 @@ from __future__ import annotations
 import pytest
 import requests
 
-from storefront_proxy.policy import Policy
-from storefront_proxy.records import HoldStatus
+from storefront_proxy.holds.records import HoldStatus
+from storefront_proxy.policy.model import Policy
 from tests.integration.conftest import ADA, SHOP, proxy_session, wait_for_status, wait_until
-from tests.integration.test_cancel_end_to_end import JSON, admin_headers, ask_to_cancel, new_order, order_url
-from tests.integration.test_fulfillment_hold import hold_status, holds_on
+from tests.integration.helpers import JSON, admin_headers, ask_to_cancel, hold_status, holds_on, new_order, order_url
 
 pytestmark = pytest.mark.integration
 
@@ -99,7 +98,7 @@ def fired(devshop, operation: str, kind: str) -> bool:
 
 @pytest.mark.parametrize("operation", ["GetFulfillmentOrders", "HoldFulfillmentOrder"])
 def test_placing_a_hold_survives_each_fault(web, devshop, devshop_server, workers, store, webhooks_on, operation):
-    store.save_policy(SHOP, Policy(cancel_window_minutes=30, hold_fulfillment=True))
+    store.policies.save(SHOP, Policy(cancel_window_minutes=30, hold_fulfillment=True))
     workers.start()
     for kind in FAULTS:
         add_fault(devshop, operation, kind)
@@ -127,15 +126,15 @@ def test_releasing_a_hold_survives_each_fault(web, devshop, devshop_server, work
 
 
 def test_tagging_a_cancelled_order_survives_each_fault(web, devshop, devshop_server, workers, store):
-    store.save_policy(SHOP, Policy(cancelled_order_tag="self-service-cancelled"))
+    store.policies.save(SHOP, Policy(cancelled_order_tag="self-service-cancelled"))
     workers.start()
     for kind in FAULTS:
         order_id = new_order(devshop)
         add_fault(devshop, "AddTags", kind)
         assert ask_to_cancel(proxy_session(devshop_server.url, ADA), devshop_server, order_id).status_code == 202
         request = wait_for_status(store, SHOP, order_id, {"cancelled", "failed"}, timeout=40)
-        tagged = wait_until(lambda r=request: store.get_request(r.id).events[-1].type in ("tagged", "tag_failed"))
-        assert tagged and store.get_request(request.id).events[-1].type == "tagged", kind
+        tagged = wait_until(lambda r=request: store.requests.get(r.id).events[-1].type in ("tagged", "tag_failed"))
+        assert tagged and store.requests.get(request.id).events[-1].type == "tagged", kind
         assert fired(devshop, "AddTags", kind)
         assert "self-service-cancelled" in devshop.get_order(order_id).tags
 
@@ -145,7 +144,7 @@ def test_telling_the_theme_the_proxy_path_survives_each_fault(web, devshop, devs
     workers.start()
     shopper = proxy_session(devshop_server.url, ADA)
     for kind in FAULTS:
-        store.forget_proxy_path(SHOP)  # as if the merchant renamed the proxy path: the next visit syncs it
+        store.proxy_paths.forget(SHOP)  # as if the merchant renamed the proxy path: the next visit syncs it
         add_fault(devshop, operation, kind)
         synced_before = len([c for c in devshop.calls_for("SetAppMetafields") if c.fault is None])
         assert shopper.get(f"{devshop_server.url}/apps/self-service/orders", headers=JSON, timeout=20).ok
@@ -155,4 +154,4 @@ def test_telling_the_theme_the_proxy_path_survives_each_fault(web, devshop, devs
             message=f"the metafield to be set after {kind}",
         )
         assert fired(devshop, operation, kind)
-        assert store.proxy_path(SHOP) == "/apps/self-service", "kept: the sync did not fail"
+        assert store.proxy_paths.get(SHOP) == "/apps/self-service", "kept: the sync did not fail"

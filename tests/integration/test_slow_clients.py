@@ -20,8 +20,8 @@ import requests
 
 from devshop.embedded_redis import free_port
 from devshop.launch import web_command
+from tests.helpers import webhook_hmac
 from tests.integration.conftest import ROOT, wait_until
-from tests.test_webhooks import signed
 
 pytestmark = pytest.mark.integration
 
@@ -109,7 +109,7 @@ def signed_webhook(url: str, n: int) -> requests.Response:
             "X-Shopify-Topic": "orders/updated",
             "X-Shopify-Shop-Domain": "devshop.myshopify.com",
             "X-Shopify-Webhook-Id": f"slow-clients-{n}-{time.time()}",
-            "X-Shopify-Hmac-Sha256": signed(body),
+            "X-Shopify-Hmac-Sha256": webhook_hmac(body),
         },
         timeout=1,
     )

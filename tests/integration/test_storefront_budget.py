@@ -1,7 +1,8 @@
 """The shopper's pages spend little of Shopify's query budget and wait out a short throttle instead of failing.
 
-Shopify's standard plan restores 100 points a second (SHOPIFY-PLATFORM.md section 5); the devshop's bucket is
-set to that, and it computes each query's requested cost as Shopify does.
+Shopify's standard plan restores 100 points a second
+(https://shopify.dev/docs/apps/build/apis/graphql-admin/rate-limits); the devshop's bucket is set to that, and
+it computes each query's requested cost as Shopify does.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import pytest
 from devshop.admin_api import request_cost
 from storefront_proxy.shopify.client import load_operation
 from tests.integration.conftest import ADA, proxy_session
-from tests.integration.test_cancel_end_to_end import JSON, order_url
+from tests.integration.helpers import JSON, order_url
 
 pytestmark = pytest.mark.integration
 
@@ -56,7 +57,7 @@ def test_a_short_throttle_is_waited_out(web, standard_plan, devshop_server):
 
 
 def test_product_tags_are_read_only_for_a_policy_that_excludes_them(web, standard_plan, devshop_server, store):
-    from storefront_proxy.policy import Policy
+    from storefront_proxy.policy.model import Policy
     from tests.integration.conftest import SHOP
 
     gift = standard_plan.create_order(customer_id=ADA, line_items=[("Gift card", 1, "50.00", ["gift-card"])])
@@ -64,7 +65,7 @@ def test_product_tags_are_read_only_for_a_policy_that_excludes_them(web, standar
     url = f"{devshop_server.url}/apps/self-service/orders"
     before = next(o for o in shopper.get(url, headers=JSON, timeout=10).json()["orders"] if o["order_id"] == gift)
     assert before["eligible"] is True and not standard_plan.calls_for("ListCustomerOrdersWithProductTags")
-    store.save_policy(SHOP, Policy(excluded_product_tags=["gift-card"]))
+    store.policies.save(SHOP, Policy(excluded_product_tags=["gift-card"]))
     orders = shopper.get(url, headers=JSON, timeout=10).json()["orders"]
     excluded = next(o for o in orders if o["order_id"] == gift)
     assert [r["code"] for r in excluded["ineligible_reasons"]] == ["excluded_tag"]

@@ -5,26 +5,19 @@ from __future__ import annotations
 import pytest
 import requests
 
-from storefront_proxy.policy import Policy, ReviewMode
+from storefront_proxy.policy.model import Policy, ReviewMode
 from storefront_proxy.settings import Settings
-from storefront_proxy.shopify.shops import register_configured_shop
-from storefront_proxy.shopify.tokens import token_cipher
+from storefront_proxy.tokens.lifecycle import register_configured_shop
+from storefront_proxy.tokens.model import token_cipher
+from tests.helpers import auth
 from tests.integration.conftest import ADA, GRACE, SHOP, proxy_session, wait_for_status, wait_until
-from tests.integration.test_cancel_end_to_end import JSON, ask_to_cancel, order_url
-from tests.test_admin_api import auth
+from tests.integration.helpers import JSON, ask_to_cancel, order_url, send
 
 pytestmark = pytest.mark.integration
 
 
-def send(devshop_server, topic: str, payload: dict) -> None:
-    answer = requests.post(
-        f"{devshop_server.url}/devshop/webhooks/send", json={"topic": topic, "payload": payload}, timeout=5
-    )
-    assert answer.status_code == 202, answer.text
-
-
 def test_order_and_compliance_topics_from_the_devshop(web, devshop, devshop_server, workers, store, webhooks_on):
-    store.save_policy(SHOP, Policy(review_mode=ReviewMode.MANUAL))
+    store.policies.save(SHOP, Policy(review_mode=ReviewMode.MANUAL))
     workers.start()
     shipped, cancelled, other = (devshop.create_order(customer_id=c) for c in (ADA, ADA, GRACE))
     for customer, order_id in ((ADA, shipped), (ADA, cancelled), (GRACE, other)):
@@ -40,16 +33,16 @@ def test_order_and_compliance_topics_from_the_devshop(web, devshop, devshop_serv
 
     # customers/data_request: an export the merchant fetches; customers/redact: that customer's requests go.
     send(devshop_server, "customers/data_request", {"customer": {"id": ADA}, "data_request": {"id": 77}})
-    export = wait_until(lambda: store.data_request(SHOP, "77"), message="the export")
+    export = wait_until(lambda: store.data_requests.get(SHOP, "77"), message="the export")
     assert sorted(r["order_id"] for r in export["cancellation_requests"]) == sorted([shipped, cancelled])
     send(devshop_server, "customers/redact", {"customer": {"id": ADA}, "orders_to_redact": [shipped, cancelled]})
-    wait_until(lambda: store.request_for_order(SHOP, shipped) is None, message="Ada's requests to be erased")
-    assert store.request_for_order(SHOP, cancelled) is None
-    assert store.request_for_order(SHOP, other) is not None
+    wait_until(lambda: store.requests.for_order(SHOP, shipped) is None, message="Ada's requests to be erased")
+    assert store.requests.for_order(SHOP, cancelled) is None
+    assert store.requests.for_order(SHOP, other) is not None
 
     # shop/redact: everything of the shop goes.
     send(devshop_server, "shop/redact", {"shop_domain": SHOP})
-    wait_until(lambda: store.request_for_order(SHOP, other) is None, message="the shop's data to be erased")
+    wait_until(lambda: store.requests.for_order(SHOP, other) is None, message="the shop's data to be erased")
 
     wait_until(webhooks_on.idle, timeout=15, message="all deliveries answered")
     deliveries = webhooks_on.report()
@@ -63,7 +56,7 @@ def test_order_and_compliance_topics_from_the_devshop(web, devshop, devshop_serv
 def test_staff_edits_and_a_partial_fulfillment_from_the_devshop(
     web, devshop, devshop_server, workers, store, webhooks_on
 ):
-    store.save_policy(SHOP, Policy(review_mode=ReviewMode.MANUAL))
+    store.policies.save(SHOP, Policy(review_mode=ReviewMode.MANUAL))
     workers.start()
     order_id = devshop.create_order(customer_id=ADA, line_items=[("Mug", 2, "10.00"), ("Tea", 1, "5.00")])
     shopper = proxy_session(devshop_server.url, ADA)
@@ -73,7 +66,7 @@ def test_staff_edits_and_a_partial_fulfillment_from_the_devshop(
     # orders/updated: staff correct the e-mail; the request shows the new one.
     requests.patch(control, json={"email": "ada.new@example.com"}, timeout=5).raise_for_status()
     wait_until(
-        lambda: store.request_for_order(SHOP, order_id).customer_email == "ada.new@example.com",
+        lambda: store.requests.for_order(SHOP, order_id).customer_email == "ada.new@example.com",
         message="the order's new e-mail on the request",
     )
     # orders/partially_fulfilled: one mug ships; the waiting request ends rejected and the shopper is told why.
@@ -94,14 +87,14 @@ def test_staff_edits_and_a_partial_fulfillment_from_the_devshop(
 def test_after_app_uninstalled_the_storefront_says_so_and_nothing_is_sent(
     web, devshop, devshop_server, workers, store, webhooks_on, integration_env
 ):
-    tokens = store.with_token_cipher(token_cipher(Settings(**integration_env, _env_file=None).checked()))
+    tokens = store.with_token_cipher(token_cipher(Settings(**integration_env, _env_file=None).checked())).tokens
     order_id = devshop.create_order(customer_id=ADA)
     shopper = proxy_session(devshop_server.url, ADA)
     assert shopper.get(order_url(devshop_server, order_id), headers=JSON, timeout=10).status_code == 200
     workers.start()
 
     send(devshop_server, "app/uninstalled", {"id": 1, "domain": SHOP})
-    wait_until(lambda: store.is_uninstalled(SHOP), message="the uninstall to be recorded")
+    wait_until(lambda: store.tokens.is_uninstalled(SHOP), message="the uninstall to be recorded")
     assert tokens.offline_token(SHOP) is None
     for locale, text in (("en", "isn't available in this shop"), ("nl", "niet mogelijk in deze winkel")):
         answer = shopper.get(order_url(devshop_server, order_id, f"?locale={locale}"), headers=JSON, timeout=10)
@@ -119,8 +112,8 @@ def test_after_app_uninstalled_the_storefront_says_so_and_nothing_is_sent(
     assert "Install it again" in staff.json()["error"]["message"]
     # A restart registers the configured token again: the one Shopify revoked does not reinstall the app.
     settings = Settings(**integration_env, _env_file=None).checked()
-    register_configured_shop(settings, tokens)
-    assert store.is_uninstalled(SHOP) and tokens.offline_token(SHOP) is None
+    register_configured_shop(settings, store)
+    assert store.tokens.is_uninstalled(SHOP) and tokens.offline_token(SHOP) is None
 
     # Installing again (a new token) clears it.
     tokens.register_shop(SHOP, "shpat_devshop_integration_token_000000")

@@ -8,8 +8,10 @@ import time
 from typing import Any
 
 from storefront_proxy.settings import get_settings
-from storefront_proxy.shopify.shops import client_for_shop, shop_token
-from storefront_proxy.store import Store, connect
+from storefront_proxy.storage import connect
+from storefront_proxy.store import Store
+from storefront_proxy.tokens.clients import client_for_shop
+from storefront_proxy.tokens.lifecycle import shop_token
 
 
 def use_shop_token(shop: str, barrier: str, parties: int) -> dict[str, Any]:

@@ -10,9 +10,9 @@ import io
 import pytest
 import requests
 
-from storefront_proxy.policy import ReviewMode
+from storefront_proxy.policy.model import ReviewMode
 from tests.integration.conftest import ADA, SHOP, proxy_session, wait_for_status, wait_until
-from tests.integration.test_cancel_end_to_end import JSON, ask_to_cancel, order_url
+from tests.integration.helpers import JSON, ask_to_cancel, order_url
 
 pytestmark = pytest.mark.integration
 
@@ -34,7 +34,7 @@ def test_merchant_and_support_work_the_queue(
     admin.get_by_label("Review").select_option("manual")
     admin.get_by_role("button", name="Save policy").click()
     admin.get_by_role("status").filter(has_text="Saved.").wait_for()
-    policy = store.get_policy(SHOP)
+    policy = store.policies.get(SHOP)
     assert policy.cancel_window_minutes == 30 and policy.review_mode is ReviewMode.MANUAL
     shot(page, "admin-policy-saved")
 
@@ -42,7 +42,7 @@ def test_merchant_and_support_work_the_queue(
     admin.get_by_label("Cancel window (minutes after the order was placed)").fill("0")
     admin.get_by_role("button", name="Save policy").click()
     admin.locator('[data-error-for="cancel_window_minutes"]').filter(has_text="greater").wait_for()
-    assert store.get_policy(SHOP).cancel_window_minutes == 30
+    assert store.policies.get(SHOP).cancel_window_minutes == 30
 
     # Two shoppers' requests wait for review.
     shopper = proxy_session(devshop_server.url, ADA)
@@ -83,7 +83,7 @@ def test_merchant_and_support_work_the_queue(
     shot(page, "admin-insights")
 
     # Insights and the CSV agree on both outcomes.
-    from tests.test_admin_api import session_token
+    from tests.helpers import session_token
 
     headers = {"Authorization": f"Bearer {session_token(SHOP)}"}
     insights = requests.get(f"http://127.0.0.1:{web.port}/admin/api/insights", headers=headers, timeout=10).json()
@@ -100,7 +100,7 @@ def test_merchant_and_support_work_the_queue(
 def test_merchant_sets_the_new_policy_fields(web, devshop, devshop_server, store, new_page, axe_violations, shot):
     from decimal import Decimal
 
-    from storefront_proxy.policy import WindowMode
+    from storefront_proxy.policy.model import WindowMode
 
     page, admin = open_admin(new_page, devshop_server)
     admin.get_by_role("link", name="Policy").click()
@@ -109,7 +109,7 @@ def test_merchant_sets_the_new_policy_fields(web, devshop, devshop_server, store
     admin.get_by_label("Review", exact=True).select_option("manual_above_total")
     admin.get_by_role("button", name="Save policy").click()
     admin.locator('[data-error-for="review_threshold"]').filter(has_text="order total").wait_for()
-    assert store.get_policy(SHOP).review_mode is ReviewMode.AUTOMATIC
+    assert store.policies.get(SHOP).review_mode is ReviewMode.AUTOMATIC
 
     admin.get_by_label("Time limit").select_option("until_fulfillment")
     admin.get_by_label("pending").uncheck()
@@ -130,7 +130,7 @@ def test_merchant_sets_the_new_policy_fields(web, devshop, devshop_server, store
     violations = axe_violations(page, context=None)
     assert violations == [], violations
 
-    policy = store.get_policy(SHOP)
+    policy = store.policies.get(SHOP)
     assert policy.window_mode is WindowMode.UNTIL_FULFILLMENT
     assert policy.allowed_financial_statuses == ["AUTHORIZED", "PAID", "PARTIALLY_PAID"]
     assert policy.excluded_product_tags == ["gift-card", "sale"]
@@ -149,7 +149,7 @@ def test_merchant_chooses_reasons_and_their_dutch_wording(web, devshop, devshop_
     admin.locator("#reason-changed_mind-nl").fill("Ik wil het toch niet")
     admin.get_by_role("button", name="Save policy").click()
     admin.get_by_role("status").filter(has_text="Saved.").wait_for()
-    reasons = {reason.code: reason for reason in store.get_policy(SHOP).reasons}
+    reasons = {reason.code: reason for reason in store.policies.get(SHOP).reasons}
     assert "found_better_price" not in reasons
     assert reasons["changed_mind"].labels == {"nl": "Ik wil het toch niet"}
 
@@ -165,14 +165,14 @@ def test_merchant_turns_on_the_hold_and_support_retries_a_failed_one(
 ):
     from datetime import UTC, datetime
 
-    from storefront_proxy.records import FulfillmentHoldRecord, HoldStatus
+    from storefront_proxy.holds.records import FulfillmentHoldRecord, HoldStatus
 
     page, admin = open_admin(new_page, devshop_server)
     admin.get_by_role("link", name="Policy").click()
     admin.get_by_label("Hold fulfillment during the cancel window (released when the window closes)").check()
     admin.get_by_role("button", name="Save policy").click()
     admin.get_by_role("status").filter(has_text="Saved.").wait_for()
-    assert store.get_policy(SHOP).hold_fulfillment is True
+    assert store.policies.get(SHOP).hold_fulfillment is True
 
     order_id = devshop.create_order(customer_id=ADA)
     now = datetime.now(UTC)
@@ -180,7 +180,7 @@ def test_merchant_turns_on_the_hold_and_support_retries_a_failed_one(
         shop=SHOP, order_id=order_id, order_name="#H-1", status=HoldStatus.FAILED, created_at=now, updated_at=now
     )
     failed.last_error = "ShopifyTransientError: Shopify answered HTTP 503"
-    store.create_hold(failed)
+    store.holds.create(failed)
     workers.start()
 
     admin.get_by_role("link", name="Holds").click()
@@ -190,5 +190,5 @@ def test_merchant_turns_on_the_hold_and_support_retries_a_failed_one(
     assert axe_violations(page, context=None) == []
     row.get_by_role("button", name="Retry").click()
     row.get_by_text("placing").or_(row.get_by_text("held")).first.wait_for()
-    wait_until(lambda: store.get_hold(SHOP, order_id).status is HoldStatus.HELD, message="the hold to be placed")
+    wait_until(lambda: store.holds.get(SHOP, order_id).status is HoldStatus.HELD, message="the hold to be placed")
     assert devshop.get_order(order_id).display_fulfillment_status == "ON_HOLD"

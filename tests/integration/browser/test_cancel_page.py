@@ -117,7 +117,7 @@ def test_keep_my_order_goes_back_without_cancelling(web, devshop, devshop_server
     page.get_by_role("button", name=t("page.cancel.button")).click()
     page.get_by_role("button", name=t("page.confirm.keep")).click()
     assert page.get_by_role("button", name=t("page.cancel.button")).is_visible()
-    assert store.request_for_order(SHOP, order_id) is None
+    assert store.requests.for_order(SHOP, order_id) is None
 
 
 def test_ineligible_order_says_why(web, devshop, devshop_server, new_page, login, axe_violations, shot):
@@ -168,10 +168,10 @@ def test_logged_out_visitor_is_asked_to_log_in(web, devshop, devshop_server, new
 def test_rejected_request_explains_and_offers_the_returns_page(
     web, devshop, devshop_server, workers, store, new_page, login, axe_violations, shot
 ):
-    from storefront_proxy.policy import Policy
+    from storefront_proxy.policy.model import Policy
 
     t = Translator("en")
-    store.save_policy(SHOP, Policy(returns_url="https://devshop.example/pages/returns"))
+    store.policies.save(SHOP, Policy(returns_url="https://devshop.example/pages/returns"))
     order_id = devshop.create_order(customer_id=ADA)
     page = new_page()
     login(page, ADA)

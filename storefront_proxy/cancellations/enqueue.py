@@ -1,0 +1,71 @@
+"""The jobs of cancellation requests, queued from here: carrying one out (workers/cancellations.py) and the
+policy's automatic review (workers/review.py)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from redis.client import Pipeline
+from rq import Callback, Queue, Retry
+
+from storefront_proxy.job_queue import FAILURE_TTL_SECONDS, RESULT_TTL_SECONDS
+
+CANCEL_JOB = "workers.cancellations.cancel_order"
+CANCEL_FAILURE_CALLBACK = "workers.cancellations.on_cancel_failure"
+# One job bounds Shopify polling and a few inline retries; well under this.
+CANCEL_JOB_TIMEOUT_SECONDS = 300
+
+
+def cancel_job_id(request_id: str, dispatch: int = 1) -> str:
+    """The RQ job id of a request's ``dispatch``-th hand-over to a worker (a retry by support is another)."""
+    return f"cancel-{request_id}" if dispatch <= 1 else f"cancel-{request_id}-{dispatch}"
+
+
+def enqueue_cancellation(
+    queue: Queue, request_id: str, retry_intervals: list[int], pipeline: Pipeline | None = None, dispatch: int = 1
+) -> None:
+    """Queue the worker job that cancels the request's order in Shopify.
+
+    Transient failures (network, 5xx, THROTTLED) raise in the job and are retried on ``retry_intervals``;
+    interval retries need ``rq worker --with-scheduler`` (rq docs, "Retrying failed jobs").
+    """
+    queue.enqueue_call(
+        CANCEL_JOB,
+        args=(request_id,),
+        job_id=cancel_job_id(request_id, dispatch),
+        description=f"cancel order for request {request_id}",
+        timeout=CANCEL_JOB_TIMEOUT_SECONDS,
+        retry=Retry(max=len(retry_intervals), interval=retry_intervals),
+        on_failure=Callback(CANCEL_FAILURE_CALLBACK),
+        meta={"request_id": request_id},
+        result_ttl=RESULT_TTL_SECONDS,
+        failure_ttl=FAILURE_TTL_SECONDS,
+        pipeline=pipeline,
+    )
+
+
+AUTO_REVIEW_JOB = "workers.review.auto_review"
+
+
+def auto_review_job_id(request_id: str) -> str:
+    """The RQ job id of a request's automatic review: one per request, so it is scheduled at most once."""
+    return f"auto-review-{request_id}"
+
+
+def schedule_auto_review(queue: Queue, request_id: str, delay: timedelta, pipeline: Pipeline | None = None) -> None:
+    """Schedule the job that approves or rejects the request if it is still pending review after ``delay``.
+
+    Scheduled jobs are moved to the queue by ``rq worker --with-scheduler`` (rq docs, "Scheduling jobs").
+    """
+    queue.enqueue_in(
+        delay,
+        AUTO_REVIEW_JOB,
+        request_id,
+        job_id=auto_review_job_id(request_id),
+        description=f"automatic review of request {request_id}",
+        meta={"request_id": request_id},
+        retry=Retry(max=3, interval=[10, 60, 300]),
+        result_ttl=RESULT_TTL_SECONDS,
+        failure_ttl=FAILURE_TTL_SECONDS,
+        pipeline=pipeline,
+    )

@@ -1,0 +1,255 @@
+"""Use cases of the merchant's support staff: the review queue of cancellation requests. No Flask, no HTTP.
+
+Every change is audited: who, when, what it was before and after. Requests are always looked up within the
+caller's shop, so one shop's staff can never see or touch another shop's requests.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from redis.client import Pipeline
+from rq import Queue
+
+from storefront_proxy.cancellations.enqueue import enqueue_cancellation
+from storefront_proxy.cancellations.records import CancellationRequest, Note, RequestStatus
+from storefront_proxy.policy.model import AutoReviewAction
+from storefront_proxy.store import Store
+from storefront_proxy.text import strip_text
+from storefront_proxy.validation import InvalidValueError
+
+log = logging.getLogger(__name__)
+
+PAGE_SIZE = 25
+REJECT_MESSAGE_MAX = 500
+NOTE_TEXT_MAX = 2000
+# Who the audit log and the timeline name when the policy's automatic review acts.
+AUTO_REVIEW_ACTOR = "auto-review"
+
+
+class ReviewError(Exception):
+    """Base of the review use-case errors."""
+
+
+class RequestNotFoundError(ReviewError):
+    """No such request in this shop."""
+
+
+class WrongStatusError(ReviewError):
+    """The action does not apply to a request in its current status."""
+
+    def __init__(self, action: str, status: RequestStatus) -> None:
+        super().__init__(f"cannot {action} a request that is {status.value}")
+        self.action = action
+        self.status = status
+
+
+@dataclass(frozen=True)
+class RequestPage:
+    requests: list[CancellationRequest]
+    page: int
+    pages: int
+    total: int
+
+
+class Review:
+    """The review queue of the shops whose staff call it."""
+
+    def __init__(self, store: Store, queue: Queue, clock: Callable[[], datetime], retry_intervals: list[int]) -> None:
+        self.store = store
+        self.queue = queue
+        self.clock = clock
+        self.retry_intervals = retry_intervals
+
+    # -- the queue ------------------------------------------------------------------------------------
+
+    def list_requests(
+        self, shop: str, status: str | None = None, query: str | None = None, page: int = 1
+    ) -> RequestPage:
+        """The shop's requests, newest first, filtered by status and by order name or customer e-mail."""
+        needle = (query or "").strip().casefold()
+        matching = []
+        for request in self.store.requests.of_shop(shop):
+            if status and request.status.value != status:
+                continue
+            if (
+                needle
+                and needle not in request.order_name.casefold()
+                and needle not in (request.customer_email or "").casefold()
+            ):
+                continue
+            matching.append(request)
+        pages = max(1, -(-len(matching) // PAGE_SIZE))
+        page = min(max(page, 1), pages)
+        return RequestPage(matching[(page - 1) * PAGE_SIZE : page * PAGE_SIZE], page, pages, len(matching))
+
+    def get_request(self, shop: str, request_id: str) -> CancellationRequest:
+        request = self.store.requests.get(request_id)
+        # Another shop's request answers exactly like a missing one.
+        if request is None or request.shop != shop:
+            raise RequestNotFoundError(request_id)
+        return request
+
+    def approve(self, shop: str, request_id: str, actor: str) -> CancellationRequest:
+        """Hand a request waiting for review to the worker."""
+        return self._dispatch(shop, request_id, actor, "approve", {RequestStatus.PENDING_REVIEW})
+
+    def retry(self, shop: str, request_id: str, actor: str) -> CancellationRequest:
+        """Hand a failed request to the worker again."""
+        return self._dispatch(shop, request_id, actor, "retry", {RequestStatus.FAILED})
+
+    def reject(self, shop: str, request_id: str, actor: str, message: str) -> CancellationRequest:
+        """End a request the shop will not carry out; the shopper sees ``message`` on the cancel page."""
+        allowed = {RequestStatus.PENDING_REVIEW, RequestStatus.QUEUED, RequestStatus.FAILED}
+        return self._reject(shop, request_id, actor, message, allowed)
+
+    def auto_review(
+        self, shop: str, request_id: str, action: AutoReviewAction, message: str | None
+    ) -> CancellationRequest:
+        """The policy's automatic approval or rejection of a request still pending review.
+
+        Raises WrongStatusError when the request is no longer pending (staff got to it first).
+        """
+        pending = {RequestStatus.PENDING_REVIEW}
+        if action is AutoReviewAction.APPROVE:
+            return self._dispatch(shop, request_id, AUTO_REVIEW_ACTOR, "approve", pending)
+        return self._reject(shop, request_id, AUTO_REVIEW_ACTOR, message or "", pending)
+
+    def _reject(
+        self, shop: str, request_id: str, actor: str, message: str, allowed: set[RequestStatus]
+    ) -> CancellationRequest:
+        # The length as sent (openapi.yaml's maxLength), then without the white space around it.
+        if len(message or "") > REJECT_MESSAGE_MAX:
+            raise InvalidValueError("message", f"The message can be at most {REJECT_MESSAGE_MAX} characters.")
+        message = strip_text(message or "")
+        if not message:
+            raise InvalidValueError("message", "Tell the shopper why the request is rejected.")
+        self.get_request(shop, request_id)
+
+        def change(request: CancellationRequest) -> RequestStatus:
+            """Reject; returns the status before."""
+            if request.status not in allowed:
+                raise WrongStatusError("reject", request.status)
+            before = request.status
+            request.tell(message)
+            request.record(self.clock(), _event("rejected", actor), status=RequestStatus.REJECTED, detail=actor)
+            return before
+
+        updated, before = self.store.requests.update(request_id, change)
+        after = {"status": "rejected", "message": message}
+        self._audit(shop, actor, "request.reject", request_id, {"status": before.value}, after)
+        return updated
+
+    def add_note(self, shop: str, request_id: str, actor: str, text: str) -> CancellationRequest:
+        if len(text or "") > NOTE_TEXT_MAX or not strip_text(text or ""):
+            raise InvalidValueError("text", f"A note is 1 to {NOTE_TEXT_MAX} characters.")
+        text = strip_text(text)
+        self.get_request(shop, request_id)
+
+        def change(request: CancellationRequest) -> None:
+            request.notes.append(Note(at=self.clock(), author=actor, text=text))
+            request.updated_at = self.clock()
+
+        updated, _ = self.store.requests.update(request_id, change)
+        self._audit(shop, actor, "request.note", request_id, None, {"text": text})
+        return updated
+
+    def bulk(
+        self, shop: str, actor: str, action: str, request_ids: list[str], message: str | None = None
+    ) -> dict[str, str]:
+        """Approve or reject several requests; returns each id's outcome ("ok" or why not)."""
+        outcomes: dict[str, str] = {}
+        for request_id in request_ids:
+            try:
+                if action == "approve":
+                    self.approve(shop, request_id, actor)
+                elif action == "reject":
+                    self.reject(shop, request_id, actor, message or "")
+                else:
+                    raise InvalidValueError("action", "The action must be approve or reject.")
+                outcomes[request_id] = "ok"
+            except RequestNotFoundError:
+                outcomes[request_id] = "not_found"
+            except WrongStatusError as exc:
+                outcomes[request_id] = f"wrong_status:{exc.status.value}"
+        return outcomes
+
+    # -- internals ------------------------------------------------------------------------------------
+
+    def _dispatch(
+        self, shop: str, request_id: str, actor: str, action: str, allowed: set[RequestStatus]
+    ) -> CancellationRequest:
+        self.get_request(shop, request_id)
+
+        def change(request: CancellationRequest) -> tuple[RequestStatus, int]:
+            """Queue the request; returns its status before and the number of this hand-over to a worker."""
+            if request.status not in allowed:
+                raise WrongStatusError(action, request.status)
+            before = request.status
+            request.dispatches += 1
+            request.tell(None)
+            if action == "retry":
+                # Support decided to try again: a failed attempt's orderCancel is settled, send anew.
+                request.cancel_sent_at = None
+                request.shopify_job_id = None
+            request.record(self.clock(), _event(f"{action}d", actor), status=RequestStatus.QUEUED, detail=actor)
+            return before, request.dispatches
+
+        def enqueue(pipe: Pipeline, changed: tuple[RequestStatus, int]) -> None:
+            enqueue_cancellation(self.queue, request_id, self.retry_intervals, pipeline=pipe, dispatch=changed[1])
+
+        updated, (before, _) = self.store.requests.update(request_id, change, enqueue)
+        self._audit(shop, actor, f"request.{action}", request_id, {"status": before.value}, {"status": "queued"})
+        return updated
+
+    def _audit(self, shop: str, actor: str, action: str, subject: str | None, before: Any, after: Any) -> None:
+        self.store.audit.add(shop, self.clock(), actor, action, subject, before, after)
+
+    # -- reports --------------------------------------------------------------------------------------
+
+    def all_requests(self, shop: str, status: str | None = None, query: str | None = None) -> list[CancellationRequest]:
+        """Every request of the shop matching ``list_requests``' filters, newest first, unpaged (CSV, insights)."""
+        needle = (query or "").strip().casefold()
+        return [
+            request
+            for request in self.store.requests.of_shop(shop)
+            if (not status or request.status.value == status)
+            and (
+                not needle
+                or needle in request.order_name.casefold()
+                or needle in (request.customer_email or "").casefold()
+            )
+        ]
+
+
+def _event(done: str, actor: str) -> str:
+    """The timeline event of a review action: ``approved_by_staff``, or ``approved_automatically`` by the policy."""
+    return f"{done}_automatically" if actor == AUTO_REVIEW_ACTOR else f"{done}_by_staff"
+
+
+def run_auto_review(store: Store, review: Review, request_id: str) -> dict[str, Any]:
+    """The scheduled automatic review of a request: does nothing unless it is still pending review and the
+    policy still reviews automatically."""
+    request = store.requests.get(request_id)
+    if request is None or request.status is not RequestStatus.PENDING_REVIEW:
+        return {"request_id": request_id, "status": request.status.value if request else "missing", "action": None}
+    policy = store.policies.get(request.shop)
+    if policy.auto_review_after_hours is None:
+        # The merchant turned automatic review off after the request was made: a person decides.
+        return {"request_id": request_id, "status": request.status.value, "action": None}
+    try:
+        reviewed = review.auto_review(request.shop, request_id, policy.auto_review_action, policy.auto_reject_message)
+    except ReviewError as exc:  # staff acted in the meantime
+        log.info("automatic review skipped: %s", exc, extra={"request_id": request_id, "shop": request.shop})
+        current = store.requests.get(request_id)
+        return {"request_id": request_id, "status": current.status.value if current else "missing", "action": None}
+    log.info(
+        "request reviewed automatically: %s",
+        policy.auto_review_action.value,
+        extra={"request_id": request_id, "shop": request.shop},
+    )
+    return {"request_id": request_id, "status": reviewed.status.value, "action": policy.auto_review_action.value}

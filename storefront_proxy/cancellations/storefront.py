@@ -1,0 +1,184 @@
+"""Use cases of the storefront: look at orders, ask to cancel one. No Flask, no HTTP.
+
+Views call these with a verified shop and customer; errors are domain exceptions the HTTP layer translates.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from redis.client import Pipeline
+from rq import Queue
+
+from storefront_proxy.cancellations.eligibility import Eligibility, IneligibleReason, check_eligibility
+from storefront_proxy.cancellations.enqueue import enqueue_cancellation, schedule_auto_review
+from storefront_proxy.cancellations.records import NOTE_MAX_LENGTH, CancellationRequest, RequestStatus, new_request_id
+from storefront_proxy.policy.model import Policy
+from storefront_proxy.shopify.client import ShopifyClient
+from storefront_proxy.shopify.models import Order
+from storefront_proxy.store import Store
+from storefront_proxy.validation import InvalidValueError
+
+log = logging.getLogger(__name__)
+
+# The list reads no line items (about 9 points an order); with a policy excluding product tags each order brings
+# up to 20 line items with their products' tags (about 50), and 10 orders keep that under Shopify's 1000-point
+# single-query cost limit.
+RECENT_ORDERS = 10
+
+
+class CancellationError(Exception):
+    """Base of the storefront use-case errors."""
+
+
+class OrderNotFoundError(CancellationError):
+    """No such order, or it belongs to another customer (the shopper cannot tell which)."""
+
+
+class NotEligibleError(CancellationError):
+    def __init__(self, reasons: tuple[IneligibleReason, ...]) -> None:
+        super().__init__(", ".join(reason.code for reason in reasons))
+        self.reasons = reasons
+
+
+@dataclass(frozen=True)
+class OrderView:
+    """What the storefront shows about one of the shopper's orders."""
+
+    order: Order
+    policy: Policy
+    eligibility: Eligibility
+    request: CancellationRequest | None
+
+
+class Cancellations:
+    """The storefront's use cases for one process (web)."""
+
+    def __init__(
+        self,
+        store: Store,
+        queue: Queue,
+        shopify: Callable[[str], ShopifyClient],
+        clock: Callable[[], datetime],
+        retry_intervals: list[int],
+        auto_review_hour_seconds: float = 3600,
+    ) -> None:
+        self.store = store
+        self.queue = queue
+        self.shopify = shopify
+        self.clock = clock
+        self.retry_intervals = retry_intervals
+        # The length of the policy's auto-review "hour"; only tests shorten it.
+        self.auto_review_hour_seconds = auto_review_hour_seconds
+
+    def customer_orders(self, shop: str, customer_id: int) -> list[OrderView]:
+        """The shopper's recent orders, each with its cancellation state."""
+        policy = self.store.policies.get(shop)
+        orders = self.shopify(shop).list_customer_orders(
+            customer_id, first=RECENT_ORDERS, product_tags=policy.needs_product_tags
+        )
+        now = self.clock()
+        return [
+            OrderView(
+                order,
+                policy,
+                check_eligibility(order, policy, now),
+                self.existing_request(shop, customer_id, order.legacy_resource_id),
+            )
+            for order in orders
+        ]
+
+    def order_view(self, shop: str, customer_id: int, order_id: int) -> OrderView:
+        """One of the shopper's orders; raises OrderNotFoundError for unknown and other customers' orders."""
+        policy = self.store.policies.get(shop)
+        order = self._owned_order(shop, customer_id, order_id, policy)
+        return OrderView(
+            order,
+            policy,
+            check_eligibility(order, policy, self.clock()),
+            self.existing_request(shop, customer_id, order_id),
+        )
+
+    def existing_request(self, shop: str, customer_id: int, order_id: int) -> CancellationRequest | None:
+        """The order's request if the shopper made it; None when there is none (or it is not theirs)."""
+        request = self.store.requests.for_order(shop, order_id)
+        if request is None or request.customer_id != customer_id:
+            return None
+        return request
+
+    def request_cancellation(
+        self, shop: str, customer_id: int, order_id: int, reason: str, note: str | None
+    ) -> tuple[CancellationRequest, bool]:
+        """Record the shopper's request and queue it (or hold it for review); returns (request, created).
+
+        A repeated request for the same order returns the existing one and queues nothing, even when that
+        request has finished.
+        """
+        existing = self.store.requests.for_order(shop, order_id)
+        if existing is not None:
+            if existing.customer_id != customer_id:
+                raise OrderNotFoundError(order_id)
+            return existing, False
+
+        policy = self.store.policies.get(shop)
+        if policy.reason_label(reason) is None:
+            raise InvalidValueError("reason", "Choose one of the offered reasons.")
+        if note is not None and len(note) > NOTE_MAX_LENGTH:
+            raise InvalidValueError(
+                "note", f"The note can be at most {NOTE_MAX_LENGTH} characters.", code="note_too_long"
+            )
+
+        order = self._owned_order(shop, customer_id, order_id, policy)
+        now = self.clock()
+        eligibility = check_eligibility(order, policy, now)
+        if not eligibility.eligible:
+            raise NotEligibleError(eligibility.reasons)
+
+        status = RequestStatus.PENDING_REVIEW if policy.needs_review(order.total_amount) else RequestStatus.QUEUED
+        request = CancellationRequest(
+            id=new_request_id(),
+            shop=shop,
+            order_id=order_id,
+            order_name=order.name,
+            customer_id=customer_id,
+            customer_email=order.email,
+            order_total=order.total_amount,
+            currency_code=order.currency_code,
+            reason=reason,
+            note=note,
+            status=status,
+            dispatches=1 if status is RequestStatus.QUEUED else 0,
+            requested_at=now,
+            created_at=now,
+            updated_at=now,
+        )
+        request.record(now, "requested", status=status, detail=f"reason: {reason}")
+
+        auto_review = policy.auto_review_after_hours if status is RequestStatus.PENDING_REVIEW else None
+
+        def enqueue(pipe: Pipeline) -> None:
+            if status is RequestStatus.QUEUED:
+                enqueue_cancellation(self.queue, request.id, self.retry_intervals, pipeline=pipe)
+            elif auto_review is not None:
+                delay = timedelta(seconds=auto_review * self.auto_review_hour_seconds)
+                schedule_auto_review(self.queue, request.id, delay, pipeline=pipe)
+
+        stored, created = self.store.requests.create(request, enqueue)
+        if created:
+            log.info(
+                "cancellation requested",
+                extra={"shop": shop, "order_id": order_id, "request_id": stored.id, "status": stored.status.value},
+            )
+        elif stored.customer_id != customer_id:
+            raise OrderNotFoundError(order_id)
+        return stored, created
+
+    def _owned_order(self, shop: str, customer_id: int, order_id: int, policy: Policy) -> Order:
+        order = self.shopify(shop).get_order(order_id, product_tags=policy.needs_product_tags)
+        # Shopify's proxy only proves who is logged in; ownership is ours to check.
+        if order is None or not order.belongs_to(customer_id):
+            raise OrderNotFoundError(order_id)
+        return order

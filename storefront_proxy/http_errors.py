@@ -1,0 +1,169 @@
+"""Every error answer of the app: one exception type (ApiError) with its documented status and code, rendered as
+the contract's JSON (or a page for browsers), and the handlers turning the use cases' errors into one."""
+
+from __future__ import annotations
+
+import logging
+import math
+from typing import Any
+
+from flask import Blueprint, Flask, g, jsonify, request
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
+
+from storefront_proxy.cancellations.review import RequestNotFoundError, WrongStatusError
+from storefront_proxy.cancellations.storefront import NotEligibleError, OrderNotFoundError
+from storefront_proxy.proxy.pages import render_page, translator
+from storefront_proxy.shopify.errors import ShopifyError, ShopifyThrottledError, UnknownShopError
+from storefront_proxy.storage import REDIS_UNAVAILABLE, RecordChangedError
+from storefront_proxy.validation import InvalidValueError
+
+log = logging.getLogger(__name__)
+
+HTTP_ERROR_CODES = {
+    400: "bad_request",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+}
+
+
+class ApiError(Exception):
+    """An error answer with its documented status and stable code: ``{"error": {"code", "message"}}``."""
+
+    def __init__(self, status: int, code: str, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.extra = extra
+        self.headers: dict[str, str] = {}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"error": {"code": self.code, "message": self.message, **self.extra}}
+
+
+def _wants_html_error() -> bool:
+    """Browsers get an error page; API clients (and anything unsure) get the contract's JSON."""
+    accepted = request.accept_mimetypes
+    if accepted.best_match(["text/html", "application/json"]) == "application/json":
+        return False
+    return any(value in ("text/html", "application/xhtml+xml") for value, _ in accepted)
+
+
+def render_error(error: ApiError) -> Response:
+    """The error in the shopper's language: a page for browsers, the contract's JSON otherwise.
+
+    Only the storefront speaks the shopper's language; the admin, webhooks and install answer in their own
+    words (a code shared with the storefront, such as ``invalid_note``, must not borrow the shopper's sentence).
+    """
+    t = translator()
+    key = f"error.{error.code}"
+    shopper_facing = request.path == "/proxy" or request.path.startswith("/proxy/")
+    message = t(key) if shopper_facing and t.has(key) else error.message
+    if _wants_html_error():
+        prefix = getattr(g.get("proxy"), "path_prefix", None)
+        response = render_page("error.html", error.status, prefix=prefix, error=error, message=message)
+    else:
+        response = jsonify({"error": {**error.to_dict()["error"], "message": message}})
+        response.status_code = error.status
+    response.headers.update(error.headers)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(ApiError)
+    def api_error(error: ApiError) -> Response:
+        return render_error(error)
+
+    @app.errorhandler(OrderNotFoundError)
+    def order_not_found(_: OrderNotFoundError) -> Response:
+        # Another customer's order answers exactly like a missing one.
+        return render_error(ApiError(404, "order_not_found", "We couldn't find this order in your account."))
+
+    @app.errorhandler(NotEligibleError)
+    def not_eligible(error: NotEligibleError) -> Response:
+        t = translator()
+        return render_error(
+            ApiError(
+                409,
+                "not_eligible",
+                t(f"ineligible.{error.reasons[0].code}"),
+                reasons=[{"code": r.code, "message": t(f"ineligible.{r.code}")} for r in error.reasons],
+            )
+        )
+
+    @app.errorhandler(RequestNotFoundError)
+    def request_not_found(_: RequestNotFoundError) -> Response:
+        return render_error(ApiError(404, "request_not_found", "There is no such request in this shop."))
+
+    @app.errorhandler(WrongStatusError)
+    def wrong_status(error: WrongStatusError) -> Response:
+        return render_error(ApiError(409, "wrong_status", str(error), request_status=error.status.value))
+
+    @app.errorhandler(UnknownShopError)
+    def not_installed(error: UnknownShopError) -> Response:
+        # Uninstalled, never installed, or a token Shopify no longer refreshes: nothing is wrong with this server
+        # and retrying will not help (monitors and clients read a 5xx as an outage), so a 403; the shop has to
+        # (re)install or open the app.
+        log.warning("no usable token: %s", error)
+        return render_error(
+            ApiError(403, "app_not_installed", "Self-service cancellation isn't available in this shop right now.")
+        )
+
+    @app.errorhandler(ShopifyError)
+    def shopify_unavailable(error: ShopifyError) -> Response:
+        log.warning("shopify unavailable: %s", error)
+        api_error = ApiError(
+            503, "shop_unavailable", "The shop can't be reached right now. Please try again in a minute."
+        )
+        retry_after = math.ceil(error.retry_after) if isinstance(error, ShopifyThrottledError) else 30
+        api_error.headers["Retry-After"] = str(max(1, retry_after))
+        return render_error(api_error)
+
+    @app.errorhandler(RecordChangedError)
+    def busy(error: RecordChangedError) -> Response:
+        log.warning("request contention: %s", error)
+        api_error = ApiError(503, "busy", "We're busy right now. Please try again in a moment.")
+        api_error.headers["Retry-After"] = "5"
+        return render_error(api_error)
+
+    for redis_error in REDIS_UNAVAILABLE:
+
+        @app.errorhandler(redis_error)
+        def storage_unavailable(error: Exception) -> Response:
+            log.error("redis unavailable: %s", type(error).__name__)
+            api_error = ApiError(
+                503, "service_unavailable", "We can't take requests right now. Please try again in a minute."
+            )
+            api_error.headers["Retry-After"] = "30"
+            return render_error(api_error)
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> Response:
+        status = error.code or 500
+        code = HTTP_ERROR_CODES.get(status, "http_error")
+        message = "The request is too large." if status == 413 else (error.description or error.name)
+        if status == 404:
+            message = "This page does not exist."
+        api_error = ApiError(status, code, message)
+        # werkzeug's own answer would carry these (a 405's Allow, RFC 9110 section 15.5.6).
+        api_error.headers.update({k: v for k, v in error.get_headers() if k.lower() not in ("content-type",)})
+        return render_error(api_error)
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception) -> Response:
+        log.exception("unexpected error")
+        return render_error(ApiError(500, "internal_error", "Something went wrong on our side. Please try again."))
+
+
+def answer_invalid_values(bp: Blueprint, status: int) -> None:
+    """How ``bp`` answers a value a use case cannot take: the storefront 400, the admin 422 naming the field
+    (openapi.yaml)."""
+
+    @bp.errorhandler(InvalidValueError)
+    def invalid_value(error: InvalidValueError) -> Response:
+        fields = {"fields": {error.field: error.message}} if status == 422 else {}
+        return render_error(ApiError(status, error.code, error.message, **fields))

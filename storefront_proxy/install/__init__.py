@@ -1,0 +1,1 @@
+"""Installs from a link, outside the Shopify admin: the authorization-code grant (``/auth``)."""

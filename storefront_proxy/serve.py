@@ -30,7 +30,7 @@ from gunicorn.workers.base import Worker
 from waitress.adjustments import Adjustments
 from waitress.server import TcpWSGIServer
 
-from storefront_proxy.services import services_of
+from storefront_proxy.services import find_services
 from storefront_proxy.webhooks.verification import WEBHOOK_MAX_BYTES
 
 log = logging.getLogger("storefront_proxy.serve")
@@ -182,7 +182,8 @@ class WaitressWorker(Worker):
         # The app's own log lines (storefront_proxy.*) go to stderr, as gunicorn's do; never query strings.
         if not logging.getLogger().handlers:
             logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-        settings = services_of(self.wsgi).settings if isinstance(self.wsgi, Flask) else None
+        built = find_services(self.wsgi) if isinstance(self.wsgi, Flask) else None
+        settings = built.settings if built else None
         app: Callable[..., Iterable[bytes]] = self.wsgi
         if self.cfg.accesslog:
             app = AccessLog(app)  # instead of gunicorn's access log, whose request line holds the query string

@@ -47,6 +47,12 @@ def services_of(app: Flask) -> Services:
     return built
 
 
+def find_services(app: Flask) -> Services | None:
+    """``app``'s services, or None for an app ``create_app`` did not build."""
+    found: Services | None = app.extensions.get(EXTENSION)
+    return found
+
+
 def services() -> Services:
     """The current app's services (in a request or an app context)."""
     return services_of(current_app)

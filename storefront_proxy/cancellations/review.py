@@ -243,7 +243,7 @@ def run_auto_review(store: Store, review: Review, request_id: str) -> dict[str, 
         return {"request_id": request_id, "status": request.status.value, "action": None}
     try:
         reviewed = review.auto_review(request.shop, request_id, policy.auto_review_action, policy.auto_reject_message)
-    except ReviewError as exc:  # staff acted in the meantime
+    except (ReviewError, InvalidValueError) as exc:  # staff acted in the meantime, or the message cannot be sent
         log.info("automatic review skipped: %s", exc, extra={"request_id": request_id, "shop": request.shop})
         current = store.requests.get(request_id)
         return {"request_id": request_id, "status": current.status.value if current else "missing", "action": None}

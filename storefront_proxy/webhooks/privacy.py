@@ -21,16 +21,20 @@ def erase_customer(store: Store, shop: str, customer_id: int) -> int:
     """Erase what the shop's data holds of one customer; returns how many requests.
 
     Their requests go with their notes and timelines, their data-request exports too, and the audit entries
-    about those requests keep who did what and when, but not the texts.
+    about those requests keep who did what and when, but not the texts. The requests go last: until then a
+    retried job (after Redis failed part-way) finds the same requests, and so the same audit entries, again.
     """
-    erased = store.requests.erase_customer(shop, customer_id)
+    doomed = {request.id for request in store.requests.iter_shop(shop) if request.customer_id == customer_id}
+    store.audit.scrub(shop, doomed)
     store.data_requests.erase_customer(shop, customer_id)
-    store.audit.scrub(shop, set(erased))
-    return len(erased)
+    return len(store.requests.erase_customer(shop, customer_id))
 
 
 def erase_shop(store: Store, shop: str) -> None:
-    """Erase everything the app holds about the shop (the uninstall mark stays: ``TokenRepository.delete_shop``)."""
+    """Erase everything the app holds about the shop (the uninstall mark stays: ``TokenRepository.delete_shop``).
+
+    Each repository erases its own keys and can do so again: a job that fails part-way is retried whole.
+    """
     for repository in (
         store.requests,
         store.holds,

@@ -144,6 +144,35 @@ def test_customers_redact_erases_that_customers_requests_only(ctx):
     assert ctx.store.requests.get(other.id) is not None
 
 
+def test_a_redact_that_fails_part_way_is_carried_out_whole_when_retried(ctx, monkeypatch):
+    """Redis going away mid-redact fails the job (RQ retries it); the retry still finds what is left to erase."""
+    from datetime import UTC, datetime
+
+    import redis
+
+    from storefront_proxy.webhooks.data_requests import DataRequestExports
+    from workers.webhooks import handle_webhook
+
+    theirs = stored_request(ctx.store)
+    ctx.store.audit.add(SHOP, datetime.now(UTC), "staff:1", "request.note", theirs.id, None, {"text": "Ada's note"})
+    ctx.store.data_requests.save(SHOP, "77", {"customer_id": 7001, "cancellation_requests": []})
+    payload = {"customer": {"id": 7001}, "orders_to_redact": [5001]}
+    erase_exports = DataRequestExports.erase_customer
+
+    def redis_goes_away(self, shop, customer_id):  # type: ignore[no-untyped-def]
+        raise redis.exceptions.ConnectionError("Redis went away")
+
+    monkeypatch.setattr(DataRequestExports, "erase_customer", redis_goes_away)
+    with pytest.raises(redis.exceptions.ConnectionError):
+        handle_webhook("customers/redact", SHOP, payload)
+    monkeypatch.setattr(DataRequestExports, "erase_customer", erase_exports)
+    assert handle_webhook("customers/redact", SHOP, payload)["requests"] == 1
+
+    assert ctx.store.requests.get(theirs.id) is None and ctx.store.data_requests.get(SHOP, "77") is None
+    [entry] = ctx.store.audit.entries(SHOP)
+    assert entry["after"] == "erased (customers/redact)" and entry["subject"] == theirs.id
+
+
 def test_customers_data_request_exports_for_the_merchant(ctx, client):
     from tests.helpers import auth
     from workers.webhooks import handle_webhook

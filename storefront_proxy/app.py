@@ -73,11 +73,13 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     from storefront_proxy.admin import api, pages  # noqa: F401  (their routes are on admin.blueprint.bp)
     from storefront_proxy.admin.blueprint import bp as admin_bp
+    from storefront_proxy.customer_account.views import bp as customer_account_bp
     from storefront_proxy.install.views import bp as install_bp
     from storefront_proxy.proxy.views import bp as proxy_bp
     from storefront_proxy.webhooks.intake import bp as webhooks_bp
 
     app.register_blueprint(proxy_bp)
+    app.register_blueprint(customer_account_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(install_bp)
     app.register_blueprint(webhooks_bp)

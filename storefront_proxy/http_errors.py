@@ -20,6 +20,9 @@ from storefront_proxy.validation import InvalidValueError
 
 log = logging.getLogger(__name__)
 
+# The paths shoppers call: the app proxy and the customer-account extension's backend.
+SHOPPER_EDGES = ("/proxy", "/customer-account")
+
 HTTP_ERROR_CODES = {
     400: "bad_request",
     404: "not_found",
@@ -60,7 +63,7 @@ def render_error(error: ApiError) -> Response:
     """
     t = translator()
     key = f"error.{error.code}"
-    shopper_facing = request.path == "/proxy" or request.path.startswith("/proxy/")
+    shopper_facing = any(request.path == edge or request.path.startswith(f"{edge}/") for edge in SHOPPER_EDGES)
     message = t(key) if shopper_facing and t.has(key) else error.message
     if _wants_html_error():
         prefix = getattr(g.get("proxy"), "path_prefix", None)

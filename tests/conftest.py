@@ -5,16 +5,17 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import redis
+import responses
 
 from devshop.embedded_redis import EmbeddedRedis
 from storefront_proxy.app import create_app
 from storefront_proxy.settings import Settings
 from tests.factories import patch_worker_context
-from tests.helpers import app_settings
+from tests.helpers import ADMIN_URL, OTHER_CUSTOMER, FakeAdmin, admin_order, app_settings
 from tests.shopify_oauth_fake import FakeShopifyOAuth
 
 
@@ -81,3 +82,21 @@ def admin_schema():
     from devshop.schema import load_admin_schema
 
     return load_admin_schema()
+
+
+@pytest.fixture
+def shop():
+    """Shopify's Admin API with a few orders of the test customer and one of another customer."""
+    fake = FakeAdmin(
+        [
+            admin_order(5001),
+            admin_order(
+                5002, fulfillment="FULFILLED", fulfillments=[{"id": "gid://shopify/Fulfillment/1", "status": "SUCCESS"}]
+            ),
+            admin_order(5003, age=timedelta(hours=3)),
+            admin_order(5004, customer=OTHER_CUSTOMER),
+        ]
+    )
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        mock.add_callback(responses.POST, ADMIN_URL, callback=fake)
+        yield fake

@@ -175,3 +175,23 @@ def auth(token: str | None = None, **claims: Any) -> dict[str, str]:
 def webhook_hmac(body: bytes, secret: str = API_SECRET) -> str:
     """``X-Shopify-Hmac-Sha256`` as Shopify computes it for a webhook body."""
     return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+
+
+def customer_account_token(
+    shop: str = SHOP, customer: int | None = CUSTOMER, *, secret: str = API_SECRET, aud: str = API_KEY, **overrides: Any
+) -> str:
+    """A customer-account extension's session token as ``shopify.sessionToken.get()`` gives it: ``sub`` is the
+    signed-in customer's GID (None leaves it out); a claim overridden with None is left out."""
+    now = int(time.time())
+    claims = {
+        "iss": f"https://{shop}/admin",
+        "dest": f"https://{shop}",
+        "aud": aud,
+        "sub": f"gid://shopify/Customer/{customer}" if customer is not None else None,
+        "exp": now + 60,
+        "nbf": now - 5,
+        "iat": now - 5,
+        "jti": str(uuid.uuid4()),
+        **overrides,
+    }
+    return jwt.encode({k: v for k, v in claims.items() if v is not None}, secret, algorithm="HS256")

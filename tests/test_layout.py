@@ -18,8 +18,8 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("storefront_proxy", "workers")
 # The HTTP edges and what serves them: the only modules that may import Flask.
 FLASK_MODULES = re.compile(
-    r"storefront_proxy\.(app|services|http_errors|cli|serve"
-    r"|proxy\..+|admin(\..+)?|install\..+|webhooks\.(intake|verification))$"
+    r"storefront_proxy\.(app|services|http_errors|cli|serve|shopper_contract"
+    r"|proxy\..+|customer_account\..+|admin(\..+)?|install\..+|webhooks\.(intake|verification))$"
 )
 
 

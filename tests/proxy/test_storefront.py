@@ -22,30 +22,10 @@ from tests.helpers import (
     CUSTOMER,
     OTHER_CUSTOMER,
     SHOP,
-    FakeAdmin,
-    admin_order,
     signed_query,
 )
 
 JSON = {"Accept": "application/json"}
-
-
-@pytest.fixture
-def shop():
-    """Shopify's Admin API with a few orders of the test customer and one of another customer."""
-    fake = FakeAdmin(
-        [
-            admin_order(5001),
-            admin_order(
-                5002, fulfillment="FULFILLED", fulfillments=[{"id": "gid://shopify/Fulfillment/1", "status": "SUCCESS"}]
-            ),
-            admin_order(5003, age=timedelta(hours=3)),
-            admin_order(5004, customer=OTHER_CUSTOMER),
-        ]
-    )
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        mock.add_callback(responses.POST, ADMIN_URL, callback=fake)
-        yield fake
 
 
 def get(client, path, customer=CUSTOMER, headers=JSON, **kwargs):

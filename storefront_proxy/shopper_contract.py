@@ -1,0 +1,114 @@
+"""The shopper's contract, shared by both storefront edges: the app proxy (``proxy/``) and the customer-account
+extension's backend (``customer_account/``). The same order and request answers in the shopper's language, the
+same parsing of a cancellation, the same per-shopper rate limits; only how the shopper is verified differs.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+from flask import request
+
+from storefront_proxy.cancellations.storefront import OrderView
+from storefront_proxy.http_errors import ApiError
+from storefront_proxy.i18n import Translator
+from storefront_proxy.policy.model import DEFAULT_REASONS, Policy, Reason
+from storefront_proxy.proxy.pages import translator
+from storefront_proxy.services import services
+from storefront_proxy.shopify.models import ORDER_GID_PREFIX
+from storefront_proxy.times import iso
+
+# Liquid's order.id: a positive integer (Shopify ids fit in an unsigned 64-bit integer).
+ORDER_ID = re.compile(r"[1-9][0-9]{0,19}")
+
+
+def parse_order_id(order_id: str, *, gid: bool = False) -> int:
+    """The order's number id from the URL; with ``gid``, its global id (``gid://shopify/Order/5001``) too."""
+    if gid and order_id.startswith(ORDER_GID_PREFIX):
+        order_id = order_id.removeprefix(ORDER_GID_PREFIX)
+    if not ORDER_ID.fullmatch(order_id):
+        raise ApiError(400, "invalid_order_id", "The order id must be the order's number id.")
+    return int(order_id)
+
+
+def limit_rate(name: str, shop: str, customer_id: int, limit: int, window_seconds: int) -> None:
+    """Count one hit of the shopper's ``name`` budget; 429 with Retry-After once it is spent."""
+    hits = services().store.rates.count_hit(f"{name}:{shop}:{customer_id}", window_seconds, time.time())
+    if hits > limit:
+        error = ApiError(429, "too_many_requests", "Too many requests. Please wait a moment and try again.")
+        error.headers["Retry-After"] = str(window_seconds - int(time.time()) % window_seconds)
+        raise error
+
+
+def reason_label(reason: Reason, t: Translator) -> str:
+    """A reason's label in the shopper's language.
+
+    The merchant's wording for that language first; then, for a built-in reason whose English label is
+    unchanged, the app's translation; otherwise the merchant's ``label`` as written.
+    """
+    if t.language in reason.labels:
+        return reason.labels[t.language]
+    if DEFAULT_REASONS.get(reason.code) == reason.label:
+        return t(f"reason.{reason.code}")
+    return reason.label
+
+
+def offered_reasons(policy: Policy, t: Translator) -> list[dict[str, str]]:
+    return [{"code": reason.code, "label": reason_label(reason, t)} for reason in policy.reasons]
+
+
+def order_payload(view: OrderView, csrf_token: str | None = None) -> dict[str, Any]:
+    """The contract's order object, its messages in the shopper's language (``csrf_token`` where a form needs one)."""
+    t = translator()
+    payload: dict[str, Any] = {
+        "order_id": view.order.legacy_resource_id,
+        "name": view.order.name,
+        "eligible": view.eligibility.eligible,
+        "ineligible_reasons": [
+            {"code": reason.code, "message": t(f"ineligible.{reason.code}")} for reason in view.eligibility.reasons
+        ],
+        "cancel_deadline": iso(view.eligibility.deadline),
+        "reasons": offered_reasons(view.policy, t),
+    }
+    if csrf_token is not None:
+        payload["csrf_token"] = csrf_token
+    payload["request"] = view.request.public_dict(t) if view.request else None
+    return payload
+
+
+def request_fields() -> dict[str, Any]:
+    """The POST's fields from a JSON body or a form; malformed JSON is a 400."""
+    if request.mimetype == "application/json" or (request.data and request.data.lstrip()[:1] in (b"{", b"[")):
+        try:
+            body = request.get_json(silent=True)
+        except RecursionError:  # deeply nested arrays; json only turns malformed input into ValueError
+            body = None
+        if not isinstance(body, dict):
+            raise ApiError(400, "invalid_json", "The request body must be a JSON object.")
+        return body
+    return request.form.to_dict()
+
+
+def reason_and_note(fields: dict[str, Any]) -> tuple[str, str | None]:
+    """The chosen reason and the optional note of a cancellation, checked as text (400 otherwise)."""
+    reason = fields.get("reason")
+    if not isinstance(reason, str) or not reason.strip():
+        raise ApiError(400, "missing_reason", "Choose a reason for cancelling.")
+    note = fields.get("note")
+    if note is not None and not isinstance(note, str):
+        raise ApiError(400, "invalid_note", "The note must be text.")
+    note = (note or "").strip() or None
+    if not _is_text(reason) or (note is not None and not _is_text(note)):
+        raise ApiError(400, "invalid_text", "The reason and note must be plain text.")
+    return reason.strip(), note
+
+
+def _is_text(value: str) -> bool:
+    # JSON can carry lone surrogates ("\ud800"), which are not text and cannot be stored.
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

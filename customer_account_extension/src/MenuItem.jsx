@@ -1,0 +1,22 @@
+// customer-account.order.action.menu-item.render: "Cancel order" while the order can be cancelled,
+// "Cancellation status" once the shopper asked, nothing otherwise (never a button that leads nowhere). The button
+// has no handler of its own: Shopify opens this extension's modal (CancelAction.jsx) from it.
+import '@shopify/ui-extensions/preact';
+import {render} from 'preact';
+import {useEffect, useState} from 'preact/hooks';
+
+import {fetchOrder} from './backend.js';
+
+export default async () => {
+  render(<MenuItem />, document.body);
+};
+
+function MenuItem() {
+  const [order, setOrder] = useState(null);
+  useEffect(() => {
+    fetchOrder(shopify.orderId).then(setOrder).catch(() => setOrder(null));
+  }, []);
+  if (order?.request) return <s-button>{shopify.i18n.translate('menu.status')}</s-button>;
+  if (order?.eligible) return <s-button>{shopify.i18n.translate('menu.cancel')}</s-button>;
+  return null;
+}

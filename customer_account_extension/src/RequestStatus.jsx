@@ -1,0 +1,16 @@
+// A cancellation request's status and the shop's message about it, announced to screen readers as it changes.
+import {isFinal} from './backend.js';
+
+const TONES = {cancelled: 'success', rejected: 'warning', failed: 'critical'};
+
+export function RequestStatus({request}) {
+  const {translate} = shopify.i18n;
+  return (
+    <s-banner heading={translate(`status.${request.status}`)} tone={TONES[request.status] || 'info'}>
+      <s-stack direction="block" gap="small-100" accessibilityRole="status">
+        {request.message ? <s-paragraph>{request.message}</s-paragraph> : null}
+        {isFinal(request) ? null : <s-paragraph>{translate('status.updates')}</s-paragraph>}
+      </s-stack>
+    </s-banner>
+  );
+}

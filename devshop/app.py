@@ -31,7 +31,7 @@ def create_devshop(
 
     webhooks=True delivers order webhooks to ``{app_url}/webhooks`` (also switchable at /devshop/webhooks).
     """
-    from devshop import admin_api, admin_frame, control, home, oauth, proxy, storefront
+    from devshop import admin_api, admin_frame, control, customer_accounts, home, oauth, proxy, storefront
 
     app = Flask(__name__)
     app.json.sort_keys = False  # type: ignore[attr-defined]  # keep GraphQL responses in selection order
@@ -59,6 +59,7 @@ def create_devshop(
         api_key=api_key, api_secret=api_secret, app_url=app_url, shop_domain=shop_domain, clock=clock
     )
     app.register_blueprint(oauth.bp)
+    app.register_blueprint(customer_accounts.bp)
     # Build Shopify's schema now (about 4 s) rather than inside the first, possibly concurrent, API calls.
     load_admin_schema()
     return app

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import fcntl
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -84,6 +85,36 @@ def worker_command(*extra: str) -> list[str]:
     ]
 
 
+EXTENSION_DIR = ROOT / "customer_account_extension"
+EXTENSION_BUNDLE = EXTENSION_DIR / "dist" / "self-service-cancellation.js"
+
+
+def build_customer_account_extension() -> bool:
+    """Build the customer account extension with Shopify's CLI when its bundle is missing or older than its
+    sources (installing the npm packages first when needed); False, with a note, where npm is missing."""
+    sources = [*EXTENSION_DIR.glob("src/*"), *EXTENSION_DIR.glob("locales/*"), EXTENSION_DIR / "shopify.extension.toml"]
+    newest = max(path.stat().st_mtime for path in sources)
+    if EXTENSION_BUNDLE.exists() and EXTENSION_BUNDLE.stat().st_mtime >= newest:
+        return True
+    cli = ROOT / "node_modules" / ".bin" / "shopify"
+    npm = shutil.which("npm")
+    if not cli.exists() and npm:
+        print("Installing the npm packages (package-lock.json) to build the customer account extension…", flush=True)
+        subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=ROOT, check=False, stdout=subprocess.DEVNULL)
+    if not cli.exists():
+        print("Note: npm is missing, so the customer account extension is not built (pages under /account/new say so).")
+        return False
+    env = {**os.environ, "SHOPIFY_CLI_NO_ANALYTICS": "1", "CI": "1"}
+    result = subprocess.run(
+        [str(cli), "app", "build", "--path", "."], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0 or not EXTENSION_BUNDLE.exists():
+        print(f"Building the customer account extension failed:\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
+        return False
+    print("Built the customer account extension (customer_account_extension/dist).", flush=True)
+    return True
+
+
 def wait_for(url: str, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -129,6 +160,7 @@ def main(argv: list[str] | None = None) -> int:
         redis_url = redis_server.url
         print(f"Started embedded Redis on {redis_url} (data in {data_dir})")
 
+    build_customer_account_extension()
     app_url = f"http://127.0.0.1:{args.port}"
     devshop_origin = f"http://127.0.0.1:{args.devshop_port}"
     devshop = create_devshop(
@@ -161,6 +193,7 @@ def main(argv: list[str] | None = None) -> int:
         print(
             "\n  Self-service is running.\n"
             f"  Open {devshop_origin}/ — the devshop: log in as a demo customer, open an order and cancel it.\n"
+            f"  New customer accounts (the customer account extension): {devshop_origin}/account/new/orders\n"
             f"  Merchant and support admin: {devshop_origin}/admin/apps/self-service\n"
             f"  (The app itself answers on {app_url}/proxy/...; the devshop signs requests as Shopify's app proxy.)\n"
             "  Press Ctrl-C to stop.\n",

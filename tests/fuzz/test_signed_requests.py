@@ -136,6 +136,52 @@ def test_signed_proxy_requests_never_get_a_5xx(fuzz_app, request, customer, extr
         assert isinstance(error["code"], str) and isinstance(error["message"], str)
 
 
+@st.composite
+def customer_account_requests(draw):  # type: ignore[no-untyped-def]
+    """(method, path, body) of the customer-account extension's routes, with numeric ids, GIDs and anything."""
+    order_id = draw(st.one_of(order_ids, order_ids.map(lambda o: f"gid://shopify/Order/{o}")))
+    quoted = draw(st.sampled_from([quote(order_id, safe=""), quote(order_id, safe="/:")]))
+    kind = draw(st.sampled_from(["order", "status", "ask", "ask", "preflight", "odd"]))
+    if kind == "order":
+        return "GET", f"/customer-account/orders/{quoted}", None
+    if kind == "status":
+        return "GET", f"/customer-account/orders/{quoted}/cancellation", None
+    if kind == "preflight":
+        return "OPTIONS", f"/customer-account/orders/{quoted}/cancellation", None
+    if kind == "ask":
+        body = st.fixed_dictionaries({"reason": reasons}, optional={"note": st.one_of(text, st.integers())})
+        return "POST", f"/customer-account/orders/{quoted}/cancellation", draw(st.one_of(body, body, json_values))
+    return draw(st.sampled_from(["PUT", "DELETE"])), f"/customer-account/orders/{quoted}", draw(st.binary(max_size=50))
+
+
+@FUZZ
+@given(
+    request=customer_account_requests(),
+    subject=st.sampled_from(
+        [f"gid://shopify/Customer/{CUSTOMER}"] * 6 + [None, "", "7001", "gid://shopify/Customer/x"]
+    ),
+    dest=st.sampled_from([f"https://{SHOP}"] * 4 + [SHOP, "", "https://evil.example"]),
+    locale=st.sampled_from(["", "?locale=nl", "?locale=pt-BR", "?locale=%ff"]),
+)
+def test_customer_account_requests_with_a_valid_token_never_get_a_5xx(fuzz_app, request, subject, dest, locale):
+    from tests.helpers import customer_account_token
+
+    method, path, body = request
+    token = customer_account_token(customer=None, sub=subject, dest=dest)
+    headers = {"Authorization": f"Bearer {token}", "Origin": "https://extensions.shopifycdn.com"}
+    kwargs: dict = {"headers": headers}
+    if isinstance(body, bytes):
+        kwargs["data"] = body
+    elif body is not None:
+        kwargs["json"] = body
+    answer = fuzz_app.test_client().open(f"{path}{locale}", method=method, **kwargs)
+    assert answer.status_code in PROXY_STATUSES | {204}, (answer.status_code, answer.get_data(as_text=True)[:300])
+    assert answer.headers["Access-Control-Allow-Origin"] == "*"
+    if answer.status_code >= 400:
+        error = answer.get_json()["error"]
+        assert isinstance(error["code"], str) and isinstance(error["message"], str)
+
+
 order_payloads = st.fixed_dictionaries(
     {},
     optional={

@@ -6,8 +6,14 @@ export const APP_URL = 'https://self-service.example.app';
 
 // Statuses after which a request no longer changes.
 export const FINAL_STATUSES = ['cancelled', 'rejected', 'failed'];
-// How often an open request's status is read again while the shopper looks at it.
+// An open request's status is read again after 3 s, then less often (a request can wait hours for review),
+// at most every 15 s: live while it is being carried out, light on the shopper's request budget while it waits.
 export const POLL_MILLISECONDS = 3000;
+export const POLL_MAX_MILLISECONDS = 15000;
+
+export function nextPoll(previous) {
+  return Math.min(Math.round(previous * 1.5), POLL_MAX_MILLISECONDS);
+}
 
 export class BackendError extends Error {
   constructor(status, code, message) {

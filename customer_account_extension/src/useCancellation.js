@@ -2,12 +2,13 @@
 // ``follow``, while the order can still be cancelled, so that a request made elsewhere shows up).
 import {useEffect, useState} from 'preact/hooks';
 
-import {fetchOrder, fetchRequest, isFinal, POLL_MILLISECONDS} from './backend.js';
+import {fetchOrder, fetchRequest, isFinal, nextPoll, POLL_MILLISECONDS} from './backend.js';
 
 export function useCancellation(orderId, {follow = false} = {}) {
   const [order, setOrder] = useState(null);
   const [request, setRequest] = useState(null);
   const [error, setError] = useState(null);
+  const [pause, setPause] = useState(POLL_MILLISECONDS);
 
   useEffect(() => {
     if (!orderId) return undefined;
@@ -25,25 +26,29 @@ export function useCancellation(orderId, {follow = false} = {}) {
   }, [orderId]);
 
   useEffect(() => {
-    if (request && !isFinal(request)) {
-      const timer = setTimeout(() => fetchRequest(orderId).then(setRequest).catch(setError), POLL_MILLISECONDS);
+    const again = (read) => {
+      const timer = setTimeout(() => {
+        setPause(nextPoll(pause));
+        read().catch(setError);
+      }, pause);
       return () => clearTimeout(timer);
+    };
+    if (request && !isFinal(request)) {
+      return again(() => fetchRequest(orderId).then(setRequest));
     }
     if (follow && !request && order?.eligible) {
-      const timer = setTimeout(
-        () =>
-          fetchOrder(orderId)
-            .then((found) => {
-              setOrder(found);
-              setRequest(found.request);
-            })
-            .catch(setError),
-        POLL_MILLISECONDS,
+      return again(() =>
+        fetchOrder(orderId).then((found) => {
+          setOrder(found);
+          setRequest(found.request);
+        }),
       );
-      return () => clearTimeout(timer);
     }
     return undefined;
-  }, [orderId, request, order, follow]);
+  }, [orderId, request, order, follow, pause]);
+
+  // A new request (made in the modal, or found by the block) is followed closely again.
+  useEffect(() => setPause(POLL_MILLISECONDS), [request?.id, request?.status]);
 
   return {order, request, setRequest, error};
 }

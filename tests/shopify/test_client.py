@@ -349,3 +349,32 @@ def test_retry_after_is_read_as_bounded_seconds(header, seconds):
     from storefront_proxy.shopify.client import retry_after_seconds
 
     assert retry_after_seconds(header) == seconds
+
+
+@responses.activate
+def test_each_document_is_printed_once_and_sent_as_gql_would_print_it(client, monkeypatch):
+    import gql.graphql_request
+    from graphql import print_ast
+
+    from storefront_proxy.shopify.client import DOCUMENTS
+
+    def no_printing(*args, **kwargs):
+        raise AssertionError("a document was printed again for a call")
+
+    monkeypatch.setattr(gql.graphql_request, "print_ast", no_printing)
+    responses.post(ADMIN_URL, json=order_body())
+    responses.post(ADMIN_URL, json=order_body())
+    client.get_order(5001)
+    client.get_order(5001)
+    sent = [json.loads(call.request.body) for call in responses.calls]
+    assert sent[0]["query"] == sent[1]["query"] == print_ast(DOCUMENTS["get_order"].document)
+    assert sent[0]["variables"] == {"id": "gid://shopify/Order/5001"}
+
+
+@responses.activate
+def test_the_environment_does_not_reroute_or_authenticate_calls_to_shopify(client, monkeypatch):
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")  # nothing listens there
+    monkeypatch.setenv("NETRC", "/nonexistent")
+    responses.post(ADMIN_URL, json=order_body())
+    assert client.get_order(5001) is not None
+    assert client._transport.session.trust_env is False

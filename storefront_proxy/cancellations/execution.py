@@ -113,7 +113,7 @@ def _cancel_in_shopify(ctx: JobContext, client: ShopifyClient, request: Cancella
         raise
     if result.user_errors:
         # Shopify has no "already cancelled" code: re-read the order before calling it a failure.
-        confirmed = client.get_order(request.order_id)
+        confirmed = client.get_order_cancellation(request.order_id)
         if confirmed is not None and confirmed.cancelled_at is not None:
             return _finish(ctx, request.id, RequestStatus.CANCELLED, "cancelled", None, detail="order found cancelled")
         shopify_message = "; ".join(error.message for error in result.user_errors)
@@ -167,7 +167,7 @@ def _await_earlier_send(ctx: JobContext, client: ShopifyClient, request: Cancell
 
 def _confirm(ctx: JobContext, client: ShopifyClient, request: CancellationRequest, *, job_done: bool) -> dict[str, Any]:
     """Read cancelledAt: cancelled, failed inside Shopify, or not known yet (raise, so RQ retries later)."""
-    confirmed = client.get_order(request.order_id)
+    confirmed = client.get_order_cancellation(request.order_id)
     if confirmed is not None and confirmed.cancelled_at is not None:
         return _finish(ctx, request.id, RequestStatus.CANCELLED, "cancelled", None, detail="confirmed cancelledAt")
     if job_done:

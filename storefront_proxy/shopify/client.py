@@ -38,6 +38,7 @@ from storefront_proxy.shopify.models import (
     CancelJob,
     FulfillmentHold,
     Order,
+    OrderCancellation,
     OrderFulfillmentOrders,
     UserError,
     order_gid,
@@ -90,6 +91,7 @@ OPERATION_FILES = (
     "list_customer_orders_with_product_tags",
     "cancel_order",
     "get_job",
+    "get_order_cancelled_at",
     "get_app_installation",
     "set_app_metafields",
     "add_tags",
@@ -189,6 +191,11 @@ class ShopifyClient:
         operation = "get_order_with_product_tags" if product_tags else "get_order"
         data = self.execute(operation, {"id": order_gid(order_id)})
         return _order(data["order"], product_tags) if data.get("order") else None
+
+    def get_order_cancellation(self, order_id: int) -> OrderCancellation | None:
+        """Just whether the order is cancelled (and when), or None when the shop has no such order."""
+        data = self.execute("get_order_cancelled_at", {"id": order_gid(order_id)})
+        return OrderCancellation.model_validate(data["order"]) if data.get("order") else None
 
     def list_customer_orders(self, customer_id: int, first: int = 20, *, product_tags: bool = False) -> list[Order]:
         """The customer's most recent orders, newest first: no line items, unless their products' tags are asked for."""

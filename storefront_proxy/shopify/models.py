@@ -109,3 +109,10 @@ class OrderFulfillmentOrders(_Model):
     fulfillment_orders: list[FulfillmentOrder] = Field(
         default_factory=list, validation_alias=AliasPath("fulfillmentOrders", "nodes")
     )
+
+
+class OrderCancellation(_Model):
+    """Whether an order is cancelled: the worker's confirmation read."""
+
+    id: str
+    cancelled_at: datetime | None = None

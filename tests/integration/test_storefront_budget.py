@@ -37,6 +37,25 @@ def test_the_storefront_reads_cost_what_they_show(admin_schema):
     assert cost("list_customer_orders_with_product_tags") < 1000, "Shopify refuses a single query over 1000"
 
 
+def test_a_cancellation_reads_the_whole_order_once_and_confirms_with_the_cheap_read(
+    admin_schema, web, devshop, devshop_server, workers, store
+):
+    from tests.integration.conftest import ADA, SHOP, proxy_session, wait_for_status
+    from tests.integration.helpers import ask_to_cancel
+
+    confirm = request_cost(admin_schema, graphql.parse(load_operation("get_order_cancelled_at")), None, {})
+    whole = request_cost(admin_schema, graphql.parse(load_operation("get_order")), None, {})
+    assert confirm <= 2 < whole
+    order_id = devshop.create_order(customer_id=ADA)
+    workers.start()
+    assert ask_to_cancel(proxy_session(devshop_server.url, ADA), devshop_server, order_id).status_code == 202
+    wait_for_status(store, SHOP, order_id, {"cancelled"})
+    # Whole orders: the shopper's page, the POST's ownership and eligibility check, and the worker's check right
+    # before orderCancel; the worker then confirms with the cheap read only (it read the whole order again before).
+    assert len(devshop.calls_for("GetOrderCancelledAt")) >= 1
+    assert len(devshop.calls_for("GetOrderForCancellation")) == 3
+
+
 def test_two_list_views_a_second_are_all_answered(web, standard_plan, devshop_server):
     shopper = proxy_session(devshop_server.url, ADA)
     url = f"{devshop_server.url}/apps/self-service/orders"

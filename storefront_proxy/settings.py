@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from pydantic_settings import SettingsError as EnvironmentParseError
+from shopify_app import AppConfig
 
 from storefront_proxy.shopify.domains import normalize_shop_domain
 
@@ -148,6 +149,14 @@ class Settings(BaseSettings):
         if self.shopify_api_secret_old is None:
             return None
         return self.shopify_api_secret_old.get_secret_value() or None
+
+    def app_credentials(self) -> AppConfig:
+        """The app's client id and secrets as Shopify's ``shopifyapp`` verifiers take them."""
+        return {
+            "client_id": self.shopify_api_key or "",
+            "client_secret": self.api_secret(),
+            "old_client_secret": self.old_api_secret(),
+        }
 
     def token_encryption_keys(self) -> list[str]:
         """The token encryption keys, the one that encrypts first (raises when none is set)."""

@@ -27,14 +27,13 @@ from storefront_proxy.settings import Settings
 from storefront_proxy.shopify import oauth
 from storefront_proxy.shopify.domains import SHOP_DOMAIN
 from storefront_proxy.shopify.errors import ShopifyError, ShopifyTransientError
+from storefront_proxy.shopify.session_tokens import lifetime_problem
 from storefront_proxy.tokens.lifecycle import ensure_offline_token
 
 log = logging.getLogger(__name__)
 
 # App Bridge retries a request once with a fresh token when it sees this header on a 401.
 RETRY_HEADER = "X-Shopify-Retry-Invalid-Session-Request"
-# Shopify's session tokens live a minute (customer-account ones five); none may claim longer.
-MAX_SESSION_TOKEN_SECONDS = 5 * 60
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -61,23 +60,15 @@ def verify_session_token(authorization: str, url: str) -> AdminContext:
     settings = services().settings
     result = verify_app_home_req(
         {"method": request.method, "headers": {"Authorization": authorization}, "url": url, "body": ""},
-        {
-            "client_id": settings.shopify_api_key or "",
-            "client_secret": settings.api_secret(),
-            "old_client_secret": settings.old_api_secret(),
-        },
+        settings.app_credentials(),
         app_home_patch_id_token_path="/admin/session-token-bounce",
     )
     if not result.ok or result.id_token is None:
         raise _unauthorized(result.log.code)
     claims = result.id_token.claims
-    # PyJWT checks exp and nbf only when present: a token without them, or one minted to live for hours, would
-    # be a standing credential. Shopify's live for a minute.
-    exp, nbf = claims.get("exp"), claims.get("nbf")
-    if not isinstance(exp, int | float) or not isinstance(nbf, int | float):
-        raise _unauthorized("missing_exp_or_nbf")
-    if exp - nbf > MAX_SESSION_TOKEN_SECONDS:
-        raise _unauthorized("lifetime_too_long")
+    problem = lifetime_problem(claims)
+    if problem:
+        raise _unauthorized(problem)
     dest = urlparse(str(claims.get("dest", ""))).hostname or ""
     issuer = urlparse(str(claims.get("iss", ""))).hostname or ""
     # Shopify's libraries also require the issuer's shop to be the destination shop.

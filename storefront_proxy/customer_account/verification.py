@@ -24,13 +24,11 @@ from storefront_proxy.http_errors import ApiError
 from storefront_proxy.services import services
 from storefront_proxy.shopify.domains import SHOP_DOMAIN
 from storefront_proxy.shopify.models import CUSTOMER_GID_PREFIX
+from storefront_proxy.shopify.session_tokens import lifetime_problem
 
 log = logging.getLogger(__name__)
 
 CUSTOMER_GID = re.compile(re.escape(CUSTOMER_GID_PREFIX) + r"([1-9][0-9]{0,19})")
-# Shopify's session tokens live about a minute; PyJWT checks exp and nbf only when present, so a token without
-# them, or minted for hours, would be a standing credential (as admin/auth.py).
-MAX_SESSION_TOKEN_SECONDS = 300
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -53,20 +51,14 @@ def verify_extension_token(method: str, headers: Mapping[str, str], url: str) ->
     settings = services().settings
     result = verify_customer_account_ui_ext_req(
         {"method": method, "headers": dict(headers), "url": url, "body": ""},
-        {
-            "client_id": settings.shopify_api_key or "",
-            "client_secret": settings.api_secret(),
-            "old_client_secret": settings.old_api_secret(),
-        },
+        settings.app_credentials(),
     )
     if not result.ok or result.id_token is None:
         raise _unauthorized(result.log.code)
     claims = result.id_token.claims
-    exp, nbf = claims.get("exp"), claims.get("nbf", claims.get("iat"))
-    if not isinstance(exp, int | float) or not isinstance(nbf, int | float):
-        raise _unauthorized("missing_exp_or_nbf")
-    if exp - nbf > MAX_SESSION_TOKEN_SECONDS:
-        raise _unauthorized("lifetime_too_long")
+    problem = lifetime_problem(claims, start_claims=("nbf", "iat"))
+    if problem:
+        raise _unauthorized(problem)
     # Shopify writes dest as the shop's URL, and has been seen writing the bare domain: both mean the shop.
     dest = str(claims.get("dest") or "")
     shop = ((urlparse(dest).hostname or "") if "://" in dest else dest).lower()
@@ -98,11 +90,7 @@ def preflight_answer(headers: Mapping[str, str], url: str) -> tuple[int, dict[st
     settings = services().settings
     result = verify_customer_account_ui_ext_req(
         {"method": "OPTIONS", "headers": dict(headers), "url": url, "body": ""},
-        {
-            "client_id": settings.shopify_api_key or "",
-            "client_secret": settings.api_secret(),
-            "old_client_secret": settings.old_api_secret(),
-        },
+        settings.app_credentials(),
     )
     if result.log.code != "options_request":
         return None

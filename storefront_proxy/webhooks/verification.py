@@ -50,11 +50,7 @@ def verify_webhook(body: bytes, headers: dict[str, str], url: str) -> WebhookDel
         text = body.decode("utf-8")
         result = verify_webhook_req(
             {"method": "POST", "headers": headers, "url": url, "body": text},
-            {
-                "client_id": settings.shopify_api_key or "",
-                "client_secret": settings.api_secret(),
-                "old_client_secret": settings.old_api_secret(),
-            },
+            settings.app_credentials(),
         )
         verified = result.ok
     except (UnicodeDecodeError, TypeError, ValueError):

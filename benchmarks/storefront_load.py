@@ -26,7 +26,7 @@ import requests
 from werkzeug.serving import make_server
 
 from devshop.app import create_devshop
-from devshop.embedded_redis import EmbeddedRedis, free_port
+from devshop.embedded_redis import EmbeddedRedis, free_port, free_ports
 from devshop.launch import wait_for, web_command, worker_command
 from devshop.processes import children_of, rss_mib
 from devshop.signing import sign_proxy_query
@@ -131,7 +131,7 @@ def cancel_phase(app_url: str, devshop_state, store: Store, orders: int) -> None
 
 def canned_phase(args: argparse.Namespace, redis_url: str) -> None:
     """The app's own ceiling: Admin API answered by a fixed-response server in its own process."""
-    admin_port, web_port = free_port(), free_port()
+    admin_port, web_port = free_ports(2)
     admin = subprocess.Popen([sys.executable, "-m", "benchmarks.canned_admin", str(admin_port)], cwd=ROOT)
     env = {**base_env(redis_url), "SHOPIFY_ADMIN_ORIGIN": f"http://127.0.0.1:{admin_port}"}
     web = subprocess.Popen(

@@ -43,6 +43,19 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def free_ports(count: int) -> list[int]:
+    """``count`` different free ports: held open together while chosen (one after the other, the kernel may hand
+    out the port it just released again)."""
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [int(sock.getsockname()[1]) for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
 class EmbeddedRedis:
     """One redis-server process on 127.0.0.1:<port>, its data in ``data_dir`` (or a temporary folder)."""
 

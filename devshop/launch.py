@@ -140,6 +140,9 @@ def main(argv: list[str] | None = None) -> int:
         "--data-dir", type=Path, default=REDIS_DATA_DIR, help="the embedded Redis's data (default .data/redis)"
     )
     args = parser.parse_args(argv)
+    if args.port == args.devshop_port:
+        print("Cannot start: the web app and the devshop need different ports", file=sys.stderr)
+        return 2
     data_dir: Path = args.data_dir.resolve()
 
     redis_server: EmbeddedRedis | None = None

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from devshop.embedded_redis import free_port
+from devshop.embedded_redis import free_ports
 from tests.integration.conftest import ADA, ROOT, wait_until
 
 pytestmark = pytest.mark.integration
@@ -27,7 +27,7 @@ def temporary_redis_folders() -> set[str]:
 
 class RunCommand:
     def __init__(self, data_dir: Path, log: Path) -> None:
-        self.web, self.devshop = free_port(), free_port()
+        self.web, self.devshop = free_ports(2)
         env = {k: v for k, v in os.environ.items() if not k.startswith(("REDIS_URL", "SHOPIFY_", "APP_ENV", "PORT"))}
         self.log = log
         self.process = subprocess.Popen(

@@ -42,6 +42,16 @@ def limit_rate(name: str, shop: str, customer_id: int, limit: int, window_second
         raise error
 
 
+def limit_reads(shop: str, customer_id: int) -> None:
+    """The shopper's budget of storefront requests a minute (PROXY_RATE_LIMIT_PER_MINUTE), one for both edges."""
+    limit_rate("proxy", shop, customer_id, services().settings.proxy_rate_limit_per_minute, 60)
+
+
+def limit_cancellations(shop: str, customer_id: int) -> None:
+    """The shopper's budget of cancellation requests an hour (CANCEL_RATE_LIMIT_PER_HOUR), one for both edges."""
+    limit_rate("cancel", shop, customer_id, services().settings.cancel_rate_limit_per_hour, 3600)
+
+
 def reason_label(reason: Reason, t: Translator) -> str:
     """A reason's label in the shopper's language.
 

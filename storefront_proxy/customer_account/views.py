@@ -20,7 +20,8 @@ from storefront_proxy.http_errors import ApiError, answer_invalid_values
 from storefront_proxy.proxy.pages import translator
 from storefront_proxy.services import services
 from storefront_proxy.shopper_contract import (
-    limit_rate,
+    limit_cancellations,
+    limit_reads,
     order_payload,
     parse_order_id,
     reason_and_note,
@@ -56,14 +57,9 @@ def _cancellations() -> Cancellations:
     return services().cancellations
 
 
-def _limited(name: str = "proxy") -> None:
+def _limited() -> None:
     """The shopper's request budget, shared with the app proxy (one shopper, one budget)."""
-    settings = services().settings
-    shopper = g.customer_account
-    if name == "cancel":
-        limit_rate("cancel", shopper.shop, shopper.customer_id, settings.cancel_rate_limit_per_hour, 3600)
-    else:
-        limit_rate("proxy", shopper.shop, shopper.customer_id, settings.proxy_rate_limit_per_minute, 60)
+    limit_reads(g.customer_account.shop, g.customer_account.customer_id)
 
 
 @bp.get("/orders/<path:order_id>/cancellation")
@@ -87,7 +83,7 @@ def create_cancellation(order_id: str) -> Any:
     shopper = g.customer_account
     numeric_id = parse_order_id(order_id, gid=True)
     reason, note = reason_and_note(request_fields())
-    _limited("cancel")
+    limit_cancellations(shopper.shop, shopper.customer_id)
     cancellation, created = _cancellations().request_cancellation(
         shopper.shop, shopper.customer_id, numeric_id, reason, note
     )

@@ -20,7 +20,8 @@ from storefront_proxy.proxy.pages import render_page, translator
 from storefront_proxy.proxy.verification import proxy_verified
 from storefront_proxy.services import services
 from storefront_proxy.shopper_contract import (
-    limit_rate,
+    limit_cancellations,
+    limit_reads,
     offered_reasons,
     parse_order_id,
     reason_and_note,
@@ -57,10 +58,6 @@ def order_payload(view: OrderView) -> dict[str, Any]:
     return shopper_order_payload(view, _csrf_token(view.order.legacy_resource_id))
 
 
-def _rate_limit(name: str, limit: int, window_seconds: int) -> None:
-    limit_rate(name, g.proxy.shop, g.proxy.customer_id, limit, window_seconds)
-
-
 def _csrf_token(order_id: int) -> str:
     settings = services().settings
     return issue_token(
@@ -82,8 +79,7 @@ def _page(template: str, status: int = 200, **context: Any) -> Response:
 
 def _limited() -> None:
     """Per-shopper request budget; runs after verification, so it counts verified shoppers only."""
-    settings = services().settings
-    _rate_limit("proxy", settings.proxy_rate_limit_per_minute, 60)
+    limit_reads(g.proxy.shop, g.proxy.customer_id)
 
 
 @bp.get("/")
@@ -142,7 +138,7 @@ def create_cancellation(order_id: str) -> Any:
     if not wants_json() and fields.get("confirm") != "yes":
         # The plain form's first step: show what will happen and ask again (the script does this in place).
         return _confirmation_page(numeric_id, reason, note, token)
-    _rate_limit("cancel", settings.cancel_rate_limit_per_hour, 3600)
+    limit_cancellations(g.proxy.shop, g.proxy.customer_id)
     cancellation, created = _cancellations().request_cancellation(
         g.proxy.shop, g.proxy.customer_id, numeric_id, reason, note
     )

@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 from storefront_proxy.cancellations.review import RequestNotFoundError, WrongStatusError
 from storefront_proxy.cancellations.storefront import NotEligibleError, OrderNotFoundError
 from storefront_proxy.proxy.pages import render_page, translator
+from storefront_proxy.ratelimit import AllowanceSpentError
 from storefront_proxy.shopify.errors import ShopifyError, ShopifyThrottledError, UnknownShopError
 from storefront_proxy.storage import REDIS_UNAVAILABLE, RecordChangedError
 from storefront_proxy.validation import InvalidValueError
@@ -80,6 +81,12 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def api_error(error: ApiError) -> Response:
         return render_error(error)
+
+    @app.errorhandler(AllowanceSpentError)
+    def too_many_requests(error: AllowanceSpentError) -> Response:
+        spent = ApiError(429, "too_many_requests", "Too many requests. Please wait a moment and try again.")
+        spent.headers["Retry-After"] = str(error.retry_after)
+        return render_error(spent)
 
     @app.errorhandler(OrderNotFoundError)
     def order_not_found(_: OrderNotFoundError) -> Response:

@@ -6,7 +6,6 @@ same parsing of a cancellation, the same per-shopper rate limits; only how the s
 from __future__ import annotations
 
 import re
-import time
 from typing import Any
 
 from flask import request
@@ -16,6 +15,7 @@ from storefront_proxy.http_errors import ApiError
 from storefront_proxy.i18n import Translator
 from storefront_proxy.policy.model import DEFAULT_REASONS, Policy, Reason
 from storefront_proxy.proxy.pages import translator
+from storefront_proxy.ratelimit import Allowance
 from storefront_proxy.services import services
 from storefront_proxy.shopify.models import ORDER_GID_PREFIX
 from storefront_proxy.times import iso
@@ -33,23 +33,20 @@ def parse_order_id(order_id: str, *, gid: bool = False) -> int:
     return int(order_id)
 
 
-def limit_rate(name: str, shop: str, customer_id: int, limit: int, window_seconds: int) -> None:
-    """Count one hit of the shopper's ``name`` budget; 429 with Retry-After once it is spent."""
-    hits = services().store.rates.count_hit(f"{name}:{shop}:{customer_id}", window_seconds, time.time())
-    if hits > limit:
-        error = ApiError(429, "too_many_requests", "Too many requests. Please wait a moment and try again.")
-        error.headers["Retry-After"] = str(window_seconds - int(time.time()) % window_seconds)
-        raise error
+def read_allowance(shop: str, customer_id: int) -> Allowance:
+    """The shopper's budget of storefront requests a minute (PROXY_RATE_LIMIT_PER_MINUTE), one for both edges."""
+    return Allowance(f"proxy:{shop}:{customer_id}", services().settings.proxy_rate_limit_per_minute, 60)
 
 
 def limit_reads(shop: str, customer_id: int) -> None:
-    """The shopper's budget of storefront requests a minute (PROXY_RATE_LIMIT_PER_MINUTE), one for both edges."""
-    limit_rate("proxy", shop, customer_id, services().settings.proxy_rate_limit_per_minute, 60)
+    """Spend one of the shopper's storefront requests (429 once spent: ``http_errors``)."""
+    services().store.rates.spend(read_allowance(shop, customer_id))
 
 
 def limit_cancellations(shop: str, customer_id: int) -> None:
     """The shopper's budget of cancellation requests an hour (CANCEL_RATE_LIMIT_PER_HOUR), one for both edges."""
-    limit_rate("cancel", shop, customer_id, services().settings.cancel_rate_limit_per_hour, 3600)
+    allowance = Allowance(f"cancel:{shop}:{customer_id}", services().settings.cancel_rate_limit_per_hour, 3600)
+    services().store.rates.spend(allowance)
 
 
 def reason_label(reason: Reason, t: Translator) -> str:

@@ -148,6 +148,53 @@ def warn_if_not_durable(connection: redis.Redis, process: str) -> None:
         log.warning("%s: %s", process, warning)
 
 
+T = TypeVar("T")
+
+
+class Pending(Generic[T]):
+    """A value a ``ReadBatch`` reads; ``value`` once the batch has run."""
+
+    def __init__(self) -> None:
+        self._ready = False
+        self._value: T | None = None
+
+    def set(self, value: T) -> None:
+        self._value, self._ready = value, True
+
+    @property
+    def value(self) -> T:
+        if not self._ready:
+            raise RuntimeError("the read batch has not run yet")
+        return self._value  # type: ignore[return-value]
+
+
+class ReadBatch:
+    """Reads of several repositories sent to Redis together: one pipeline without MULTI, one round trip.
+
+    A storefront read used to wait for Redis five times (rate limit, policy, token, request index, request),
+    each wait also a turn for the GIL; each repository now queues its commands on ``pipe`` and says how to
+    read their replies (``add``), and ``run`` sends them all at once.
+    """
+
+    def __init__(self, connection: redis.Redis) -> None:
+        self.pipe: Pipeline = connection.pipeline(transaction=False)
+        self._readers: list[tuple[Pending[Any], Callable[..., Any], int]] = []
+
+    def add(self, commands: int, read: Callable[..., T]) -> Pending[T]:
+        """The value ``read`` makes of the replies to the last ``commands`` commands queued on ``pipe``."""
+        pending: Pending[T] = Pending()
+        self._readers.append((pending, read, commands))
+        return pending
+
+    def run(self) -> None:
+        replies = self.pipe.execute() if self._readers else []
+        position = 0
+        for pending, read, commands in self._readers:
+            pending.set(read(*replies[position : position + commands]))
+            position += commands
+        self._readers = []
+
+
 class JsonRecords(Generic[Model]):
     """Pydantic records stored as JSON strings, one key each, written in optimistic transactions."""
 

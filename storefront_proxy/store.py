@@ -2,8 +2,8 @@
 
 Each repository's module owns its keys: ``cancellations/repository.py`` (requests), ``holds/repository.py``,
 ``tokens/repository.py``, ``policy/repository.py``, ``audit.py``, ``webhooks/deliveries.py``,
-``webhooks/data_requests.py``, ``proxy_path/repository.py`` and ``ratelimit.py``. The connection itself, and
-the transactions they share, are ``storage.py``'s.
+``webhooks/data_requests.py``, ``proxy_path/repository.py``, ``order_facts/repository.py`` (cached orders) and
+``ratelimit.py``. The connection itself, and the transactions and read batches they share, are ``storage.py``'s.
 """
 
 from __future__ import annotations
@@ -13,9 +13,11 @@ import redis
 from storefront_proxy.audit import AuditLog
 from storefront_proxy.cancellations.repository import RequestRepository
 from storefront_proxy.holds.repository import HoldRepository
+from storefront_proxy.order_facts.repository import OrderFacts
 from storefront_proxy.policy.repository import PolicyRepository
 from storefront_proxy.proxy_path.repository import ProxyPaths
 from storefront_proxy.ratelimit import RateCounter
+from storefront_proxy.storage import ReadBatch
 from storefront_proxy.tokens.model import TokenCipher
 from storefront_proxy.tokens.repository import TokenRepository
 from storefront_proxy.webhooks.data_requests import DataRequestExports
@@ -36,6 +38,11 @@ class Store:
         self.data_requests = DataRequestExports(connection)
         self.proxy_paths = ProxyPaths(connection)
         self.rates = RateCounter(connection)
+        self.order_facts = OrderFacts(connection)
+
+    def batch(self) -> ReadBatch:
+        """Reads (and small writes) of several repositories sent in one round trip."""
+        return ReadBatch(self.redis)
 
     def with_token_cipher(self, token_cipher: TokenCipher) -> Store:
         """The same Redis with ``token_cipher`` for the shops' tokens."""

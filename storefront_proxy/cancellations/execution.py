@@ -74,6 +74,9 @@ def carry_out_cancellation(ctx: JobContext, request_id: str) -> dict[str, Any]:
 def _cancel_in_shopify(ctx: JobContext, client: ShopifyClient, request: CancellationRequest) -> dict[str, Any]:
     policy = ctx.store.policies.get(request.shop)
     order = client.get_order(request.order_id, product_tags=policy.needs_product_tags)
+    if order is not None:
+        # A fresh read: the shopper's next view need not ask Shopify again.
+        ctx.store.order_facts.put(request.shop, order)
     if order is None:
         return _finish(
             ctx, request.id, RequestStatus.REJECTED, "order_missing", GONE_MESSAGE, code="outcome.order_missing"
@@ -267,6 +270,9 @@ def _finish(
         request.record(ctx.clock(), event, status=status, detail=detail or error)
 
     request = _update(ctx, request_id, change)
+    if status is RequestStatus.CANCELLED:
+        # The cached order still says it can be cancelled until its orders/cancelled webhook arrives.
+        ctx.store.order_facts.forget(request.shop, request.order_id)
     log.info("cancellation %s", status.value, extra={"request_id": request_id, "shop": request.shop})
     return _outcome(request)
 

@@ -18,11 +18,23 @@ from storefront_proxy.storage import (
     MAX_WATCH_RETRIES,
     Enqueue,
     JsonRecords,
+    Pending,
+    ReadBatch,
     RecordChangedError,
     Result,
     key,
     text,
 )
+
+# The requests of orders (by their index keys, KEYS), each as JSON or nil; ARGV[1] is request_key("").
+_REQUESTS_OF_ORDERS = """
+local records = {}
+for i, index in ipairs(KEYS) do
+  local request_id = redis.call('GET', index)
+  records[i] = request_id and redis.call('GET', ARGV[1] .. request_id) or false
+end
+return records
+"""
 
 
 def request_key(request_id: str) -> str:
@@ -50,6 +62,19 @@ class RequestRepository:
     def for_order(self, shop: str, order_id: int) -> CancellationRequest | None:
         request_id = self.redis.get(order_request_key(shop, order_id))
         return self.get(text(request_id)) if request_id else None
+
+    def for_orders_in(
+        self, batch: ReadBatch, shop: str, order_ids: list[int]
+    ) -> Pending[list[CancellationRequest | None]]:
+        """The orders' requests (None for an order without one), read with the batch: the index and the record
+        are followed in Redis (a script), so they cost no second round trip."""
+        index_keys = [order_request_key(shop, order_id) for order_id in order_ids]
+        batch.pipe.eval(_REQUESTS_OF_ORDERS, len(index_keys), *index_keys, request_key(""))
+
+        def read(records: list[bytes | None]) -> list[CancellationRequest | None]:
+            return [CancellationRequest.model_validate_json(raw) if raw else None for raw in records]
+
+        return batch.add(1, read)
 
     def create(
         self, request: CancellationRequest, enqueue: Callable[[Pipeline], None] | None = None

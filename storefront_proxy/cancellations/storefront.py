@@ -17,6 +17,7 @@ from storefront_proxy.cancellations.eligibility import Eligibility, IneligibleRe
 from storefront_proxy.cancellations.enqueue import enqueue_cancellation, schedule_auto_review
 from storefront_proxy.cancellations.records import NOTE_MAX_LENGTH, CancellationRequest, RequestStatus, new_request_id
 from storefront_proxy.policy.model import Policy
+from storefront_proxy.ratelimit import Allowance
 from storefront_proxy.shopify.client import ShopifyClient
 from storefront_proxy.shopify.models import Order
 from storefront_proxy.store import Store
@@ -74,32 +75,76 @@ class Cancellations:
         # The length of the policy's auto-review "hour"; only tests shorten it.
         self.auto_review_hour_seconds = auto_review_hour_seconds
 
-    def customer_orders(self, shop: str, customer_id: int) -> list[OrderView]:
-        """The shopper's recent orders, each with its cancellation state."""
-        policy = self.store.policies.get(shop)
-        orders = self.shopify(shop).list_customer_orders(
-            customer_id, first=RECENT_ORDERS, product_tags=policy.needs_product_tags
-        )
+    def customer_orders(self, shop: str, customer_id: int, allowance: Allowance | None = None) -> list[OrderView]:
+        """The shopper's recent orders, each with its cancellation state (``allowance``: the shopper's read budget,
+        spent in the same round trip).
+
+        The order ids and each order's facts come from Redis (order_facts/, fed by webhooks): no Admin API points.
+        When any of them is missing the list is read from Shopify once and kept.
+        """
+        batch = self.store.batch()
+        if allowance is not None:
+            self.store.rates.spend_in(batch, allowance)
+        pending_policy = self.store.policies.get_in(batch, shop)
+        cached_ids = self.store.order_facts.customer_order_ids_in(batch, shop, customer_id)
+        batch.run()
+        policy, known = pending_policy.value, cached_ids.value
+
+        orders: list[Order] | None = None
+        batch = self.store.batch()
+        if known.ids is not None:
+            facts = self.store.order_facts.get_many_in(batch, shop, known.ids)
+            requests = self.store.requests.for_orders_in(batch, shop, known.ids)
+            batch.run()
+            usable = [_usable(order, policy) for order in facts.value]
+            if all(order is not None for order in usable):
+                orders = [order for order in usable if order is not None and order.belongs_to(customer_id)]
+                found = dict(zip(known.ids, requests.value, strict=True))
+        if orders is None:
+            orders = self.shopify(shop).list_customer_orders(
+                customer_id, first=RECENT_ORDERS, product_tags=policy.needs_product_tags
+            )
+            batch = self.store.batch()
+            for order in orders:
+                self.store.order_facts.put_in(batch, shop, order)
+            ids = [order.legacy_resource_id for order in orders]
+            self.store.order_facts.put_customer_order_ids_in(batch, shop, customer_id, ids, known.generation)
+            requests = self.store.requests.for_orders_in(batch, shop, ids)
+            batch.run()
+            found = dict(zip(ids, requests.value, strict=True))
         now = self.clock()
         return [
             OrderView(
                 order,
                 policy,
                 check_eligibility(order, policy, now),
-                self.existing_request(shop, customer_id, order.legacy_resource_id),
+                _theirs(found.get(order.legacy_resource_id), customer_id),
             )
             for order in orders
         ]
 
-    def order_view(self, shop: str, customer_id: int, order_id: int) -> OrderView:
-        """One of the shopper's orders; raises OrderNotFoundError for unknown and other customers' orders."""
-        policy = self.store.policies.get(shop)
-        order = self._owned_order(shop, customer_id, order_id, policy)
+    def order_view(self, shop: str, customer_id: int, order_id: int, allowance: Allowance | None = None) -> OrderView:
+        """One of the shopper's orders; raises OrderNotFoundError for unknown and other customers' orders.
+
+        Everything it needs of Redis (the shopper's ``allowance``, the policy, the cached order and its request)
+        is read in one round trip; Shopify is asked only when the order is not cached (and then it is kept).
+        """
+        batch = self.store.batch()
+        if allowance is not None:
+            self.store.rates.spend_in(batch, allowance)
+        pending_policy = self.store.policies.get_in(batch, shop)
+        cached = self.store.order_facts.get_in(batch, shop, order_id)
+        requests = self.store.requests.for_orders_in(batch, shop, [order_id])
+        batch.run()
+        policy = pending_policy.value
+        order = _usable(cached.value, policy) or self._read_order(shop, order_id, policy, keep=True)
+        if order is None or not order.belongs_to(customer_id):
+            raise OrderNotFoundError(order_id)
         return OrderView(
             order,
             policy,
             check_eligibility(order, policy, self.clock()),
-            self.existing_request(shop, customer_id, order_id),
+            _theirs(requests.value[0], customer_id),
         )
 
     def existing_request(self, shop: str, customer_id: int, order_id: int) -> CancellationRequest | None:
@@ -177,8 +222,27 @@ class Cancellations:
         return stored, created
 
     def _owned_order(self, shop: str, customer_id: int, order_id: int, policy: Policy) -> Order:
-        order = self.shopify(shop).get_order(order_id, product_tags=policy.needs_product_tags)
+        """The order read fresh from Shopify (what decides never trusts the cache), and kept for later views."""
+        order = self._read_order(shop, order_id, policy, keep=True)
         # Shopify's proxy only proves who is logged in; ownership is ours to check.
         if order is None or not order.belongs_to(customer_id):
             raise OrderNotFoundError(order_id)
         return order
+
+    def _read_order(self, shop: str, order_id: int, policy: Policy, *, keep: bool) -> Order | None:
+        order = self.shopify(shop).get_order(order_id, product_tags=policy.needs_product_tags)
+        if order is not None and keep:
+            self.store.order_facts.put(shop, order)
+        return order
+
+
+def _usable(order: Order | None, policy: Policy) -> Order | None:
+    """A cached order, if the policy can be judged on it: webhooks carry no product tags."""
+    if order is None or (policy.needs_product_tags and not order.product_tags_read):
+        return None
+    return order
+
+
+def _theirs(request: CancellationRequest | None, customer_id: int) -> CancellationRequest | None:
+    """The request if the shopper made it (an order's request is never shown to another customer)."""
+    return request if request is not None and request.customer_id == customer_id else None

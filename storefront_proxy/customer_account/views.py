@@ -24,6 +24,7 @@ from storefront_proxy.shopper_contract import (
     limit_reads,
     order_payload,
     parse_order_id,
+    read_allowance,
     reason_and_note,
     request_fields,
 )
@@ -94,7 +95,9 @@ def create_cancellation(order_id: str) -> Any:
 @extension_verified
 def show_order(order_id: str) -> Any:
     """One order: can it still be cancelled, until when, and the request's status if there is one."""
-    _limited()
     shopper = g.customer_account
-    view = _cancellations().order_view(shopper.shop, shopper.customer_id, parse_order_id(order_id, gid=True))
+    numeric_id = parse_order_id(order_id, gid=True)
+    view = _cancellations().order_view(
+        shopper.shop, shopper.customer_id, numeric_id, read_allowance(shopper.shop, shopper.customer_id)
+    )
     return jsonify(order_payload(view))

@@ -49,6 +49,7 @@ class Order(_Model):
     name: str
     email: str | None = None
     created_at: datetime
+    updated_at: datetime | None = None
     cancelled_at: datetime | None = None
     cancel_reason: str | None = None
     closed: bool = False

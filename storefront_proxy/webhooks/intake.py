@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import Blueprint, request
 
+from storefront_proxy.order_facts.feed import order_webhook_received
 from storefront_proxy.services import services
 from storefront_proxy.webhooks.enqueue import enqueue_webhook
 from storefront_proxy.webhooks.verification import WEBHOOK_MAX_BYTES, WebhookDelivery, webhook_verified
@@ -37,6 +38,7 @@ def receive_webhook(delivery: WebhookDelivery) -> Any:
     if not deliveries.first(delivery.id, DEDUPE_SECONDS):
         return {"ok": True, "duplicate": True}
     try:
+        order_webhook_received(services().store.order_facts, delivery.topic, delivery.shop, delivery.payload)
         payload = queued_payload(delivery.topic, delivery.payload)
         enqueue_webhook(services().queue, delivery.topic, delivery.shop, payload, delivery.id)
     except Exception:

@@ -6,6 +6,7 @@ their payload (https://shopify.dev/docs/apps/build/compliance/privacy-law-compli
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from storefront_proxy.job_context import JobContext
@@ -17,14 +18,17 @@ from storefront_proxy.webhooks.enqueue import WebhookErasure, erase_webhook_jobs
 WEBHOOK_ERASURE_ROUNDS = 12
 
 
-def erase_customer(store: Store, shop: str, customer_id: int) -> int:
+def erase_customer(store: Store, shop: str, customer_id: int, order_ids: Iterable[int] = ()) -> int:
     """Erase what the shop's data holds of one customer; returns how many requests.
 
-    Their requests go with their notes and timelines, their data-request exports too, and the audit entries
-    about those requests keep who did what and when, but not the texts. The requests go last: until then a
-    retried job (after Redis failed part-way) finds the same requests, and so the same audit entries, again.
+    Their requests go with their notes and timelines, their data-request exports too, the cached facts of their
+    orders (``order_ids`` and those of their requests), and the audit entries about those requests keep who did
+    what and when, but not the texts. The requests go last: until then a retried job (after Redis failed
+    part-way) finds the same requests, and so the same audit entries, again.
     """
-    doomed = {request.id for request in store.requests.iter_shop(shop) if request.customer_id == customer_id}
+    theirs = [request for request in store.requests.iter_shop(shop) if request.customer_id == customer_id]
+    doomed = {request.id for request in theirs}
+    store.order_facts.erase_customer(shop, customer_id, {*order_ids, *(request.order_id for request in theirs)})
     store.audit.scrub(shop, doomed)
     store.data_requests.erase_customer(shop, customer_id)
     return len(store.requests.erase_customer(shop, customer_id))
@@ -43,6 +47,7 @@ def erase_shop(store: Store, shop: str) -> None:
         store.audit,
         store.proxy_paths,
         store.data_requests,
+        store.order_facts,
     ):
         repository.delete_shop(shop)
 
@@ -51,8 +56,8 @@ def customers_redact(ctx: JobContext, shop: str, payload: dict[str, Any], job_id
     customer = (payload.get("customer") or {}).get("id")
     if not isinstance(customer, int):
         return {"effect": "ignored"}
-    erased = erase_customer(ctx.store, shop, customer)
     orders = {order for order in payload.get("orders_to_redact") or [] if isinstance(order, int)}
+    erased = erase_customer(ctx.store, shop, customer, orders)
     jobs = erase_webhook_data(ctx, shop, customer, orders, keep=job_id)
     return {"effect": "erased", "requests": erased, "webhook_jobs": jobs.erased}
 

@@ -28,7 +28,12 @@ def handle(
 
 
 def app_uninstalled(ctx: JobContext, shop: str) -> str:
-    """The token stops working at once; the shop's requests are kept until shop/redact asks otherwise."""
+    """The token stops working at once; the shop's requests are kept until shop/redact asks otherwise.
+
+    The cached orders go too, after the token (a view reading Shopify from then on has none): a shopper's
+    page then reads Shopify, and says the shop no longer offers this.
+    """
     configured = ctx.settings.shopify_access_token if shop == ctx.settings.shopify_shop else None
     ctx.store.tokens.forget_uninstalled(shop, configured.get_secret_value() if configured else None)
+    ctx.store.order_facts.delete_shop(shop)
     return "token_removed"

@@ -116,6 +116,8 @@ def test_get_order_returns_every_fragment_field(client: FlaskClient, clock: Cloc
         "name": "#1001",
         "email": "ada@example.com",
         "createdAt": "2027-01-15T07:55:00Z",  # START - 5 min
+        # Seeded orders are touched when the shop is set up (START).
+        "updatedAt": "2027-01-15T08:00:00Z",
         "cancelledAt": None,
         "cancelReason": None,
         "closed": False,

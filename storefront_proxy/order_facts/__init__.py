@@ -1,0 +1,1 @@
+"""The order facts the storefront shows, kept in Redis from webhooks and reads, so views spend no Admin API points."""

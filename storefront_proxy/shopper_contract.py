@@ -18,6 +18,7 @@ from storefront_proxy.proxy.pages import translator
 from storefront_proxy.ratelimit import Allowance
 from storefront_proxy.services import services
 from storefront_proxy.shopify.models import ORDER_GID_PREFIX
+from storefront_proxy.storage import ReadBatch
 from storefront_proxy.times import iso
 
 # Liquid's order.id: a positive integer (Shopify ids fit in an unsigned 64-bit integer).
@@ -41,6 +42,12 @@ def read_allowance(shop: str, customer_id: int) -> Allowance:
 def limit_reads(shop: str, customer_id: int) -> None:
     """Spend one of the shopper's storefront requests (429 once spent: ``http_errors``)."""
     services().store.rates.spend(read_allowance(shop, customer_id))
+
+
+def limit_reads_in(reads: ReadBatch, shop: str, customer_id: int) -> ReadBatch:
+    """``limit_reads`` queued on the request's batch, checked when the use case sends its reads with it."""
+    services().store.rates.spend_in(reads, read_allowance(shop, customer_id))
+    return reads
 
 
 def limit_cancellations(shop: str, customer_id: int) -> None:

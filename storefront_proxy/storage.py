@@ -187,6 +187,7 @@ class ReadBatch:
         return pending
 
     def run(self) -> None:
+        """Send what is queued (nothing when all of it was sent already)."""
         replies = self.pipe.execute() if self._readers else []
         position = 0
         for pending, read, commands in self._readers:

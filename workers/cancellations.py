@@ -24,3 +24,17 @@ def on_cancel_failure(job: Job, connection: Any, exc_type: type, exc_value: Base
     request_id = (job.meta or {}).get("request_id") or (job.args[0] if job.args else None)
     if request_id:
         execution.record_job_failure(worker_context(), request_id, job_error(exc_type, exc_value), will_retry(job))
+
+
+def confirm_cancellation(request_id: str, look: int) -> dict[str, Any]:
+    """Look whether Shopify's cancel Job has cancelled the order of request ``request_id`` (scheduled)."""
+    return execution.confirm_cancellation(worker_context(), request_id, look)
+
+
+def on_confirm_failure(job: Job, connection: Any, exc_type: type, exc_value: BaseException, traceback: Any) -> None:
+    """RQ failure callback of a look: once RQ has no retries left, the request ends ``failed`` for support."""
+    request_id = (job.meta or {}).get("request_id") or (job.args[0] if job.args else None)
+    if request_id:
+        execution.record_confirmation_failure(
+            worker_context(), request_id, job_error(exc_type, exc_value), will_retry(job)
+        )

@@ -44,6 +44,41 @@ def enqueue_cancellation(
     )
 
 
+CONFIRM_JOB = "workers.cancellations.confirm_cancellation"
+CONFIRM_FAILURE_CALLBACK = "workers.cancellations.on_confirm_failure"
+
+
+def confirm_job_id(request_id: str, poll: int) -> str:
+    """The RQ job id of the ``poll``-th look at whether Shopify's cancel Job has cancelled the order."""
+    return f"confirm-{request_id}-{poll}"
+
+
+def schedule_confirmation(
+    queue: Queue, request_id: str, poll: int, delay: timedelta, pipeline: Pipeline | None = None
+) -> None:
+    """Look again, after ``delay``, whether Shopify has cancelled the order (workers/cancellations.py).
+
+    orderCancel runs as a Shopify Job that takes a moment; a worker that slept until it finished could not serve
+    any other cancellation meanwhile. Each look is its own scheduled job (``rq worker --with-scheduler`` moves it
+    to the queue when due); a worker lost while running one leaves it to RQ's retry.
+    """
+    queue.enqueue_in(
+        delay,
+        CONFIRM_JOB,
+        request_id,
+        poll,
+        job_id=confirm_job_id(request_id, poll),
+        description=f"confirm the cancellation of request {request_id} (look {poll})",
+        meta={"request_id": request_id},
+        job_timeout=CANCEL_JOB_TIMEOUT_SECONDS,
+        retry=Retry(max=3, interval=[5, 30, 120]),
+        on_failure=Callback(CONFIRM_FAILURE_CALLBACK),
+        result_ttl=RESULT_TTL_SECONDS,
+        failure_ttl=FAILURE_TTL_SECONDS,
+        pipeline=pipeline,
+    )
+
+
 AUTO_REVIEW_JOB = "workers.review.auto_review"
 
 

@@ -1,17 +1,21 @@
-"""Carrying out a shopper's cancellation in Shopify: re-check the order, send orderCancel once, confirm.
+"""Carrying out a shopper's cancellation in Shopify: re-check the order, send orderCancel once, confirm later.
 
-Run by the cancel job (workers/cancellations.py). Transient Shopify failures raise, so RQ retries the job on the
-schedule given at enqueue time; every permanent outcome is recorded on the request and returned.
+Run by the cancel job and the confirmation looks (workers/cancellations.py). Transient Shopify failures raise,
+so RQ retries the job on the schedule given at enqueue time; every permanent outcome is recorded on the request
+and returned.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from redis.client import Pipeline
+
 from storefront_proxy.cancellations.eligibility import FULFILLMENT_STARTED, WINDOW_CLOSED, check_eligibility
+from storefront_proxy.cancellations.enqueue import schedule_confirmation
 from storefront_proxy.cancellations.records import CancellationRequest, RequestStatus
 from storefront_proxy.job_context import JobContext
 from storefront_proxy.policy.model import RefundMethod
@@ -60,15 +64,7 @@ def carry_out_cancellation(ctx: JobContext, request_id: str) -> dict[str, Any]:
     except (ShopifyAuthError, ShopifyQueryError, UnknownShopError) as exc:
         # Retrying cannot fix a refused token or a rejected document: support has to look.
         log.error("cancellation failed permanently: %s", exc, extra={"request_id": request_id, "shop": request.shop})
-        return _finish(
-            ctx,
-            request_id,
-            RequestStatus.FAILED,
-            "failed",
-            UNREACHABLE_MESSAGE,
-            code="outcome.unreachable",
-            error=str(exc),
-        )
+        return _unreachable(ctx, request_id, str(exc))
 
 
 def _cancel_in_shopify(ctx: JobContext, client: ShopifyClient, request: CancellationRequest) -> dict[str, Any]:
@@ -130,12 +126,108 @@ def _cancel_in_shopify(ctx: JobContext, client: ShopifyClient, request: Cancella
             message_detail=shopify_message,
             error=shopify_message,
         )
-    if result.job is None:
+    if result.job is None or result.job.done:
         return _confirm(ctx, client, request, job_done=True)
     job_id = result.job.id
-    request = _update(ctx, request.id, lambda r: _note_job(r, job_id, ctx.clock()))
-    done = result.job.done or _wait_for_job(ctx, client, job_id)
-    return _confirm(ctx, client, request, job_done=done)
+    # Shopify's Job takes a moment: look again later (a scheduled job) rather than hold this worker meanwhile.
+    request, _ = ctx.store.requests.update(
+        request.id,
+        lambda r: _note_job(r, job_id, ctx.clock()),
+        lambda pipe, _: _schedule_look(ctx, request.id, 1, pipe),
+    )
+    return _outcome(request)
+
+
+def confirm_cancellation(ctx: JobContext, request_id: str, look: int) -> dict[str, Any]:
+    """The ``look``-th look at a sent orderCancel: cancelled, failed inside Shopify, or look again later.
+
+    The orders/cancelled webhook may have said so first; the order is then only tagged.
+    """
+    request = ctx.store.requests.get(request_id)
+    if request is None:
+        return {"request_id": request_id, "status": "missing"}
+    if request.status is RequestStatus.CANCELLED and request.cancel_sent_at is not None and not _tagged(request):
+        with ctx.shopify(request.shop) as client:
+            _tag_cancelled_order(ctx, client, request_id)
+    if request.status is not RequestStatus.PROCESSING:
+        return _outcome(request)
+    try:
+        with ctx.shopify(request.shop) as client:
+            # The Job first: one that is done before the order reads uncancelled failed inside Shopify.
+            job = client.get_job(request.shopify_job_id) if request.shopify_job_id else None
+            confirmed = client.get_order_cancellation(request.order_id)
+            if confirmed is not None and confirmed.cancelled_at is not None:
+                outcome = _finish(
+                    ctx, request_id, RequestStatus.CANCELLED, "cancelled", None, detail="confirmed cancelledAt"
+                )
+                _tag_cancelled_order(ctx, client, request_id)
+                return outcome
+            if job is None or job.done:
+                return _shop_refused(ctx, request_id)
+    except ShopifyTransientError as exc:
+        log.info("confirmation deferred: %s", exc, extra={"request_id": request_id, "shop": request.shop})
+    except (ShopifyAuthError, ShopifyQueryError, UnknownShopError) as exc:
+        return _finish(
+            ctx,
+            request_id,
+            RequestStatus.FAILED,
+            "failed",
+            UNREACHABLE_MESSAGE,
+            code="outcome.unreachable",
+            error=str(exc),
+        )
+    if look >= len(confirmation_delays(ctx)):
+        return _finish(
+            ctx,
+            request_id,
+            RequestStatus.FAILED,
+            "failed",
+            UNREACHABLE_MESSAGE,
+            code="outcome.unreachable",
+            error="Shopify never confirmed the cancellation",
+        )
+    with ctx.store.redis.pipeline() as pipe:
+        _schedule_look(ctx, request_id, look + 1, pipe)
+        pipe.execute()
+    return _outcome(request)
+
+
+def confirmation_delays(ctx: JobContext) -> list[float]:
+    """Seconds before each look at a sent orderCancel: quick ones while Shopify's Job usually finishes (from 1 s,
+    growing to CANCEL_JOB_MAX_POLL_INTERVAL, CANCEL_JOB_MAX_POLLS of them), then the retry schedule's."""
+    quick, pause = [], 1.0
+    for _ in range(ctx.settings.cancel_job_max_polls):
+        quick.append(pause)
+        pause = min(pause * 1.6, max(ctx.settings.cancel_job_max_poll_interval, 1.0))
+    return quick + [float(seconds) for seconds in ctx.settings.cancel_retry_intervals]
+
+
+def _schedule_look(ctx: JobContext, request_id: str, look: int, pipe: Pipeline) -> None:
+    delays = confirmation_delays(ctx)
+    delay = delays[min(look, len(delays)) - 1]
+    schedule_confirmation(ctx.queue, request_id, look, timedelta(seconds=delay), pipeline=pipe)
+
+
+def _tagged(request: CancellationRequest) -> bool:
+    return any(event.type in ("tagged", "tag_failed") for event in request.events)
+
+
+def record_confirmation_failure(ctx: JobContext, request_id: str, error: str, will_retry: bool) -> None:
+    """A look at a sent orderCancel crashed and RQ gives up on it: support has to look (the request is failed)."""
+    if will_retry:
+        return
+
+    def change(request: CancellationRequest) -> None:
+        if request.status is not RequestStatus.PROCESSING:
+            return
+        request.last_error = error
+        request.tell(UNREACHABLE_MESSAGE, "outcome.unreachable")
+        request.record(ctx.clock(), "failed", status=RequestStatus.FAILED, detail=error)
+
+    try:
+        ctx.store.requests.update(request_id, change)
+    except NotFoundError:
+        log.warning("confirmation failure callback for a missing request", extra={"request_id": request_id})
 
 
 def _tag_cancelled_order(ctx: JobContext, client: ShopifyClient, request_id: str) -> None:
@@ -145,7 +237,7 @@ def _tag_cancelled_order(ctx: JobContext, client: ShopifyClient, request_id: str
     and the request stays cancelled. An order staff cancelled before we sent orderCancel is not tagged.
     """
     request = ctx.store.requests.get(request_id)
-    if request is None or request.cancel_sent_at is None:
+    if request is None or request.cancel_sent_at is None or _tagged(request):
         return
     tag = ctx.store.policies.get(request.shop).cancelled_order_tag
     if not tag:
@@ -163,9 +255,16 @@ def _tag_cancelled_order(ctx: JobContext, client: ShopifyClient, request_id: str
 
 
 def _await_earlier_send(ctx: JobContext, client: ShopifyClient, request: CancellationRequest) -> dict[str, Any]:
-    """An earlier attempt sent orderCancel: never send it twice, wait for that one's outcome instead."""
-    done = _wait_for_job(ctx, client, request.shopify_job_id) if request.shopify_job_id else False
-    return _confirm(ctx, client, request, job_done=done)
+    """An earlier attempt sent orderCancel: never send it twice; look at that one's outcome instead."""
+    if request.shopify_job_id is None:
+        return _confirm(ctx, client, request, job_done=False)
+    job = client.get_job(request.shopify_job_id)
+    if job is None or job.done:
+        return _confirm(ctx, client, request, job_done=True)
+    with ctx.store.redis.pipeline() as pipe:
+        _schedule_look(ctx, request.id, 1, pipe)
+        pipe.execute()
+    return _outcome(request)
 
 
 def _confirm(ctx: JobContext, client: ShopifyClient, request: CancellationRequest, *, job_done: bool) -> dict[str, Any]:
@@ -174,29 +273,28 @@ def _confirm(ctx: JobContext, client: ShopifyClient, request: CancellationReques
     if confirmed is not None and confirmed.cancelled_at is not None:
         return _finish(ctx, request.id, RequestStatus.CANCELLED, "cancelled", None, detail="confirmed cancelledAt")
     if job_done:
-        # Shopify finished its Job but the order is not cancelled: the cancellation failed inside Shopify.
-        return _finish(
-            ctx,
-            request.id,
-            RequestStatus.FAILED,
-            "failed",
-            "The shop could not cancel this order.",
-            code="outcome.shop_refused",
-            error="orderCancel job finished without cancelledAt",
-        )
+        return _shop_refused(ctx, request.id)
     raise CancelJobNotFinishedError("Shopify has not confirmed the cancellation yet")
 
 
-def _wait_for_job(ctx: JobContext, client: ShopifyClient, job_id: str) -> bool:
-    """Poll Shopify's Job until done, a bounded number of times with growing pauses; returns whether it is done."""
-    pause = 0.25
-    for _ in range(ctx.settings.cancel_job_max_polls):
-        job = client.get_job(job_id)
-        if job is None or job.done:
-            return True
-        ctx.sleep(pause)
-        pause = min(pause * 1.6, ctx.settings.cancel_job_max_poll_interval)
-    return False
+def _unreachable(ctx: JobContext, request_id: str, error: str) -> dict[str, Any]:
+    """Shopify cannot be asked (a refused token, a rejected document) or never answered: support has to look."""
+    return _finish(
+        ctx, request_id, RequestStatus.FAILED, "failed", UNREACHABLE_MESSAGE, code="outcome.unreachable", error=error
+    )
+
+
+def _shop_refused(ctx: JobContext, request_id: str) -> dict[str, Any]:
+    """Shopify finished its Job but the order is not cancelled: the cancellation failed inside Shopify."""
+    return _finish(
+        ctx,
+        request_id,
+        RequestStatus.FAILED,
+        "failed",
+        "The shop could not cancel this order.",
+        code="outcome.shop_refused",
+        error="orderCancel job finished without cancelledAt",
+    )
 
 
 def _send_has_lapsed(request: CancellationRequest, now: datetime, settle_seconds: float) -> bool:

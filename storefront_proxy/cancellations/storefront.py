@@ -17,9 +17,9 @@ from storefront_proxy.cancellations.eligibility import Eligibility, IneligibleRe
 from storefront_proxy.cancellations.enqueue import enqueue_cancellation, schedule_auto_review
 from storefront_proxy.cancellations.records import NOTE_MAX_LENGTH, CancellationRequest, RequestStatus, new_request_id
 from storefront_proxy.policy.model import Policy
-from storefront_proxy.ratelimit import Allowance
 from storefront_proxy.shopify.client import ShopifyClient
 from storefront_proxy.shopify.models import Order
+from storefront_proxy.storage import ReadBatch
 from storefront_proxy.store import Store
 from storefront_proxy.validation import InvalidValueError
 
@@ -75,16 +75,14 @@ class Cancellations:
         # The length of the policy's auto-review "hour"; only tests shorten it.
         self.auto_review_hour_seconds = auto_review_hour_seconds
 
-    def customer_orders(self, shop: str, customer_id: int, allowance: Allowance | None = None) -> list[OrderView]:
-        """The shopper's recent orders, each with its cancellation state (``allowance``: the shopper's read budget,
-        spent in the same round trip).
+    def customer_orders(self, shop: str, customer_id: int, reads: ReadBatch | None = None) -> list[OrderView]:
+        """The shopper's recent orders, each with its cancellation state (``reads``: the request's batch, with what
+        the edge reads too, such as the shopper's rate limit; sent with this use case's first reads).
 
         The order ids and each order's facts come from Redis (order_facts/, fed by webhooks): no Admin API points.
         When any of them is missing the list is read from Shopify once and kept.
         """
-        batch = self.store.batch()
-        if allowance is not None:
-            self.store.rates.spend_in(batch, allowance)
+        batch = reads or self.store.batch()
         pending_policy = self.store.policies.get_in(batch, shop)
         cached_ids = self.store.order_facts.customer_order_ids_in(batch, shop, customer_id)
         batch.run()
@@ -123,15 +121,13 @@ class Cancellations:
             for order in orders
         ]
 
-    def order_view(self, shop: str, customer_id: int, order_id: int, allowance: Allowance | None = None) -> OrderView:
+    def order_view(self, shop: str, customer_id: int, order_id: int, reads: ReadBatch | None = None) -> OrderView:
         """One of the shopper's orders; raises OrderNotFoundError for unknown and other customers' orders.
 
-        Everything it needs of Redis (the shopper's ``allowance``, the policy, the cached order and its request)
-        is read in one round trip; Shopify is asked only when the order is not cached (and then it is kept).
+        Everything it needs of Redis (the policy, the cached order and its request, and what the edge queued on
+        ``reads``) is read in one round trip; Shopify is asked only when the order is not cached (then it is kept).
         """
-        batch = self.store.batch()
-        if allowance is not None:
-            self.store.rates.spend_in(batch, allowance)
+        batch = reads or self.store.batch()
         pending_policy = self.store.policies.get_in(batch, shop)
         cached = self.store.order_facts.get_in(batch, shop, order_id)
         requests = self.store.requests.for_orders_in(batch, shop, [order_id])

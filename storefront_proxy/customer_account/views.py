@@ -22,9 +22,9 @@ from storefront_proxy.services import services
 from storefront_proxy.shopper_contract import (
     limit_cancellations,
     limit_reads,
+    limit_reads_in,
     order_payload,
     parse_order_id,
-    read_allowance,
     reason_and_note,
     request_fields,
 )
@@ -97,7 +97,6 @@ def show_order(order_id: str) -> Any:
     """One order: can it still be cancelled, until when, and the request's status if there is one."""
     shopper = g.customer_account
     numeric_id = parse_order_id(order_id, gid=True)
-    view = _cancellations().order_view(
-        shopper.shop, shopper.customer_id, numeric_id, read_allowance(shopper.shop, shopper.customer_id)
-    )
+    reads = limit_reads_in(services().store.batch(), shopper.shop, shopper.customer_id)
+    view = _cancellations().order_view(shopper.shop, shopper.customer_id, numeric_id, reads)
     return jsonify(order_payload(view))

@@ -19,7 +19,7 @@ from flask import g, request
 from shopify_app import verify_app_proxy_req
 
 from storefront_proxy.http_errors import ApiError
-from storefront_proxy.proxy_path.sync import note_proxy_path
+from storefront_proxy.proxy_path.sync import enqueue_proxy_path_sync
 from storefront_proxy.services import services
 from storefront_proxy.shopify.domains import SHOP_DOMAIN
 
@@ -106,13 +106,10 @@ def _unauthorized(reason: str) -> ApiError:
     )
 
 
-def _note_proxy_path(context: ProxyContext) -> None:
-    """Merchants can rename the proxy path per shop; the theme blocks learn it from an app metafield."""
-    note_proxy_path(services().store.proxy_paths, services().queue, context.shop, context.path_prefix)
-
-
 def proxy_verified(view: F) -> F:
-    """Verify the proxy signature and require a logged-in shopper; sets ``g.proxy`` (a ProxyContext)."""
+    """Verify the proxy signature and require a logged-in shopper; sets ``g.proxy`` (a ProxyContext) and
+    ``g.proxy_reads``, the request's batch of Redis reads, which already reports the shop's proxy path (merchants
+    can rename it; the theme blocks learn it from an app metafield)."""
 
     @functools.wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
@@ -129,7 +126,12 @@ def proxy_verified(view: F) -> F:
         if not PATH_PREFIX.fullmatch(path_prefix):
             raise _invalid_parameter("path_prefix is not a proxy path")
         g.proxy = ProxyContext(shop=params["shop"].lower(), customer_id=int(customer), path_prefix=path_prefix)
-        _note_proxy_path(g.proxy)
-        return view(*args, **kwargs)
+        g.proxy_reads = services().store.batch()
+        path_changed = services().store.proxy_paths.remember_in(g.proxy_reads, g.proxy.shop, path_prefix)
+        answer = view(*args, **kwargs)
+        g.proxy_reads.run()  # for a view that sent no reads with it
+        if path_changed.value:
+            enqueue_proxy_path_sync(services().queue, g.proxy.shop)
+        return answer
 
     return wrapped  # type: ignore[return-value]

@@ -18,18 +18,17 @@ from storefront_proxy.http_errors import ApiError, answer_invalid_values
 from storefront_proxy.proxy.csrf import issue_token, token_is_valid
 from storefront_proxy.proxy.pages import render_page, translator
 from storefront_proxy.proxy.verification import proxy_verified
-from storefront_proxy.ratelimit import Allowance
 from storefront_proxy.services import services
 from storefront_proxy.shopper_contract import (
     limit_cancellations,
-    limit_reads,
+    limit_reads_in,
     offered_reasons,
     parse_order_id,
-    read_allowance,
     reason_and_note,
     request_fields,
 )
 from storefront_proxy.shopper_contract import order_payload as shopper_order_payload
+from storefront_proxy.storage import ReadBatch
 
 # The page script is served under the proxy path too, so it loads from the shop's own domain.
 bp = Blueprint(
@@ -81,12 +80,12 @@ def _page(template: str, status: int = 200, **context: Any) -> Response:
 
 def _limited() -> None:
     """Per-shopper request budget; runs after verification, so it counts verified shoppers only."""
-    limit_reads(g.proxy.shop, g.proxy.customer_id)
+    limit_reads_in(g.proxy_reads, g.proxy.shop, g.proxy.customer_id).run()
 
 
-def _allowance() -> Allowance:
-    """The same budget, for a use case that spends it in its own Redis round trip."""
-    return read_allowance(g.proxy.shop, g.proxy.customer_id)
+def _limited_reads() -> ReadBatch:
+    """The same budget, spent when the use case sends its reads (one round trip to Redis for the whole request)."""
+    return limit_reads_in(g.proxy_reads, g.proxy.shop, g.proxy.customer_id)
 
 
 @bp.get("/")
@@ -94,7 +93,7 @@ def _allowance() -> Allowance:
 @proxy_verified
 def list_orders() -> Any:
     """The logged-in shopper's recent orders with their cancellation state."""
-    views = _cancellations().customer_orders(g.proxy.shop, g.proxy.customer_id, _allowance())
+    views = _cancellations().customer_orders(g.proxy.shop, g.proxy.customer_id, _limited_reads())
     if wants_json():
         return jsonify({"orders": [order_payload(view) for view in views]})
     return _page("orders.html", views=views)
@@ -105,7 +104,7 @@ def list_orders() -> Any:
 def show_order(order_id: str) -> Any:
     """One order: can it still be cancelled, until when, and the request's status if there is one."""
     numeric_id = parse_order_id(order_id)
-    view = _cancellations().order_view(g.proxy.shop, g.proxy.customer_id, numeric_id, _allowance())
+    view = _cancellations().order_view(g.proxy.shop, g.proxy.customer_id, numeric_id, _limited_reads())
     payload = order_payload(view)
     if wants_json():
         return jsonify(payload)

@@ -1,7 +1,8 @@
 """The shop's storefront proxy path, which merchants can rename, told to the theme blocks.
 
-Every verified storefront request reports the path it came through (``path_prefix``); when it is new or changed,
-a job (workers/proxy_path.py) writes it into the app-data metafield the theme blocks read.
+Every verified storefront request reports the path it came through (``path_prefix``, stored with the request's
+other reads: ``proxy/verification.py``); when it is new or changed, a job (workers/proxy_path.py) writes it into
+the app-data metafield the theme blocks read.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from typing import Any
 from rq import Callback, Queue, Retry
 
 from storefront_proxy.job_context import JobContext
-from storefront_proxy.proxy_path.repository import ProxyPaths
 from storefront_proxy.shopify.errors import ShopifyAuthError, ShopifyQueryError, UnknownShopError
 
 log = logging.getLogger(__name__)
@@ -22,12 +22,6 @@ SYNC_FAILURE_CALLBACK = "workers.proxy_path.on_proxy_path_failure"
 # The app-data metafield the theme blocks read the path from.
 METAFIELD_NAMESPACE = "self_service"
 METAFIELD_KEY = "proxy_path"
-
-
-def note_proxy_path(paths: ProxyPaths, queue: Queue, shop: str, path_prefix: str) -> None:
-    """A storefront request came through ``path_prefix``: sync it to the theme blocks when it is new."""
-    if paths.remember(shop, path_prefix):
-        enqueue_proxy_path_sync(queue, shop)
 
 
 def enqueue_proxy_path_sync(queue: Queue, shop: str) -> None:

@@ -157,6 +157,7 @@ def handle_graphql(
         return {"errors": [error], "extensions": cost}, 200
     allowed, throttle_status = state.spend(requested)
     if not allowed:
+        call.throttled = True
         return _throttled(requested, throttle_status), 200
 
     result = graphql.execute_sync(

@@ -365,6 +365,8 @@ class Call:
     at: float
     api_version: str | None = None
     fault: str | None = None
+    # Answered THROTTLED by the cost bucket (not by a fault).
+    throttled: bool = False
 
 
 @dataclass

@@ -2,8 +2,9 @@
 
 Each repository's module owns its keys: ``cancellations/repository.py`` (requests), ``holds/repository.py``,
 ``tokens/repository.py``, ``policy/repository.py``, ``audit.py``, ``webhooks/deliveries.py``,
-``webhooks/data_requests.py``, ``proxy_path/repository.py``, ``order_facts/repository.py`` (cached orders) and
-``ratelimit.py``. The connection itself, and the transactions and read batches they share, are ``storage.py``'s.
+``webhooks/data_requests.py``, ``proxy_path/repository.py``, ``order_facts/repository.py`` (cached orders),
+``cost_bucket/repository.py`` (Shopify's rate limit) and ``ratelimit.py``. The connection itself, and the
+transactions and read batches they share, are ``storage.py``'s.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import redis
 
 from storefront_proxy.audit import AuditLog
 from storefront_proxy.cancellations.repository import RequestRepository
+from storefront_proxy.cost_bucket.repository import CostBuckets
 from storefront_proxy.holds.repository import HoldRepository
 from storefront_proxy.order_facts.repository import OrderFacts
 from storefront_proxy.policy.repository import PolicyRepository
@@ -39,6 +41,7 @@ class Store:
         self.proxy_paths = ProxyPaths(connection)
         self.rates = RateCounter(connection)
         self.order_facts = OrderFacts(connection)
+        self.cost_buckets = CostBuckets(connection)
 
     def batch(self) -> ReadBatch:
         """Reads (and small writes) of several repositories sent in one round trip."""

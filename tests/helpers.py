@@ -96,12 +96,16 @@ def admin_order(
     }
 
 
-def throttle_status(available: float = 1000.0, requested: int = 80) -> dict[str, Any]:
+def throttle_status(available: float = 1000.0, requested: int = 80, restore_rate: float = 50.0) -> dict[str, Any]:
     return {
         "cost": {
             "requestedQueryCost": requested,
             "actualQueryCost": requested,
-            "throttleStatus": {"maximumAvailable": 1000.0, "currentlyAvailable": available, "restoreRate": 50.0},
+            "throttleStatus": {
+                "maximumAvailable": 1000.0,
+                "currentlyAvailable": available,
+                "restoreRate": restore_rate,
+            },
         }
     }
 
@@ -143,7 +147,9 @@ class FakeAdmin:
             data = {"orders": {"nodes": nodes}}
         else:
             raise AssertionError(f"{name} is not expected in this test")
-        return 200, {"Content-Type": "application/json"}, json.dumps({"data": data, "extensions": throttle_status()})
+        # A bucket that never runs dry: these tests are about answers, not pacing (tests/cost_bucket/).
+        extensions = throttle_status(requested=30, restore_rate=1e6)
+        return 200, {"Content-Type": "application/json"}, json.dumps({"data": data, "extensions": extensions})
 
     def names(self) -> list[str]:
         return [name for name, _ in self.calls]

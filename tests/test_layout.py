@@ -152,6 +152,7 @@ def test_every_redis_key_is_built_in_exactly_one_module():
         "rate",
         "order",
         "customer-orders",
+        "cost-bucket",
     }
 
 

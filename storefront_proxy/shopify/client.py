@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import requests
 from gql import GraphQLRequest, gql
@@ -120,6 +120,34 @@ class PrintedRequest(GraphQLRequest):
         return payload
 
 
+# What each operation is expected to cost (requested cost, Shopify's rules, checked against the README's table by
+# tests/shopify/test_document_costs.py): what a call takes from the shop's bucket before it is sent. A list's cost
+# grows with its page size; each client learns the real figure from Shopify's answers.
+ESTIMATED_COSTS: dict[str, float] = {
+    "get_order": 30,
+    "get_order_with_product_tags": 50,
+    "list_customer_orders": 72,
+    "list_customer_orders_with_product_tags": 502,
+    "cancel_order": 12,
+    "get_job": 1,
+    "get_order_cancelled_at": 1,
+    "get_app_installation": 1,
+    "set_app_metafields": 12,
+    "add_tags": 12,
+    "get_fulfillment_orders": 43,
+    "hold_fulfillment_order": 13,
+    "release_fulfillment_hold": 12,
+}
+
+
+class CallPacer(Protocol):
+    """Paces every process's calls to a shop by the shop's cost bucket (``cost_bucket/repository.py``)."""
+
+    def reserve(self, shop: str, cost: float, max_wait: float) -> tuple[bool, float]: ...
+
+    def settle(self, shop: str, refund: float, throttle_status: dict[str, Any] | None) -> None: ...
+
+
 def user_errors(payload: dict[str, Any], field: str = "userErrors") -> list[UserError]:
     """A mutation payload's user errors: Shopify's reasons for refusing, sent as data, not as GraphQL errors."""
     return [UserError.model_validate(error) for error in payload.get(field) or []]
@@ -163,8 +191,12 @@ class ShopifyClient:
         max_throttle_wait: float = MAX_THROTTLE_WAIT_SECONDS,
         sleep: Callable[[float], None] = time.sleep,
         renew_token: Callable[[str], str | None] | None = None,
+        pacer: CallPacer | None = None,
     ) -> None:
         self.shop = shop
+        self._pacer = pacer
+        # The requested cost Shopify last reported for each operation (ESTIMATED_COSTS until then).
+        self._costs: dict[str, float] = {}
         self._access_token = access_token
         self._renew_token = renew_token
         self.max_attempts = max_attempts
@@ -325,6 +357,7 @@ class ShopifyClient:
 
     def _execute_once(self, operation: str, variables: dict[str, Any]) -> dict[str, Any]:
         request = PrintedRequest(operation, variables)
+        reserved = self._reserve(operation)
         self._forget_last_response()
         try:
             if self._transport.session is None:
@@ -338,6 +371,7 @@ class ShopifyClient:
         except TransportError as exc:
             raise ShopifyTransientError(f"Shopify transport failed: {type(exc).__name__}") from exc
 
+        self._settle(operation, reserved, result.extensions)
         if self._last_status is not None and self._last_status >= 400:
             raise self._status_error(self._last_status, _error_text(result.errors))
         if result.errors:
@@ -345,6 +379,30 @@ class ShopifyClient:
         if result.data is None:
             raise ShopifyTransientError("Shopify answered without data")
         return result.data
+
+    def _reserve(self, operation: str) -> float:
+        """Take the call's points from the shop's bucket, waiting for them when they are not there yet; a wait
+        longer than this caller allows is a throttle, raised before anything is sent."""
+        if self._pacer is None:
+            return 0.0
+        cost = self._costs.get(operation) or ESTIMATED_COSTS.get(operation, 50.0)
+        granted, wait = self._pacer.reserve(self.shop, cost, self.max_throttle_wait)
+        if not granted:
+            raise ShopifyThrottledError("the shop's Admin API budget is spent for now", retry_after=wait)
+        if wait > 0:
+            self._sleep(wait)
+        return cost
+
+    def _settle(self, operation: str, reserved: float, extensions: dict[str, Any] | None) -> None:
+        """Give back what the call did not spend (all of it when throttled) and pass on Shopify's figures."""
+        cost = (extensions or {}).get("cost") or {}
+        requested, actual = cost.get("requestedQueryCost"), cost.get("actualQueryCost")
+        if isinstance(requested, int | float) and requested > 0:
+            self._costs[operation] = float(requested)
+        if self._pacer is None:
+            return
+        spent = float(actual) if isinstance(actual, int | float) else 0.0 if requested is not None else reserved
+        self._pacer.settle(self.shop, reserved - spent, cost.get("throttleStatus"))
 
     def _connect(self) -> None:
         """Open the transport's session, its response hook noting each answer's status and Retry-After."""

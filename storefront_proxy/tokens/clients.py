@@ -63,6 +63,7 @@ def client_for_shop(
         max_attempts=max_attempts,
         max_throttle_wait=max_throttle_wait,
         renew_token=lambda refused: renew_refused_token(settings, store, shop, refused),
+        pacer=store.cost_buckets,
     )
 
 

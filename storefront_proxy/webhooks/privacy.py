@@ -48,6 +48,7 @@ def erase_shop(store: Store, shop: str) -> None:
         store.proxy_paths,
         store.data_requests,
         store.order_facts,
+        store.cost_buckets,
     ):
         repository.delete_shop(shop)
 

@@ -94,3 +94,24 @@ def test_product_tags_are_read_only_for_a_policy_that_excludes_them(web, standar
     # The list kept the orders it read with their products' tags, so the page needs no read of its own.
     assert standard_plan.calls_for("ListCustomerOrdersWithProductTags")
     assert not standard_plan.calls_for("GetOrderForCancellationWithProductTags")
+
+
+def test_workers_pace_a_shops_cancellations_by_its_bucket_instead_of_being_throttled(
+    web, devshop, devshop_server, workers, store
+):
+    from tests.integration.conftest import SHOP, wait_for_status
+    from tests.integration.helpers import ask_to_cancel
+
+    devshop.set_throttle(maximum_available=120, restore_rate=60, currently_available=120)
+    orders = [devshop.create_order(customer_id=ADA) for _ in range(6)]
+    shopper = proxy_session(devshop_server.url, ADA)
+    for order_id in orders:
+        assert ask_to_cancel(shopper, devshop_server, order_id).status_code == 202
+    workers.start()
+    workers.start()
+    for order_id in orders:
+        assert wait_for_status(store, SHOP, order_id, {"cancelled", "failed"}, timeout=60).status.value == "cancelled"
+    # Each call waited for its points in the shop's bucket; at most the very first went out before the app had
+    # heard the shop's figures.
+    throttled = [call.operation_name for call in devshop.calls if call.throttled]
+    assert len(throttled) <= 1, throttled

@@ -129,3 +129,10 @@ def test_one_cancellation_is_within_budget(costs):
     assert sum(spent.values()) <= CANCELLATION_BUDGET, (
         f"one cancellation costs {sum(spent.values())} points {spent}; the issue's target is ≤ {CANCELLATION_BUDGET}"
     )
+
+
+def test_the_client_paces_each_call_by_its_cost(costs):
+    """What a call takes from the shop's cost bucket before it is sent (cost_bucket/) is what it costs."""
+    from storefront_proxy.shopify.client import ESTIMATED_COSTS
+
+    assert ESTIMATED_COSTS == costs

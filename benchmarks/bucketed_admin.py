@@ -133,6 +133,7 @@ class BucketedAdmin:
         self.costs: dict[tuple[str, Any, Any], int] = {}
         self.answers: dict[str, Callable[[Shop, Json, float], Json]] = {
             "GetOrderForCancellation": self._get_order,
+            "GetOrderToDecide": self._get_order,
             "GetOrderForCancellationWithProductTags": self._get_order_with_product_tags,
             "CancelOrder": self._cancel_order,
             "GetJob": self._get_job,

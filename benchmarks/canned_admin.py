@@ -1,6 +1,6 @@
 """A fixed-answer Admin API endpoint for benchmarks: every call gets the same order, as fast as possible.
 
-    python -m benchmarks.canned_admin PORT
+    python -m benchmarks.canned_admin PORT [--versioned]
 
 It isolates the app's own cost from the devshop's (which executes every call on Shopify's full schema in
 Python and is the slower of the two). Benchmarks only; tests use the devshop.
@@ -32,10 +32,13 @@ ORDER = {
     "lineItems": {"nodes": [{"name": "Sencha, 100 g", "quantity": 2}]},
 }
 BODY = json.dumps({"data": {"order": ORDER}}).encode()
+# With ``--versioned`` the order carries ``updatedAt``, so the app keeps what it read (order_facts/).
+VERSIONED_BODY = json.dumps({"data": {"order": {**ORDER, "updatedAt": ORDER["createdAt"]}}}).encode()
 
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    body = BODY
 
     def setup(self) -> None:
         super().setup()
@@ -47,13 +50,15 @@ class Handler(BaseHTTPRequestHandler):
         self.rfile.read(int(self.headers.get("Content-Length", 0)))
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(BODY)))
+        self.send_header("Content-Length", str(len(self.body)))
         self.end_headers()
-        self.wfile.write(BODY)
+        self.wfile.write(self.body)
 
     def log_message(self, *args: object) -> None:
         pass
 
 
 if __name__ == "__main__":
+    if "--versioned" in sys.argv:
+        Handler.body = VERSIONED_BODY
     ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Handler).serve_forever()

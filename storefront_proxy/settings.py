@@ -75,7 +75,7 @@ class Settings(BaseSettings):
     shopify_timeout_seconds: float = Field(10.0, validation_alias="SHOPIFY_TIMEOUT_SECONDS")
     # Inline attempts per Admin API call inside one worker job run, before RQ retries the whole job.
     shopify_worker_attempts: int = Field(4, ge=1, le=10, validation_alias="SHOPIFY_WORKER_ATTEMPTS")
-    # Bounded polling of orderCancel's Job: number of polls and the longest pause between two.
+    # The quick looks at orderCancel's Job (scheduled jobs, not sleeps): how many, and the longest pause between two.
     cancel_job_max_polls: int = Field(20, validation_alias="CANCEL_JOB_MAX_POLLS")
     cancel_job_max_poll_interval: float = Field(3.0, validation_alias="CANCEL_JOB_MAX_POLL_INTERVAL")
     # An orderCancel whose answer was lost (timeout, reset, 5xx) that has neither a Job nor cancelled the order

@@ -162,6 +162,10 @@ class Pending(Generic[T]):
         self._value, self._ready = value, True
 
     @property
+    def ready(self) -> bool:
+        return self._ready
+
+    @property
     def value(self) -> T:
         if not self._ready:
             raise RuntimeError("the read batch has not run yet")

@@ -49,3 +49,14 @@ def stored_request(
     request.record(request.created_at, "requested", status=status)
     store.requests.create(request)
     return request
+
+
+def cancel_job_ids(connection: Any, shop: str = SHOP) -> list[str]:
+    """The cancel jobs queued for the shop (in its own queue: ``job_queue.shop_queue_name``)."""
+    from rq import Queue
+
+    from storefront_proxy.job_queue import shop_queue_name
+
+    return [
+        job_id for job_id in Queue(shop_queue_name(shop), connection=connection).job_ids if job_id.startswith("cancel-")
+    ]

@@ -125,7 +125,7 @@ class FakeAdmin:
 
     @staticmethod
     def operation(query: str) -> str:
-        for name in ("GetOrderForCancellation", "ListCustomerOrders", "CancelOrder", "GetJob"):
+        for name in ("GetOrderForCancellation", "GetOrderToDecide", "ListCustomerOrders", "CancelOrder", "GetJob"):
             if name in query:
                 return name
         raise AssertionError(f"unexpected document: {query[:80]}")
@@ -138,7 +138,7 @@ class FakeAdmin:
         variables = body.get("variables") or {}
         self.calls.append((name, variables))
         assert request.headers["X-Shopify-Access-Token"] == TOKEN
-        if name == "GetOrderForCancellation":
+        if name in ("GetOrderForCancellation", "GetOrderToDecide"):
             order_id = int(variables["id"].rsplit("/", 1)[1])
             data: dict[str, Any] = {"order": self.orders.get(order_id)}
         elif name == "ListCustomerOrders":

@@ -26,9 +26,9 @@ def on_cancel_failure(job: Job, connection: Any, exc_type: type, exc_value: Base
         execution.record_job_failure(worker_context(), request_id, job_error(exc_type, exc_value), will_retry(job))
 
 
-def confirm_cancellation(request_id: str, look: int) -> dict[str, Any]:
+def confirm_cancellation(request_id: str, look: int, shopify_job_id: str | None = None) -> dict[str, Any]:
     """Look whether Shopify's cancel Job has cancelled the order of request ``request_id`` (scheduled)."""
-    return execution.confirm_cancellation(worker_context(), request_id, look)
+    return execution.confirm_cancellation(worker_context(), request_id, look, shopify_job_id)
 
 
 def on_confirm_failure(job: Job, connection: Any, exc_type: type, exc_value: BaseException, traceback: Any) -> None:

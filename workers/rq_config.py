@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 
-from storefront_proxy.job_queue import QUEUE_NAME
+from storefront_proxy.job_queue import QUEUE_NAMES
 from storefront_proxy.settings import load_settings_or_exit
 from storefront_proxy.storage import REDIS_UNAVAILABLE, connect, warn_if_not_durable
 from storefront_proxy.store import Store
@@ -17,7 +17,8 @@ from storefront_proxy.tokens.model import token_cipher
 _settings = load_settings_or_exit()
 
 REDIS_URL = _settings.redis_url
-QUEUES = [QUEUE_NAME]
+# The shared queue and the shops' queues, taken from in turn (workers/worker.py).
+QUEUES = QUEUE_NAMES
 
 _redis = connect(_settings.redis_url)
 warn_if_not_durable(_redis, "worker")

@@ -11,16 +11,29 @@ which are built from the same connection settings) waits for Redis to come back 
 that, rq's worker quits on the first ConnectionError outside its dequeue loop (a heartbeat while a job runs:
 "found an unhandled exception, quitting"), and accepted requests wait for someone to restart it.
 
+The worker takes from its queues in turn (rq's round_robin dequeue strategy), not in their order: the shops'
+cancellations are spread over several queues (``storefront_proxy/job_queue.py``), so one shop's backlog cannot
+hold back another shop's cancellation. rq moves a dequeued job to an intermediate list until it is registered as
+started (so a worker killed in between loses nothing: maintenance puts it back) only when a worker has one queue;
+with several it pops with BLPOP, and a job popped by a worker killed right then would be gone.
+``SafeRoundRobinQueue`` moves it for every queue (LMOVE, in the worker's order, in one script).
+
 Webhook jobs run in the worker process itself, as rq's SimpleWorker runs every job: they only read and write
 Redis, and a fork per job (rq's Worker) costs more than the job. rq's timeout still applies (perform_job).
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterable
 from typing import Any
 
+from redis import Redis
 from rq import Queue, SimpleWorker, Worker
+from rq.exceptions import DequeueTimeout
 from rq.job import Job
+from rq.utils import as_text
+from rq.worker import DequeueStrategy
 
 from storefront_proxy.storage import waiting_retry
 from storefront_proxy.webhooks.enqueue import WEBHOOK_JOB
@@ -32,6 +45,57 @@ MAINTENANCE_INTERVAL = 30
 IN_PROCESS_JOBS = frozenset({WEBHOOK_JOB, "workers.jobs.handle_webhook"})
 
 
+# How often an idle worker looks at its queues again (one script for all of them).
+IDLE_POLL_SECONDS = 0.1
+# The first job of the queues KEYS[1], KEYS[3], ... (in that order), moved to the queue's intermediate list
+# (KEYS[2], KEYS[4], ...), as rq's single-queue dequeue does with LMOVE.
+_MOVE_FIRST_JOB = """
+for i = 1, #KEYS, 2 do
+  local job_id = redis.call('LMOVE', KEYS[i], KEYS[i + 1], 'LEFT', 'RIGHT')
+  if job_id then return {KEYS[i], job_id} end
+end
+return false
+"""
+
+
+class SafeRoundRobinQueue(Queue):
+    """rq's Queue, dequeuing from several queues through their intermediate lists (see the module's docstring)."""
+
+    @classmethod
+    def dequeue_any(
+        cls,
+        queues: Iterable[Queue],
+        timeout: int | None,
+        connection: Redis,
+        job_class: type[Job] | None = None,
+        serializer: Any = None,
+        death_penalty_class: Any = None,
+    ) -> tuple[Job, Queue] | None:
+        ordered = list(queues)
+        keys = [key for queue in ordered for key in (queue.key, queue.intermediate_queue_key)]
+        give_up = None if timeout is None else time.monotonic() + timeout
+        while True:
+            found = connection.eval(_MOVE_FIRST_JOB, len(keys), *keys)
+            if found:
+                queue_key, job_id = (as_text(part) for part in found)
+                fetched = cls._fetch_dequeued_job(
+                    connection,
+                    queue_key,
+                    job_id,
+                    job_class=job_class,
+                    serializer=serializer,
+                    death_penalty_class=death_penalty_class,
+                )
+                if fetched is not None:
+                    return fetched
+                continue
+            if give_up is None:
+                return None
+            if time.monotonic() >= give_up:
+                raise DequeueTimeout(timeout, [queue.key for queue in ordered])
+            time.sleep(IDLE_POLL_SECONDS)
+
+
 class SelfServiceWorker(Worker):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         # rq's CLI always passes its own defaults, so adjust them unless they were changed on purpose.
@@ -41,6 +105,18 @@ class SelfServiceWorker(Worker):
             kwargs["maintenance_interval"] = MAINTENANCE_INTERVAL
         super().__init__(*args, **kwargs)
         self.connection.set_retry(waiting_retry())
+        # After rq's check that the queues given are its Queues (the CLI makes plain ones): only dequeuing changes.
+        self.queue_class = SafeRoundRobinQueue
+
+    def work(self, *args: Any, **kwargs: Any) -> bool:
+        # rq's CLI passes its default strategy unless told otherwise; the shops' queues need theirs taken in turn.
+        if kwargs.get("dequeue_strategy") in (None, DequeueStrategy.DEFAULT):
+            kwargs["dequeue_strategy"] = DequeueStrategy.ROUND_ROBIN
+        return super().work(*args, **kwargs)
+
+    def prepare_job_execution(self, job: Job, remove_from_intermediate_queue: bool = False) -> None:
+        # Every dequeue went through the intermediate list (SafeRoundRobinQueue); rq clears it only for one queue.
+        super().prepare_job_execution(job, remove_from_intermediate_queue=True)
 
     def execute_job(self, job: Job, queue: Queue) -> None:
         if job.func_name not in IN_PROCESS_JOBS:

@@ -3,12 +3,13 @@ policy's automatic review (workers/review.py)."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from redis.client import Pipeline
 from rq import Callback, Queue, Retry
 
-from storefront_proxy.job_queue import FAILURE_TTL_SECONDS, RESULT_TTL_SECONDS
+from storefront_proxy.job_queue import FAILURE_TTL_SECONDS, RESULT_TTL_SECONDS, shop_queue
 
 CANCEL_JOB = "workers.cancellations.cancel_order"
 CANCEL_FAILURE_CALLBACK = "workers.cancellations.on_cancel_failure"
@@ -22,14 +23,19 @@ def cancel_job_id(request_id: str, dispatch: int = 1) -> str:
 
 
 def enqueue_cancellation(
-    queue: Queue, request_id: str, retry_intervals: list[int], pipeline: Pipeline | None = None, dispatch: int = 1
+    queue: Queue,
+    shop: str,
+    request_id: str,
+    retry_intervals: list[int],
+    pipeline: Pipeline | None = None,
+    dispatch: int = 1,
 ) -> None:
-    """Queue the worker job that cancels the request's order in Shopify.
+    """Queue the worker job that cancels the request's order in Shopify, in the shop's queue (``job_queue``).
 
     Transient failures (network, 5xx, THROTTLED) raise in the job and are retried on ``retry_intervals``;
     interval retries need ``rq worker --with-scheduler`` (rq docs, "Retrying failed jobs").
     """
-    queue.enqueue_call(
+    shop_queue(queue, shop).enqueue_call(
         CANCEL_JOB,
         args=(request_id,),
         job_id=cancel_job_id(request_id, dispatch),
@@ -48,13 +54,21 @@ CONFIRM_JOB = "workers.cancellations.confirm_cancellation"
 CONFIRM_FAILURE_CALLBACK = "workers.cancellations.on_confirm_failure"
 
 
-def confirm_job_id(request_id: str, poll: int) -> str:
-    """The RQ job id of the ``poll``-th look at whether Shopify's cancel Job has cancelled the order."""
-    return f"confirm-{request_id}-{poll}"
+def confirm_job_id(request_id: str, look: int, shopify_job_id: str | None = None) -> str:
+    """The RQ job id of the ``look``-th look at whether Shopify's cancel Job (``shopify_job_id``) has cancelled the
+    order: another orderCancel (a retry by support) starts looks of its own."""
+    job = re.sub(r"[^A-Za-z0-9_-]", "_", shopify_job_id.rsplit("/", 1)[-1]) if shopify_job_id else "none"
+    return f"confirm-{request_id}-{job}-{look}"
 
 
 def schedule_confirmation(
-    queue: Queue, request_id: str, poll: int, delay: timedelta, pipeline: Pipeline | None = None
+    queue: Queue,
+    shop: str,
+    request_id: str,
+    look: int,
+    delay: timedelta,
+    shopify_job_id: str | None = None,
+    pipeline: Pipeline | None = None,
 ) -> None:
     """Look again, after ``delay``, whether Shopify has cancelled the order (workers/cancellations.py).
 
@@ -62,13 +76,16 @@ def schedule_confirmation(
     any other cancellation meanwhile. Each look is its own scheduled job (``rq worker --with-scheduler`` moves it
     to the queue when due); a worker lost while running one leaves it to RQ's retry.
     """
-    queue.enqueue_in(
+    shop_queue(queue, shop).enqueue_in(
         delay,
         CONFIRM_JOB,
         request_id,
-        poll,
-        job_id=confirm_job_id(request_id, poll),
-        description=f"confirm the cancellation of request {request_id} (look {poll})",
+        look,
+        shopify_job_id,
+        job_id=confirm_job_id(request_id, look, shopify_job_id),
+        # Due looks go before the shop's waiting cancellations: a backlog must not keep shoppers at "processing".
+        at_front=True,
+        description=f"confirm the cancellation of request {request_id} (look {look})",
         meta={"request_id": request_id},
         job_timeout=CANCEL_JOB_TIMEOUT_SECONDS,
         retry=Retry(max=3, interval=[5, 30, 120]),

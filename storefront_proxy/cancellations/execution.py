@@ -38,7 +38,7 @@ UNREACHABLE_MESSAGE = "We couldn't reach the shop to cancel your order. The shop
 
 
 class CancelJobNotFinishedError(ShopifyTransientError):
-    """Shopify's cancel Job did not report done within the polling bound; the next attempt re-checks."""
+    """An orderCancel sent earlier has no known outcome yet; the next attempt re-checks."""
 
 
 class CancelAlreadySentError(Exception):
@@ -46,7 +46,7 @@ class CancelAlreadySentError(Exception):
 
 
 def carry_out_cancellation(ctx: JobContext, request_id: str) -> dict[str, Any]:
-    """Re-check the order, call orderCancel, wait for Shopify's Job and record the outcome."""
+    """Re-check the order and call orderCancel; the outcome is recorded now or by the looks it schedules."""
     request = ctx.store.requests.get(request_id)
     if request is None:
         log.warning("cancellation request vanished", extra={"request_id": request_id})
@@ -69,9 +69,9 @@ def carry_out_cancellation(ctx: JobContext, request_id: str) -> dict[str, Any]:
 
 def _cancel_in_shopify(ctx: JobContext, client: ShopifyClient, request: CancellationRequest) -> dict[str, Any]:
     policy = ctx.store.policies.get(request.shop)
-    order = client.get_order(request.order_id, product_tags=policy.needs_product_tags)
+    order = client.get_order(request.order_id, product_tags=policy.needs_product_tags, line_items=False)
     if order is not None:
-        # A fresh read: the shopper's next view need not ask Shopify again.
+        # A fresh read: when it is newer than the cached order, the shopper's next view reads it whole.
         ctx.store.order_facts.put(request.shop, order)
     if order is None:
         return _finish(
@@ -133,19 +133,25 @@ def _cancel_in_shopify(ctx: JobContext, client: ShopifyClient, request: Cancella
     request, _ = ctx.store.requests.update(
         request.id,
         lambda r: _note_job(r, job_id, ctx.clock()),
-        lambda pipe, _: _schedule_look(ctx, request.id, 1, pipe),
+        lambda pipe, _: _schedule_look(ctx, request.model_copy(update={"shopify_job_id": job_id}), 1, pipe),
     )
     return _outcome(request)
 
 
-def confirm_cancellation(ctx: JobContext, request_id: str, look: int) -> dict[str, Any]:
-    """The ``look``-th look at a sent orderCancel: cancelled, failed inside Shopify, or look again later.
+def confirm_cancellation(
+    ctx: JobContext, request_id: str, look: int, shopify_job_id: str | None = None
+) -> dict[str, Any]:
+    """The ``look``-th look at the orderCancel whose Job is ``shopify_job_id``: cancelled, failed inside Shopify,
+    or look again later.
 
-    The orders/cancelled webhook may have said so first; the order is then only tagged.
+    The orders/cancelled webhook may have said so first; the order is then only tagged. Looks at an earlier
+    orderCancel of the request (before support retried it) stop.
     """
     request = ctx.store.requests.get(request_id)
     if request is None:
         return {"request_id": request_id, "status": "missing"}
+    if shopify_job_id is not None and request.shopify_job_id != shopify_job_id:
+        return {"request_id": request_id, "status": "superseded"}
     if request.status is RequestStatus.CANCELLED and request.cancel_sent_at is not None and not _tagged(request):
         with ctx.shopify(request.shop) as client:
             _tag_cancelled_order(ctx, client, request_id)
@@ -187,7 +193,7 @@ def confirm_cancellation(ctx: JobContext, request_id: str, look: int) -> dict[st
             error="Shopify never confirmed the cancellation",
         )
     with ctx.store.redis.pipeline() as pipe:
-        _schedule_look(ctx, request_id, look + 1, pipe)
+        _schedule_look(ctx, request, look + 1, pipe)
         pipe.execute()
     return _outcome(request)
 
@@ -202,10 +208,10 @@ def confirmation_delays(ctx: JobContext) -> list[float]:
     return quick + [float(seconds) for seconds in ctx.settings.cancel_retry_intervals]
 
 
-def _schedule_look(ctx: JobContext, request_id: str, look: int, pipe: Pipeline) -> None:
+def _schedule_look(ctx: JobContext, request: CancellationRequest, look: int, pipe: Pipeline) -> None:
     delays = confirmation_delays(ctx)
-    delay = delays[min(look, len(delays)) - 1]
-    schedule_confirmation(ctx.queue, request_id, look, timedelta(seconds=delay), pipeline=pipe)
+    delay = timedelta(seconds=delays[min(look, len(delays)) - 1])
+    schedule_confirmation(ctx.queue, request.shop, request.id, look, delay, request.shopify_job_id, pipeline=pipe)
 
 
 def _tagged(request: CancellationRequest) -> bool:
@@ -262,7 +268,7 @@ def _await_earlier_send(ctx: JobContext, client: ShopifyClient, request: Cancell
     if job is None or job.done:
         return _confirm(ctx, client, request, job_done=True)
     with ctx.store.redis.pipeline() as pipe:
-        _schedule_look(ctx, request.id, 1, pipe)
+        _schedule_look(ctx, request, 1, pipe)
         pipe.execute()
     return _outcome(request)
 
@@ -362,6 +368,9 @@ def _finish(
     error: str | None = None,
 ) -> dict[str, Any]:
     def change(request: CancellationRequest) -> None:
+        if request.status.is_final:
+            # The orders/cancelled webhook (or another run) ended it meanwhile: that outcome stands.
+            return
         request.tell(message, code, message_detail)
         if error is not None:
             request.last_error = error

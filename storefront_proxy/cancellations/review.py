@@ -200,7 +200,7 @@ class Review:
             return before, request.dispatches
 
         def enqueue(pipe: Pipeline, changed: tuple[RequestStatus, int]) -> None:
-            enqueue_cancellation(self.queue, request_id, self.retry_intervals, pipeline=pipe, dispatch=changed[1])
+            enqueue_cancellation(self.queue, shop, request_id, self.retry_intervals, pipeline=pipe, dispatch=changed[1])
 
         updated, (before, _) = self.store.requests.update(request_id, change, enqueue)
         self._audit(shop, actor, f"request.{action}", request_id, {"status": before.value}, {"status": "queued"})

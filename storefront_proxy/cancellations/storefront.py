@@ -94,7 +94,7 @@ class Cancellations:
             facts = self.store.order_facts.get_many_in(batch, shop, known.ids)
             requests = self.store.requests.for_orders_in(batch, shop, known.ids)
             batch.run()
-            usable = [_usable(order, policy) for order in facts.value]
+            usable = [_usable(order, policy, line_items=False) for order in facts.value]
             if all(order is not None for order in usable):
                 orders = [order for order in usable if order is not None and order.belongs_to(customer_id)]
                 found = dict(zip(known.ids, requests.value, strict=True))
@@ -102,6 +102,7 @@ class Cancellations:
             orders = self.shopify(shop).list_customer_orders(
                 customer_id, first=RECENT_ORDERS, product_tags=policy.needs_product_tags
             )
+            orders = self._with_new_orders(shop, customer_id, policy, orders, known.new)
             batch = self.store.batch()
             for order in orders:
                 self.store.order_facts.put_in(batch, shop, order)
@@ -121,6 +122,21 @@ class Cancellations:
             for order in orders
         ]
 
+    def _with_new_orders(
+        self, shop: str, customer_id: int, policy: Policy, listed: list[Order], new: list[int]
+    ) -> list[Order]:
+        """Shopify's list and the new orders webhooks told of that it does not show yet (its order search may lag
+        a moment behind), newest first."""
+        missing = [order_id for order_id in new if order_id not in {order.legacy_resource_id for order in listed}]
+        if not missing:
+            return listed
+        batch = self.store.batch()
+        facts = self.store.order_facts.get_many_in(batch, shop, missing)
+        batch.run()
+        found = [_usable(order, policy, line_items=False) for order in facts.value]
+        newest = [order for order in found if order is not None and order.belongs_to(customer_id)]
+        return sorted([*newest, *listed], key=lambda order: order.created_at, reverse=True)[:RECENT_ORDERS]
+
     def order_view(self, shop: str, customer_id: int, order_id: int, reads: ReadBatch | None = None) -> OrderView:
         """One of the shopper's orders; raises OrderNotFoundError for unknown and other customers' orders.
 
@@ -133,7 +149,7 @@ class Cancellations:
         requests = self.store.requests.for_orders_in(batch, shop, [order_id])
         batch.run()
         policy = pending_policy.value
-        order = _usable(cached.value, policy) or self._read_order(shop, order_id, policy, keep=True)
+        order = _usable(cached.value, policy, line_items=True) or self._read_order(shop, order_id, policy, keep=True)
         if order is None or not order.belongs_to(customer_id):
             raise OrderNotFoundError(order_id)
         return OrderView(
@@ -202,7 +218,7 @@ class Cancellations:
 
         def enqueue(pipe: Pipeline) -> None:
             if status is RequestStatus.QUEUED:
-                enqueue_cancellation(self.queue, request.id, self.retry_intervals, pipeline=pipe)
+                enqueue_cancellation(self.queue, shop, request.id, self.retry_intervals, pipeline=pipe)
             elif auto_review is not None:
                 delay = timedelta(seconds=auto_review * self.auto_review_hour_seconds)
                 schedule_auto_review(self.queue, request.id, delay, pipeline=pipe)
@@ -218,23 +234,29 @@ class Cancellations:
         return stored, created
 
     def _owned_order(self, shop: str, customer_id: int, order_id: int, policy: Policy) -> Order:
-        """The order read fresh from Shopify (what decides never trusts the cache), and kept for later views."""
-        order = self._read_order(shop, order_id, policy, keep=True)
+        """The order read fresh from Shopify, without the line items only the page shows (what decides never
+        trusts the cache); a newer version than the cached one makes the next view read it whole."""
+        order = self._read_order(shop, order_id, policy, keep=True, line_items=False)
         # Shopify's proxy only proves who is logged in; ownership is ours to check.
         if order is None or not order.belongs_to(customer_id):
             raise OrderNotFoundError(order_id)
         return order
 
-    def _read_order(self, shop: str, order_id: int, policy: Policy, *, keep: bool) -> Order | None:
-        order = self.shopify(shop).get_order(order_id, product_tags=policy.needs_product_tags)
+    def _read_order(
+        self, shop: str, order_id: int, policy: Policy, *, keep: bool, line_items: bool = True
+    ) -> Order | None:
+        order = self.shopify(shop).get_order(order_id, product_tags=policy.needs_product_tags, line_items=line_items)
         if order is not None and keep:
             self.store.order_facts.put(shop, order)
         return order
 
 
-def _usable(order: Order | None, policy: Policy) -> Order | None:
-    """A cached order, if the policy can be judged on it: webhooks carry no product tags."""
+def _usable(order: Order | None, policy: Policy, *, line_items: bool) -> Order | None:
+    """A cached order, if the policy can be judged on it (webhooks carry no product tags) and it has what the
+    view shows (the order's page lists its line items; the list does not)."""
     if order is None or (policy.needs_product_tags and not order.product_tags_read):
+        return None
+    if line_items and not order.line_items_read:
         return None
     return order
 

@@ -11,7 +11,7 @@ stays rare instead of being retried, and workers of one shop queue up for its po
 
 from __future__ import annotations
 
-import time
+from collections.abc import Callable
 from typing import Any
 
 import redis
@@ -26,6 +26,10 @@ BUCKET_TTL_SECONDS = 3600
 _REFILL = """
 local b = redis.call('HMGET', KEYS[1], 'available', 'maximum', 'rate', 'at')
 local now = tonumber(ARGV[1])
+if ARGV[1] == '' then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+end
 local maximum = tonumber(b[2]) or tonumber(ARGV[2])
 local rate = tonumber(b[3]) or tonumber(ARGV[3])
 local available = tonumber(b[1]) or maximum
@@ -81,8 +85,9 @@ def cost_bucket_key(shop: str) -> str:
 class CostBuckets:
     """The shops' cost buckets: ``ShopifyClient``'s pacer (``shopify.client.CallPacer``)."""
 
-    def __init__(self, connection: redis.Redis, clock: Any = time.time) -> None:
+    def __init__(self, connection: redis.Redis, clock: Callable[[], float] | None = None) -> None:
         self.redis = connection
+        # Redis' own clock by default: every process sees the same time, whatever its host's clock says.
         self.clock = clock
 
     def reserve(self, shop: str, cost: float, max_wait: float) -> tuple[bool, float]:
@@ -106,5 +111,5 @@ class CostBuckets:
     def delete_shop(self, shop: str) -> None:
         self.redis.delete(cost_bucket_key(shop))
 
-    def _defaults(self) -> tuple[float, float, float, int]:
-        return (self.clock(), DEFAULT_MAXIMUM, DEFAULT_RESTORE_RATE, BUCKET_TTL_SECONDS)
+    def _defaults(self) -> tuple[float | str, float, float, int]:
+        return (self.clock() if self.clock else "", DEFAULT_MAXIMUM, DEFAULT_RESTORE_RATE, BUCKET_TTL_SECONDS)

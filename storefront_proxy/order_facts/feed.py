@@ -12,8 +12,10 @@ from storefront_proxy.order_facts.repository import OrderFacts
 from storefront_proxy.shopify.webhook_orders import order_from_webhook, webhook_version
 
 
-def order_webhook_received(facts: OrderFacts, topic: str, shop: str, payload: dict[str, Any]) -> None:
-    """Keep the delivery's order at its version; a new order makes its customer's cached list out of date."""
+def order_webhook_received(
+    facts: OrderFacts, topic: str, shop: str, payload: dict[str, Any], recent_orders: int
+) -> None:
+    """Keep the delivery's order at its version; a new order heads its customer's list (``recent_orders`` long)."""
     order_id = payload.get("id")
     if not topic.startswith("orders/") or not isinstance(order_id, int):
         return
@@ -21,4 +23,4 @@ def order_webhook_received(facts: OrderFacts, topic: str, shop: str, payload: di
     customer = payload.get("customer")
     customer_id = customer.get("id") if isinstance(customer, dict) else None
     if topic == "orders/create" and isinstance(customer_id, int):
-        facts.customer_ordered(shop, customer_id)
+        facts.customer_ordered(shop, customer_id, order_id, recent_orders)

@@ -128,10 +128,13 @@ def proxy_verified(view: F) -> F:
         g.proxy = ProxyContext(shop=params["shop"].lower(), customer_id=int(customer), path_prefix=path_prefix)
         g.proxy_reads = services().store.batch()
         path_changed = services().store.proxy_paths.remember_in(g.proxy_reads, g.proxy.shop, path_prefix)
-        answer = view(*args, **kwargs)
-        g.proxy_reads.run()  # for a view that sent no reads with it
-        if path_changed.value:
-            enqueue_proxy_path_sync(services().queue, g.proxy.shop)
+        try:
+            answer = view(*args, **kwargs)
+            g.proxy_reads.run()  # for a view that sent no reads with it
+        finally:
+            # Also after a 404 or a 429: the new path is stored by then, and later requests find it unchanged.
+            if path_changed.ready and path_changed.value:
+                enqueue_proxy_path_sync(services().queue, g.proxy.shop)
         return answer
 
     return wrapped  # type: ignore[return-value]

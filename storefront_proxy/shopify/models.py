@@ -68,6 +68,8 @@ class Order(_Model):
     more_line_items: bool = Field(False, validation_alias=AliasPath("lineItems", "pageInfo", "hasNextPage"))
     # Whether the line items' products' tags were read (set by the client, not by Shopify).
     product_tags_read: bool = False
+    # Whether the line items were read at all (set by the client: the list and a read to decide leave them out).
+    line_items_read: bool = False
 
     def belongs_to(self, customer_id: int) -> bool:
         return self.customer_id == customer_gid(customer_id)

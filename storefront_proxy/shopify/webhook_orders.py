@@ -84,6 +84,7 @@ def _graphql_fields(payload: dict[str, Any]) -> dict[str, Any]:
             for item in line_items[:LINE_ITEMS_READ]
         ],
         "more_line_items": len(line_items) > LINE_ITEMS_READ,
+        "line_items_read": True,
         # Webhooks carry no product tags: a policy that excludes some reads the order from Shopify instead.
         "product_tags_read": False,
     }

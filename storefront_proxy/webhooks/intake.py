@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import Blueprint, request
 
+from storefront_proxy.cancellations.storefront import RECENT_ORDERS
 from storefront_proxy.order_facts.feed import order_webhook_received
 from storefront_proxy.services import services
 from storefront_proxy.webhooks.enqueue import enqueue_webhook
@@ -38,7 +39,9 @@ def receive_webhook(delivery: WebhookDelivery) -> Any:
     if not deliveries.first(delivery.id, DEDUPE_SECONDS):
         return {"ok": True, "duplicate": True}
     try:
-        order_webhook_received(services().store.order_facts, delivery.topic, delivery.shop, delivery.payload)
+        order_webhook_received(
+            services().store.order_facts, delivery.topic, delivery.shop, delivery.payload, RECENT_ORDERS
+        )
         payload = queued_payload(delivery.topic, delivery.payload)
         enqueue_webhook(services().queue, delivery.topic, delivery.shop, payload, delivery.id)
     except Exception:

@@ -6,13 +6,11 @@ import time
 
 import jwt
 import pytest
-from rq import Queue
 
 from storefront_proxy.cancellations.records import RequestStatus
-from storefront_proxy.job_queue import QUEUE_NAME
 from storefront_proxy.policy.model import Policy, ReviewMode
 from storefront_proxy.services import services_of
-from tests.factories import stored_request
+from tests.factories import cancel_job_ids, stored_request
 from tests.helpers import API_KEY, OTHER_SHOP, SHOP, auth, session_token
 
 
@@ -22,7 +20,7 @@ def store(app):
 
 
 def cancel_jobs(redis_conn) -> list[str]:
-    return [j for j in Queue(QUEUE_NAME, connection=redis_conn).job_ids if j.startswith("cancel-")]
+    return cancel_job_ids(redis_conn)
 
 
 # -- session tokens ---------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from storefront_proxy.cancellations import execution
 from storefront_proxy.cancellations.enqueue import confirm_job_id
 from storefront_proxy.cancellations.records import RequestStatus
 from storefront_proxy.job_context import JobContext
-from storefront_proxy.job_queue import make_queue
+from storefront_proxy.job_queue import make_queue, shop_queue
 from storefront_proxy.policy.model import Policy
 from storefront_proxy.shopify.errors import ShopifyTransientError
 from storefront_proxy.shopify.models import CancelJob, OrderCancellation
@@ -70,7 +70,7 @@ def with_shopify(ctx: JobContext, monkeypatch, stand_in: ShopifyStandIn) -> Shop
 
 
 def scheduled(ctx: JobContext) -> list[str]:
-    return ScheduledJobRegistry(queue=make_queue(ctx.store.redis)).get_job_ids()
+    return ScheduledJobRegistry(queue=shop_queue(make_queue(ctx.store.redis), SHOP)).get_job_ids()
 
 
 def test_a_job_still_running_schedules_the_next_look(ctx, monkeypatch):
@@ -78,7 +78,7 @@ def test_a_job_still_running_schedules_the_next_look(ctx, monkeypatch):
     shopify = with_shopify(ctx, monkeypatch, ShopifyStandIn(job_done=False, cancelled=False))
     assert execution.confirm_cancellation(ctx, request.id, 1)["status"] == "processing"
     assert shopify.calls == ["get_job", "get_order_cancellation"]
-    assert scheduled(ctx) == [confirm_job_id(request.id, 2)]
+    assert scheduled(ctx) == [confirm_job_id(request.id, 2, "gid://shopify/Job/1")]
 
 
 def test_a_look_that_finds_the_order_cancelled_ends_the_request_and_tags_it(ctx, monkeypatch):
@@ -101,7 +101,7 @@ def test_shopify_unreachable_during_a_look_looks_again_later(ctx, monkeypatch):
     request = sent(ctx)
     with_shopify(ctx, monkeypatch, ShopifyStandIn(job_done=False, cancelled=False, error=ShopifyTransientError("503")))
     assert execution.confirm_cancellation(ctx, request.id, 2)["status"] == "processing"
-    assert scheduled(ctx) == [confirm_job_id(request.id, 3)]
+    assert scheduled(ctx) == [confirm_job_id(request.id, 3, "gid://shopify/Job/1")]
 
 
 def test_the_last_look_without_an_answer_leaves_the_request_to_support(ctx, monkeypatch):
@@ -125,3 +125,25 @@ def test_after_the_orders_cancelled_webhook_a_look_only_tags_the_order_once(ctx,
 
 def test_the_quick_looks_grow_to_the_longest_poll_interval(ctx):
     assert execution.confirmation_delays(ctx) == pytest.approx([1.0, 1.6, 2.56, 5.0, 15.0])
+
+
+def test_looks_at_an_earlier_ordercancel_stop_once_support_sent_another(ctx, monkeypatch):
+    request = sent(ctx)
+    shopify = with_shopify(ctx, monkeypatch, ShopifyStandIn(job_done=False, cancelled=False))
+    outcome = execution.confirm_cancellation(ctx, request.id, 4, "gid://shopify/Job/0")
+    assert outcome["status"] == "superseded" and shopify.calls == [] and scheduled(ctx) == []
+
+
+def test_a_look_never_overwrites_what_the_webhook_decided_meanwhile(ctx, monkeypatch):
+    request = sent(ctx)
+
+    class CancelledMeanwhile(ShopifyStandIn):
+        def get_order_cancellation(self, order_id: int) -> OrderCancellation:
+            ctx.store.requests.update(
+                request.id, lambda r: r.record(NOW, "cancelled_in_shopify", status=RequestStatus.CANCELLED)
+            )
+            return super().get_order_cancellation(order_id)
+
+    with_shopify(ctx, monkeypatch, CancelledMeanwhile(job_done=True, cancelled=False))
+    execution.confirm_cancellation(ctx, request.id, 1)
+    assert ctx.store.requests.get(request.id).status is RequestStatus.CANCELLED

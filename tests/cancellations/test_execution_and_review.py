@@ -7,17 +7,17 @@ import time
 from datetime import UTC, datetime
 
 import pytest
-from rq import Queue
 
 from storefront_proxy.cancellations.execution import _refund_method, _tag_cancelled_order, staff_note
 from storefront_proxy.cancellations.records import CancellationRequest, RequestStatus
 from storefront_proxy.cancellations.review import AUTO_REVIEW_ACTOR, Review, run_auto_review
 from storefront_proxy.job_context import JobContext
-from storefront_proxy.job_queue import QUEUE_NAME, make_queue
+from storefront_proxy.job_queue import make_queue
 from storefront_proxy.policy.model import Policy, RefundMethod, ReviewMode
 from storefront_proxy.shopify.errors import ShopifyTransientError
 from storefront_proxy.shopify.models import UserError
 from storefront_proxy.store import Store
+from tests.factories import cancel_job_ids as shop_cancel_job_ids
 from tests.factories import cancellation_request
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
@@ -68,7 +68,7 @@ def stored(ctx: JobContext, status: RequestStatus = RequestStatus.PENDING_REVIEW
 
 
 def cancel_job_ids(ctx: JobContext) -> list[str]:
-    return [j for j in Queue(QUEUE_NAME, connection=ctx.store.redis).job_ids if j.startswith("cancel-")]
+    return shop_cancel_job_ids(ctx.store.redis, SHOP)
 
 
 def test_auto_review_approves_a_pending_request_and_audits_it(ctx, support):

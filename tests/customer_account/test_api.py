@@ -8,11 +8,10 @@ from __future__ import annotations
 import time
 
 import pytest
-from rq import Queue
 
-from storefront_proxy.job_queue import QUEUE_NAME
 from storefront_proxy.policy.model import Policy, ReviewMode
 from storefront_proxy.services import services_of
+from tests.factories import cancel_job_ids
 from tests.helpers import OTHER_CUSTOMER, OTHER_SHOP, SHOP, customer_account_token, signed_query
 
 ORIGIN = "https://extensions.shopifycdn.com"
@@ -31,7 +30,7 @@ def post(client, path: str, body: dict, **claims):
 
 
 def cancel_jobs(redis_conn) -> list[str]:
-    return [job_id for job_id in Queue(QUEUE_NAME, connection=redis_conn).job_ids if job_id.startswith("cancel-")]
+    return cancel_job_ids(redis_conn)
 
 
 # -- the contract, as on /proxy --------------------------------------------------------------------------------

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import requests
-from rq import Queue
 
 from storefront_proxy.holds.records import HoldStatus
-from storefront_proxy.job_queue import QUEUE_NAME
 from storefront_proxy.store import Store
+from tests.factories import cancel_job_ids
 from tests.helpers import session_token
 from tests.integration.conftest import ADA, SHOP, wait_until
 
@@ -30,7 +29,7 @@ def ask_to_cancel(session, devshop_server, order_id: int, reason: str = "changed
 
 def cancel_jobs(redis_conn) -> list[str]:
     """Queued cancellation jobs (the queue also carries the proxy-path sync)."""
-    return [job_id for job_id in Queue(QUEUE_NAME, connection=redis_conn).job_ids if job_id.startswith("cancel-")]
+    return cancel_job_ids(redis_conn, SHOP)
 
 
 def new_order(devshop, **kwargs) -> int:

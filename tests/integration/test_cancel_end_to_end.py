@@ -139,7 +139,7 @@ def test_window_is_judged_when_the_shopper_asked(web, devshop, devshop_server, w
 def test_throttled_then_ok(web, devshop, devshop_server, workers, store):
     order_id = new_order(devshop)
     assert ask_to_cancel(proxy_session(devshop_server.url, ADA), devshop_server, order_id).status_code == 202
-    devshop.add_fault("GetOrderForCancellation", "throttle", times=1)
+    devshop.add_fault("GetOrderToDecide", "throttle", times=1)
     devshop.add_fault("CancelOrder", "throttle", times=1)
     workers.start()
     request = wait_for_status(store, SHOP, order_id, {"cancelled", "failed"})
@@ -151,7 +151,7 @@ def test_server_errors_then_ok_across_rq_retries(web, devshop, devshop_server, w
     order_id = new_order(devshop)
     assert ask_to_cancel(proxy_session(devshop_server.url, ADA), devshop_server, order_id).status_code == 202
     # Two inline attempts per call: the first job run fails, RQ retries it, the second run succeeds.
-    devshop.add_fault("GetOrderForCancellation", "http_502", times=3)
+    devshop.add_fault("GetOrderToDecide", "http_502", times=3)
     workers.start()
     request = wait_for_status(store, SHOP, order_id, {"cancelled", "failed"}, timeout=30)
     assert request.status.value == "cancelled", workers.logs()

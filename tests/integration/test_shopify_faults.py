@@ -27,7 +27,7 @@ def add_fault(devshop, operation: str, kind: str, times: int = 1) -> None:
 
 
 @pytest.mark.parametrize("kind", FAULTS)
-@pytest.mark.parametrize("operation", ["GetOrderForCancellation", "CancelOrder", "GetJob"])
+@pytest.mark.parametrize("operation", ["GetOrderToDecide", "CancelOrder", "GetJob"])
 def test_a_cancellation_survives_each_fault_of_each_call(web, devshop, devshop_server, workers, store, operation, kind):
     order_id = new_order(devshop)
     assert ask_to_cancel(proxy_session(devshop_server.url, ADA), devshop_server, order_id).status_code == 202
@@ -54,7 +54,7 @@ def test_a_fault_that_does_not_go_away_keeps_the_request_queued_until_retries_ru
     """Shopify keeps failing the order read: every RQ retry runs, and only then does the request end failed."""
     order_id = new_order(devshop)
     assert ask_to_cancel(proxy_session(devshop_server.url, ADA), devshop_server, order_id).status_code == 202
-    add_fault(devshop, "GetOrderForCancellation", kind, times=1000)
+    add_fault(devshop, "GetOrderToDecide", kind, times=1000)
     workers.start()
     request = wait_for_status(store, SHOP, order_id, {"cancelled", "failed", "rejected"}, timeout=40)
     devshop.clear_faults()

@@ -50,11 +50,12 @@ def test_a_cancellation_reads_the_whole_order_once_and_confirms_with_the_cheap_r
     workers.start()
     assert ask_to_cancel(proxy_session(devshop_server.url, ADA), devshop_server, order_id).status_code == 202
     wait_for_status(store, SHOP, order_id, {"cancelled"})
-    # Whole orders: the shopper's page (no webhooks here, so it reads Shopify once and keeps the order), the POST's
-    # ownership and eligibility check and the worker's check right before orderCancel, which never use the cached
-    # order; the worker then confirms with the cheap read only.
+    # The whole order once: the shopper's page (no webhooks here, so it reads Shopify and keeps the order). The
+    # POST's ownership and eligibility check and the worker's check right before orderCancel never use the cached
+    # order and read it without line items; the worker then confirms with the cheap read only.
     assert len(devshop.calls_for("GetOrderCancelledAt")) >= 1
-    assert len(devshop.calls_for("GetOrderForCancellation")) == 3
+    assert len(devshop.calls_for("GetOrderForCancellation")) == 1
+    assert len(devshop.calls_for("GetOrderToDecide")) == 2
 
 
 def test_two_list_views_a_second_are_all_answered(web, standard_plan, devshop_server):

@@ -125,16 +125,21 @@ def test_another_customers_cached_order_is_still_not_shown(client, admin, delive
     assert admin.names() == []
 
 
-def test_the_list_is_read_once_and_a_new_order_of_the_customer_reads_it_again(client, admin, deliver):
+def test_an_order_page_after_the_list_reads_the_line_items_the_list_left_out(client, admin):
+    view(client, "/proxy/orders")
+    assert view(client)["eligible"] is True
+    page = client.get(f"/proxy/orders/5001?{signed_query()}", headers={"Accept": "text/html"})
+    assert "Sencha, 100 g" in page.get_data(as_text=True)
+    assert admin.names() == ["ListCustomerOrders", "GetOrderForCancellation"]
+
+
+def test_the_list_is_read_once_and_a_new_order_of_the_customer_joins_it(client, admin, deliver):
     assert [o["order_id"] for o in view(client, "/proxy/orders")["orders"]] == [5001, 5002]
     assert [o["order_id"] for o in view(client, "/proxy/orders")["orders"]] == [5001, 5002]
-    assert admin.names() == ["ListCustomerOrders"]
     admin.orders[5005] = shopify_order(5005)
     deliver("orders/create", rest_order(5005))
-    assert 5005 in [o["order_id"] for o in view(client, "/proxy/orders")["orders"]]
-    assert admin.names() == ["ListCustomerOrders", "ListCustomerOrders"]
-    view(client, "/proxy/orders")
-    assert admin.names() == ["ListCustomerOrders", "ListCustomerOrders"]
+    assert [o["order_id"] for o in view(client, "/proxy/orders")["orders"]] == [5005, 5001, 5002]
+    assert admin.names() == ["ListCustomerOrders"]
 
 
 def test_a_policy_excluding_product_tags_reads_shopify_for_what_webhooks_leave_out(client, admin, deliver, app):
@@ -211,9 +216,10 @@ def test_the_post_reads_shopify_even_when_the_cached_order_looks_cancellable(cli
         headers={**JSON, "X-CSRF-Token": token},
     )
     assert response.status_code == 409
-    assert admin.names() == ["GetOrderForCancellation"]
-    # ...and what it read is what the next view shows.
+    assert admin.names() == ["GetOrderToDecide"]
+    # What it read is newer than the cached order: the next view reads the whole order, and shows what it is.
     assert codes(view(client)) == ["fulfillment_started"]
+    assert admin.names() == ["GetOrderToDecide", "GetOrderForCancellation"]
 
 
 def test_the_worker_reads_shopify_before_cancelling_whatever_the_cache_says(app, admin, deliver, job_context):
@@ -222,9 +228,10 @@ def test_the_worker_reads_shopify_before_cancelling_whatever_the_cache_says(app,
     request = stored_request(job_context.store, status=RequestStatus.QUEUED)
     outcome = execution.carry_out_cancellation(job_context, request.id)
     assert outcome["status"] == "rejected"
-    assert admin.names() == ["GetOrderForCancellation"]
+    assert admin.names() == ["GetOrderToDecide"]
     cached = cached_order(job_context.store.order_facts, 5001)
-    assert cached is not None and cached.display_fulfillment_status == "FULFILLED"
+    # Newer than the webhook's: kept for the list; the order's page reads it whole (it lists the line items).
+    assert cached is not None and cached.display_fulfillment_status == "FULFILLED" and not cached.line_items_read
 
 
 # -- privacy and round trips --------------------------------------------------------------------------------------
@@ -257,3 +264,33 @@ def test_a_cached_order_page_waits_for_redis_once(client, admin, deliver, monkey
     assert view(client)["eligible"] is True
     assert len(round_trips) == 1
     assert admin.names() == []
+
+
+def test_a_post_that_finds_the_cached_version_keeps_the_cached_order(client, admin, deliver):
+    deliver("orders/create", rest_order(5001))  # the same version Shopify answers (NOW)
+    token = view(client)["csrf_token"]
+    response = client.post(
+        f"/proxy/orders/5001/cancellation?{signed_query()}",
+        json={"reason": "changed_mind"},
+        headers={**JSON, "X-CSRF-Token": token},
+    )
+    assert response.status_code == 202
+    assert view(client)["request"]["status"] == "queued"
+    assert admin.names() == ["GetOrderToDecide"], "the page still came from the cache"
+
+
+def test_a_new_order_heads_the_cached_list_without_a_read_even_one_shopifys_search_has_not_found_yet(
+    client, admin, deliver
+):
+    big = 5_923_456_789_012_345  # Shopify's ids outgrow 14 digits
+    assert [o["order_id"] for o in view(client, "/proxy/orders")["orders"]] == [5001, 5002]
+    deliver("orders/create", rest_order(big, created_at=stamp(NOW)))
+    assert [o["order_id"] for o in view(client, "/proxy/orders")["orders"]] == [big, 5001, 5002]
+    assert admin.names() == ["ListCustomerOrders"]
+
+
+def test_a_new_order_seen_before_any_list_is_shown_although_shopifys_search_misses_it(client, admin, deliver):
+    deliver("orders/create", rest_order(5009, created_at=stamp(NOW)))  # not in the stand-in's search results
+    assert [o["order_id"] for o in view(client, "/proxy/orders")["orders"]] == [5009, 5001, 5002]
+    assert [o["order_id"] for o in view(client, "/proxy/orders")["orders"]] == [5009, 5001, 5002]
+    assert admin.names() == ["ListCustomerOrders"]

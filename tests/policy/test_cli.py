@@ -66,11 +66,9 @@ def test_cli_refuses_invalid_values_and_keeps_the_policy(app):
 
 
 def test_requests_cli_mirrors_the_queue(app, redis_conn):
-    from rq import Queue
 
     from storefront_proxy.cancellations.records import RequestStatus
-    from storefront_proxy.job_queue import QUEUE_NAME
-    from tests.factories import stored_request
+    from tests.factories import cancel_job_ids, stored_request
 
     store = services_of(app).store
     pending = stored_request(store)
@@ -83,7 +81,7 @@ def test_requests_cli_mirrors_the_queue(app, redis_conn):
     assert shown.exit_code == 0 and "requested" in shown.output
 
     assert runner.invoke(args=["requests", "approve", SHOP, pending.id]).exit_code == 0
-    assert f"cancel-{pending.id}" in Queue(QUEUE_NAME, connection=redis_conn).job_ids
+    assert f"cancel-{pending.id}" in cancel_job_ids(redis_conn)
     again = runner.invoke(args=["requests", "approve", SHOP, pending.id])
     assert again.exit_code == 1 and "cannot approve a request that is queued" in again.output
 

@@ -16,6 +16,7 @@ from storefront_proxy.cancellations.enqueue import cancel_job_id
 from storefront_proxy.job_queue import QUEUE_NAME
 from storefront_proxy.policy.model import Policy, ReviewMode
 from storefront_proxy.services import services_of
+from tests.factories import cancel_job_ids
 from tests.helpers import (
     ADMIN_URL,
     API_SECRET,
@@ -44,7 +45,7 @@ def csrf(client, order_id=5001):
 
 def queued_job_ids(redis_conn):
     """Queued cancellation jobs (the queue also carries the proxy-path sync)."""
-    return [job_id for job_id in Queue(QUEUE_NAME, connection=redis_conn).job_ids if job_id.startswith("cancel-")]
+    return cancel_job_ids(redis_conn)
 
 
 # -- reading ------------------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ CUSTOMER_SEARCH = "customer_id:1001"
 # Variables as the app sends them (client.py): list costs depend on `first`, so the lists use the storefront's page.
 VARIABLES: dict[str, dict[str, Any]] = {
     "get_order": {"id": ORDER_ID},
+    "get_order_to_decide": {"id": ORDER_ID},
     "get_order_with_product_tags": {"id": ORDER_ID},
     "list_customer_orders": {"first": RECENT_ORDERS, "query": CUSTOMER_SEARCH},
     "list_customer_orders_with_product_tags": {"first": RECENT_ORDERS, "query": CUSTOMER_SEARCH},
@@ -69,8 +70,16 @@ VARIABLES: dict[str, dict[str, Any]] = {
 }
 
 BUDGETS = {"get_order": 40, "get_order_cancelled_at": 2, "list_customer_orders": 150}
-# The Shopify calls of one cancellation: read the order, cancel it, confirm cancelledAt, tag it.
-CANCELLATION = ("get_order", "cancel_order", "get_order_cancelled_at", "add_tags")
+# The Shopify calls of one cancellation: the POST's read of the order, the worker's read right before orderCancel,
+# orderCancel, one look at the Job and cancelledAt, the tag (the shopper's page came from the cache).
+CANCELLATION = (
+    "get_order_to_decide",
+    "get_order_to_decide",
+    "cancel_order",
+    "get_job",
+    "get_order_cancelled_at",
+    "add_tags",
+)
 CANCELLATION_BUDGET = 60
 
 

@@ -31,9 +31,19 @@ ORDER = {
     "fulfillments": [],
     "lineItems": {"nodes": [{"name": "Sencha, 100 g", "quantity": 2}]},
 }
-BODY = json.dumps({"data": {"order": ORDER}}).encode()
+# Shopify reports its cost bucket with every answer; this one never runs dry (the app paces its calls by it).
+COST = {
+    "cost": {
+        "requestedQueryCost": 30,
+        "actualQueryCost": 30,
+        "throttleStatus": {"maximumAvailable": 1e12, "currentlyAvailable": 1e12, "restoreRate": 1e9},
+    }
+}
+BODY = json.dumps({"data": {"order": ORDER}, "extensions": COST}).encode()
 # With ``--versioned`` the order carries ``updatedAt``, so the app keeps what it read (order_facts/).
-VERSIONED_BODY = json.dumps({"data": {"order": {**ORDER, "updatedAt": ORDER["createdAt"]}}}).encode()
+VERSIONED_BODY = json.dumps(
+    {"data": {"order": {**ORDER, "updatedAt": ORDER["createdAt"]}}, "extensions": COST}
+).encode()
 
 
 class Handler(BaseHTTPRequestHandler):

@@ -56,20 +56,27 @@ def main(argv: list[str] | None = None) -> int:
     print("\nAdmin API points (requested cost, Shopify's rules, on the devshop)")
     for name, points in figures.items():
         today = next((f"today {value}" for key, value in TODAY.items() if name.startswith(key)), "")
-        target = verdict(points, 0, at_most=True) if "cached" in name else ""
+        target = verdict(points, 0, at_most=True) if "cached" in name and "not cached" not in name else ""
         if name.startswith("cancellation"):
             target = verdict(points, 60, at_most=True)
-        print(f"  {name:48} {points:6.0f}   {target}   {today}")
+        print(f"  {name:52} {points:6.0f}   {target:24} {today}")
     return 0
 
 
 def measure(app: str, state, store: Store) -> dict[str, float]:  # type: ignore[no-untyped-def]
     shopper = requests.Session()
 
+    def quiet() -> None:
+        """Until the worker's own calls (the webhook's hold on a new order) are over: they are not the view's."""
+        seen = -1
+        while seen != len(state.calls):
+            seen = len(state.calls)
+            time.sleep(0.5)
+
     def spent(action) -> float:  # type: ignore[no-untyped-def]
+        quiet()
         before = state.bucket.currently_available
         action()
-        time.sleep(0.05)
         return before - state.bucket.currently_available
 
     def page(order_id: int) -> None:
@@ -85,7 +92,7 @@ def measure(app: str, state, store: Store) -> dict[str, float]:  # type: ignore[
     figures["list of orders, cached"] = spent(listing)
     order_id = state.create_order(customer_id=CUSTOMER)
     wait_until(lambda: store.redis.exists(order_facts_key(SHOP, order_id)), "the orders/create webhook")
-    figures["list of orders, after a new order (reads it again)"] = spent(listing)
+    figures["list of orders, cached, with a new order (from its webhook)"] = spent(listing)
     figures["list of orders, cached again"] = spent(listing)
     figures["order page, cached (from the webhook)"] = spent(lambda: page(order_id))
     store.order_facts.forget(SHOP, order_id)
@@ -93,6 +100,7 @@ def measure(app: str, state, store: Store) -> dict[str, float]:  # type: ignore[
     figures["order page, cached (kept from that read)"] = spent(lambda: page(order_id))
 
     token = shopper.get(f"{app}/proxy/orders/{order_id}?{signed_query()}", headers=JSON, timeout=10).json()
+    quiet()
     before = state.bucket.currently_available
     posted = shopper.post(
         f"{app}/proxy/orders/{order_id}/cancellation?{signed_query()}",

@@ -12,6 +12,7 @@ stays rare instead of being retried, and workers of one shop queue up for its po
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import redis
@@ -40,8 +41,9 @@ _STORE = """
 redis.call('HSET', KEYS[1], 'available', available, 'maximum', maximum, 'rate', rate, 'at', now)
 redis.call('EXPIRE', KEYS[1], ARGV[4])
 """
-# ARGV: now, default maximum, default rate, ttl, cost, longest wait. Returns {granted, seconds to wait}: the points
-# are taken (the bucket may go below zero: the wait pays for it) unless the wait would be longer than allowed.
+# ARGV: now, default maximum, default rate, ttl, cost, longest wait. Returns {granted, seconds to wait, and the
+# bucket after it: available, maximum, rate}: the points are taken (the bucket may go below zero: the wait pays
+# for it) unless the wait would be longer than allowed.
 _TAKE = (
     _REFILL
     + """
@@ -52,13 +54,13 @@ if wait > tonumber(ARGV[6]) then
 """
     + _STORE
     + """
-  return {0, tostring(wait)}
+  return {0, tostring(wait), tostring(available), tostring(maximum), tostring(rate)}
 end
 available = available - cost
 """
     + _STORE
     + """
-return {1, tostring(wait)}
+return {1, tostring(wait), tostring(available), tostring(maximum), tostring(rate)}
 """
 )
 # ARGV: now, default maximum, default rate, ttl, points given back, then Shopify's currentlyAvailable,
@@ -78,6 +80,21 @@ end
 )
 
 
+@dataclass(frozen=True)
+class Reservation:
+    """What taking points for one call found: whether they were taken, the wait, and the bucket after it."""
+
+    granted: bool
+    wait: float
+    available: float
+    maximum: float
+    rate: float
+
+    def agrees_with(self, available: float, maximum: float, rate: float) -> bool:
+        """Whether Shopify's figures would change nothing: the same plan, and a balance no lower than ours."""
+        return maximum == self.maximum and rate == self.rate and available - 1 >= self.available
+
+
 def cost_bucket_key(shop: str) -> str:
     return key("cost-bucket", shop)
 
@@ -90,14 +107,22 @@ class CostBuckets:
         # Redis' own clock by default: every process sees the same time, whatever its host's clock says.
         self.clock = clock
 
-    def reserve(self, shop: str, cost: float, max_wait: float) -> tuple[bool, float]:
-        """Take ``cost`` points for a call: (taken, seconds to wait before sending). Nothing is taken when the
-        wait would be longer than ``max_wait``; the caller then tells its own caller to come back later."""
-        granted, wait = self.redis.eval(_TAKE, 1, cost_bucket_key(shop), *self._defaults(), cost, max_wait)
-        return bool(granted), float(wait)
+    def reserve(self, shop: str, cost: float, max_wait: float) -> Reservation:
+        """Take ``cost`` points for a call: whether they were taken, the seconds to wait before sending, and the
+        bucket as it was left. Nothing is taken when the wait would be longer than ``max_wait``; the caller then
+        tells its own caller to come back later."""
+        reply = self.redis.eval(_TAKE, 1, cost_bucket_key(shop), *self._defaults(), cost, max_wait)
+        granted, wait, available, maximum, rate = reply
+        return Reservation(bool(granted), float(wait), float(available), float(maximum), float(rate))
 
-    def settle(self, shop: str, refund: float, throttle_status: dict[str, Any] | None) -> None:
-        """After Shopify's answer: give back ``refund`` points (taken but not spent) and learn its figures."""
+    def settle(
+        self, shop: str, refund: float, throttle_status: dict[str, Any] | None, reservation: Reservation | None = None
+    ) -> None:
+        """After Shopify's answer: give back ``refund`` points (taken but not spent) and learn its figures.
+
+        Nothing is sent when there is nothing to learn: no refund, Shopify's figures as the bucket knew them and
+        its balance no lower than the bucket's after the reservation (the common case, one round trip saved).
+        """
         status = throttle_status or {}
         try:
             reported = [float(status[name]) for name in ("currentlyAvailable", "maximumAvailable", "restoreRate")]
@@ -105,6 +130,8 @@ class CostBuckets:
             reported = []
         if reported and reported[2] <= 0:
             reported = []
+        if reservation is not None and refund == 0 and reported and reservation.agrees_with(*reported):
+            return
         shopify: list[float | str] = list(reported) or ["", "", ""]
         self.redis.eval(_SETTLE, 1, cost_bucket_key(shop), *self._defaults(), refund, *shopify)
 

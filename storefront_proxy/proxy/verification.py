@@ -55,10 +55,9 @@ class ProxyContext:
     path_prefix: str
 
 
-def check_parameters(query_string: str) -> None:
-    """Refuse a query that could be re-split under its signature: unknown names, `=` or `&` in values, or a
-    `locale` that is not a language tag (400 ``invalid_parameter``)."""
-    params = parse_qs(query_string, keep_blank_values=True)
+def check_parameters(params: dict[str, list[str]]) -> None:
+    """Refuse a query (``parse_qs``'s, blank values kept) that could be re-split under its signature: unknown
+    names, `=` or `&` in values, or a `locale` that is not a language tag (400 ``invalid_parameter``)."""
     unknown = sorted(name for name in params if name not in KNOWN_PARAMETERS)
     if unknown:
         raise _invalid_parameter(f"unknown parameter names ({len(unknown)})")
@@ -77,9 +76,15 @@ def _invalid_parameter(reason: str) -> ApiError:
     )
 
 
-def verify_proxy_request(query_string: str, client_secret: str, old_client_secret: str | None = None) -> dict[str, str]:
-    """Verify the signed query string; returns its single-valued parameters or raises a 401 ApiError."""
-    params = parse_qs(query_string, keep_blank_values=True)
+def verify_proxy_request(
+    query_string: str,
+    client_secret: str,
+    old_client_secret: str | None = None,
+    params: dict[str, list[str]] | None = None,
+) -> dict[str, str]:
+    """Verify the signed query string (``params``: it parsed, when the caller has it already); returns its
+    single-valued parameters or raises a 401 ApiError."""
+    params = params if params is not None else parse_qs(query_string, keep_blank_values=True)
     if any(len(params.get(name, [])) > 1 for name in SINGLE_VALUED):
         raise _unauthorized("duplicated_parameter")
     if not SIGNATURE.fullmatch(params.get("signature", [""])[0]):
@@ -115,8 +120,9 @@ def proxy_verified(view: F) -> F:
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         settings = services().settings
         query_string = request.query_string.decode("latin-1")
-        check_parameters(query_string)
-        params = verify_proxy_request(query_string, settings.api_secret(), settings.old_api_secret())
+        parsed = parse_qs(query_string, keep_blank_values=True)
+        check_parameters(parsed)
+        params = verify_proxy_request(query_string, settings.api_secret(), settings.old_api_secret(), parsed)
         customer = params.get("logged_in_customer_id", "")
         if customer == "":
             raise ApiError(401, "login_required", "Please log in to your account to see and cancel your orders.")

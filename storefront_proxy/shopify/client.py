@@ -142,12 +142,19 @@ ESTIMATED_COSTS: dict[str, float] = {
 }
 
 
+class Reservation(Protocol):
+    granted: bool
+    wait: float
+
+
 class CallPacer(Protocol):
     """Paces every process's calls to a shop by the shop's cost bucket (``cost_bucket/repository.py``)."""
 
-    def reserve(self, shop: str, cost: float, max_wait: float) -> tuple[bool, float]: ...
+    def reserve(self, shop: str, cost: float, max_wait: float) -> Any: ...
 
-    def settle(self, shop: str, refund: float, throttle_status: dict[str, Any] | None) -> None: ...
+    def settle(
+        self, shop: str, refund: float, throttle_status: dict[str, Any] | None, reservation: Any = None
+    ) -> None: ...
 
 
 def user_errors(payload: dict[str, Any], field: str = "userErrors") -> list[UserError]:
@@ -363,7 +370,7 @@ class ShopifyClient:
 
     def _execute_once(self, operation: str, variables: dict[str, Any]) -> dict[str, Any]:
         request = PrintedRequest(operation, variables)
-        reserved = self._reserve(operation)
+        reserved, reservation = self._reserve(operation)
         self._forget_last_response()
         try:
             if self._transport.session is None:
@@ -377,7 +384,7 @@ class ShopifyClient:
         except TransportError as exc:
             raise ShopifyTransientError(f"Shopify transport failed: {type(exc).__name__}") from exc
 
-        self._settle(operation, reserved, result.extensions)
+        self._settle(operation, reserved, reservation, result.extensions)
         if self._last_status is not None and self._last_status >= 400:
             raise self._status_error(self._last_status, _error_text(result.errors))
         if result.errors:
@@ -386,20 +393,22 @@ class ShopifyClient:
             raise ShopifyTransientError("Shopify answered without data")
         return result.data
 
-    def _reserve(self, operation: str) -> float:
+    def _reserve(self, operation: str) -> tuple[float, Reservation | None]:
         """Take the call's points from the shop's bucket, waiting for them when they are not there yet; a wait
         longer than this caller allows is a throttle, raised before anything is sent."""
         if self._pacer is None:
-            return 0.0
+            return 0.0, None
         cost = self._costs.get(operation) or ESTIMATED_COSTS.get(operation, 50.0)
-        granted, wait = self._pacer.reserve(self.shop, cost, self.max_throttle_wait)
-        if not granted:
-            raise ShopifyThrottledError("the shop's Admin API budget is spent for now", retry_after=wait)
-        if wait > 0:
-            self._sleep(wait)
-        return cost
+        reservation = self._pacer.reserve(self.shop, cost, self.max_throttle_wait)
+        if not reservation.granted:
+            raise ShopifyThrottledError("the shop's Admin API budget is spent for now", retry_after=reservation.wait)
+        if reservation.wait > 0:
+            self._sleep(reservation.wait)
+        return cost, reservation
 
-    def _settle(self, operation: str, reserved: float, extensions: dict[str, Any] | None) -> None:
+    def _settle(
+        self, operation: str, reserved: float, reservation: Reservation | None, extensions: dict[str, Any] | None
+    ) -> None:
         """Give back what the call did not spend (all of it when throttled) and pass on Shopify's figures."""
         cost = (extensions or {}).get("cost") or {}
         requested, actual = cost.get("requestedQueryCost"), cost.get("actualQueryCost")
@@ -408,7 +417,7 @@ class ShopifyClient:
         if self._pacer is None:
             return
         spent = float(actual) if isinstance(actual, int | float) else 0.0 if requested is not None else reserved
-        self._pacer.settle(self.shop, reserved - spent, cost.get("throttleStatus"))
+        self._pacer.settle(self.shop, reserved - spent, cost.get("throttleStatus"), reservation)
 
     def _connect(self) -> None:
         """Open the transport's session, its response hook noting each answer's status and Retry-After."""

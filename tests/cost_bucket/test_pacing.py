@@ -27,6 +27,12 @@ def status(available: float, maximum: float = 100.0, rate: float = 10.0) -> dict
     return {"currentlyAvailable": available, "maximumAvailable": maximum, "restoreRate": rate}
 
 
+def take(buckets: CostBuckets, shop: str, cost: float, max_wait: float) -> tuple[bool, float]:
+    """Whether the points were taken, and the wait."""
+    reservation = buckets.reserve(shop, cost, max_wait)
+    return reservation.granted, reservation.wait
+
+
 @pytest.fixture
 def clock() -> Clock:
     return Clock()
@@ -39,47 +45,47 @@ def buckets(redis_conn, clock) -> CostBuckets:
 
 def test_a_call_that_fits_goes_at_once_and_the_next_ones_wait_their_turn(buckets):
     buckets.settle(SHOP, 0, status(available=50))  # Shopify: 50 of 100 left, 10 a second (less a point for rounding)
-    assert buckets.reserve(SHOP, 30, max_wait=20) == (True, 0.0)
-    assert buckets.reserve(SHOP, 30, max_wait=20) == (True, pytest.approx(1.1))
-    assert buckets.reserve(SHOP, 30, max_wait=20) == (True, pytest.approx(4.1)), "behind the one already waiting"
+    assert take(buckets, SHOP, 30, max_wait=20) == (True, 0.0)
+    assert take(buckets, SHOP, 30, max_wait=20) == (True, pytest.approx(1.1))
+    assert take(buckets, SHOP, 30, max_wait=20) == (True, pytest.approx(4.1)), "behind the one already waiting"
 
 
 def test_a_wait_longer_than_the_caller_allows_takes_nothing(buckets, clock):
     buckets.settle(SHOP, 0, status(available=11))
-    assert buckets.reserve(SHOP, 30, max_wait=1.5) == (False, pytest.approx(2.0))
+    assert take(buckets, SHOP, 30, max_wait=1.5) == (False, pytest.approx(2.0))
     clock.now += 2
-    assert buckets.reserve(SHOP, 30, max_wait=1.5) == (True, 0.0)
+    assert take(buckets, SHOP, 30, max_wait=1.5) == (True, 0.0)
 
 
 def test_the_bucket_refills_at_shopifys_rate_up_to_its_maximum(buckets, clock):
     buckets.settle(SHOP, 0, status(available=1))
     clock.now += 5
-    assert buckets.reserve(SHOP, 50, max_wait=0) == (True, 0.0)
+    assert take(buckets, SHOP, 50, max_wait=0) == (True, 0.0)
     clock.now += 3600
-    assert buckets.reserve(SHOP, 100, max_wait=0) == (True, 0.0)
-    assert buckets.reserve(SHOP, 1, max_wait=0)[0] is False, "never more than maximumAvailable"
+    assert take(buckets, SHOP, 100, max_wait=0) == (True, 0.0)
+    assert take(buckets, SHOP, 1, max_wait=0)[0] is False, "never more than maximumAvailable"
 
 
 def test_what_a_call_did_not_spend_comes_back_but_shopifys_figure_is_never_exceeded(buckets):
     buckets.settle(SHOP, 0, status(available=61))
-    assert buckets.reserve(SHOP, 60, max_wait=0) == (True, 0.0)
+    assert take(buckets, SHOP, 60, max_wait=0) == (True, 0.0)
     buckets.settle(SHOP, 50, status(available=51))  # requested 60, actually cost 10
-    assert buckets.reserve(SHOP, 50, max_wait=0) == (True, 0.0)
+    assert take(buckets, SHOP, 50, max_wait=0) == (True, 0.0)
     buckets.settle(SHOP, 0, status(available=5))  # someone else spent: Shopify knows best
-    assert buckets.reserve(SHOP, 10, max_wait=0)[0] is False
+    assert take(buckets, SHOP, 10, max_wait=0)[0] is False
 
 
 def test_two_processes_share_one_bucket(redis_conn, clock):
     web, worker = CostBuckets(redis_conn, clock), CostBuckets(redis_conn, clock)
     web.settle(SHOP, 0, status(available=61))
-    assert web.reserve(SHOP, 30, max_wait=0) == (True, 0.0)
-    assert worker.reserve(SHOP, 30, max_wait=0) == (True, 0.0)
-    assert worker.reserve(SHOP, 30, max_wait=0)[0] is False
+    assert take(web, SHOP, 30, max_wait=0) == (True, 0.0)
+    assert take(worker, SHOP, 30, max_wait=0) == (True, 0.0)
+    assert take(worker, SHOP, 30, max_wait=0)[0] is False
 
 
 def test_before_shopifys_first_answer_the_standard_plans_bucket_is_assumed(buckets):
-    assert buckets.reserve(SHOP, DEFAULT_MAXIMUM, max_wait=0) == (True, 0.0)
-    assert buckets.reserve(SHOP, 1, max_wait=0)[0] is False
+    assert take(buckets, SHOP, DEFAULT_MAXIMUM, max_wait=0) == (True, 0.0)
+    assert take(buckets, SHOP, 1, max_wait=0)[0] is False
 
 
 # -- the client -------------------------------------------------------------------------------------------------
@@ -121,8 +127,8 @@ def test_the_client_waits_for_its_points_and_gives_back_what_the_call_did_not_co
     assert client(buckets, sleeps).get_order(5001) is not None
     assert sleeps == [pytest.approx(2.0)], "(30 - 10 counted) / 10 points a second"
     # 30 taken, 20 spent: 10 come back.
-    assert buckets.reserve(SHOP, 10, max_wait=0) == (True, 0.0)
-    assert buckets.reserve(SHOP, 1, max_wait=0)[0] is False
+    assert take(buckets, SHOP, 10, max_wait=0) == (True, 0.0)
+    assert take(buckets, SHOP, 1, max_wait=0)[0] is False
 
 
 @responses.activate
@@ -148,3 +154,16 @@ def test_a_throttled_answer_gives_back_the_points_and_takes_shopifys_figure(buck
     assert client(buckets, sleeps).get_order(5001) is not None
     # The first went out on the assumed bucket; Shopify said 6 left (5 counted): the retry waits for its 30.
     assert len(responses.calls) == 2 and sum(sleeps) >= 2.5
+
+
+def test_an_answer_that_changes_nothing_costs_no_round_trip(buckets, monkeypatch):
+    buckets.settle(SHOP, 0, status(available=61))
+    reservation = buckets.reserve(SHOP, 30, max_wait=0)
+    scripts: list[str] = []
+    original = buckets.redis.eval
+    monkeypatch.setattr(buckets.redis, "eval", lambda *args: scripts.append(args[0]) or original(*args))
+    buckets.settle(SHOP, 0, status(available=31), reservation)  # 30 left, as the bucket knew: nothing to learn
+    assert scripts == []
+    buckets.settle(SHOP, 0, status(available=21), reservation)  # someone else spent: Shopify knows best
+    buckets.settle(SHOP, 5, status(available=31), reservation)  # requested more than it cost
+    assert len(scripts) == 2

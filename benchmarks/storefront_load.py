@@ -20,36 +20,22 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from urllib.parse import urlencode
 
 import requests
 from werkzeug.serving import make_server
 
+from benchmarks.stack import CUSTOMER, ROOT, SECRET, SHOP, TOKEN, signed_query
 from devshop.app import create_devshop
 from devshop.embedded_redis import EmbeddedRedis, free_port, free_ports
 from devshop.launch import wait_for, web_command, worker_command
 from devshop.processes import children_of, rss_mib
-from devshop.signing import sign_proxy_query
 from storefront_proxy.cancellations.records import RequestStatus
 from storefront_proxy.storage import connect
 from storefront_proxy.store import Store
 
-ROOT = Path(__file__).resolve().parent.parent
-SHOP = "devshop.myshopify.com"
-TOKEN = "shpat_devshop_benchmark_token_0000000"
-SECRET = "benchmark-secret-long-enough-for-hmac-sha256-000"
-CUSTOMER = 1001
-
 
 def signed(customer: int = CUSTOMER) -> str:
-    params = [
-        ("shop", SHOP),
-        ("logged_in_customer_id", str(customer)),
-        ("path_prefix", "/apps/self-service"),
-        ("timestamp", str(int(time.time()))),
-    ]
-    params.append(("signature", sign_proxy_query(params, SECRET)))
-    return urlencode(params)
+    return signed_query(customer)
 
 
 def percentile(values: list[float], pct: float) -> float:

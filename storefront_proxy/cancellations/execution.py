@@ -173,25 +173,9 @@ def confirm_cancellation(
     except ShopifyTransientError as exc:
         log.info("confirmation deferred: %s", exc, extra={"request_id": request_id, "shop": request.shop})
     except (ShopifyAuthError, ShopifyQueryError, UnknownShopError) as exc:
-        return _finish(
-            ctx,
-            request_id,
-            RequestStatus.FAILED,
-            "failed",
-            UNREACHABLE_MESSAGE,
-            code="outcome.unreachable",
-            error=str(exc),
-        )
+        return _unreachable(ctx, request_id, str(exc))
     if look >= len(confirmation_delays(ctx)):
-        return _finish(
-            ctx,
-            request_id,
-            RequestStatus.FAILED,
-            "failed",
-            UNREACHABLE_MESSAGE,
-            code="outcome.unreachable",
-            error="Shopify never confirmed the cancellation",
-        )
+        return _unreachable(ctx, request_id, "Shopify never confirmed the cancellation")
     with ctx.store.redis.pipeline() as pipe:
         _schedule_look(ctx, request, look + 1, pipe)
         pipe.execute()

@@ -8,8 +8,8 @@ from typing import Any
 
 from storefront_proxy.cancellations.execution import SHIPPED_MESSAGE
 from storefront_proxy.cancellations.records import CancellationRequest, RequestStatus
+from storefront_proxy.shopify.webhook_orders import webhook_version
 from storefront_proxy.store import Store
-from storefront_proxy.times import parse_time
 
 # An order's REST ``fulfillment_status`` once some of it has shipped.
 SHIPPING_STATUSES = {"fulfilled", "partial", "restocked"}
@@ -23,7 +23,7 @@ def order_changed(store: Store, now: datetime, topic: str, shop: str, payload: d
     if request is None:
         return "no_request"
     cancelled = order_is_cancelled(topic, payload)
-    updated_at = _updated_at(payload)
+    updated_at = webhook_version(payload)
     shipping = (payload.get("fulfillment_status") or "") in SHIPPING_STATUSES or bool(payload.get("fulfillments"))
 
     def apply(r: CancellationRequest) -> None:
@@ -48,16 +48,6 @@ def order_changed(store: Store, now: datetime, topic: str, shop: str, payload: d
 
 def order_is_cancelled(topic: str, payload: dict[str, Any]) -> bool:
     return topic == "orders/cancelled" or bool(payload.get("cancelled_at"))
-
-
-def _updated_at(payload: dict[str, Any]) -> datetime | None:
-    value = payload.get("updated_at")
-    if not isinstance(value, str):
-        return None
-    try:
-        return parse_time(value)
-    except ValueError:
-        return None
 
 
 def _refresh_order_details(r: CancellationRequest, payload: dict[str, Any], updated_at: datetime) -> None:

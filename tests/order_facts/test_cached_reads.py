@@ -284,13 +284,14 @@ def test_a_new_order_heads_the_cached_list_without_a_read_even_one_shopifys_sear
 ):
     big = 5_923_456_789_012_345  # Shopify's ids outgrow 14 digits
     assert [o["order_id"] for o in view(client, "/proxy/orders")["orders"]] == [5001, 5002]
-    deliver("orders/create", rest_order(big, created_at=stamp(NOW)))
+    deliver("orders/create", rest_order(big, created_at=stamp(datetime.now(UTC))))
     assert [o["order_id"] for o in view(client, "/proxy/orders")["orders"]] == [big, 5001, 5002]
     assert admin.names() == ["ListCustomerOrders"]
 
 
 def test_a_new_order_seen_before_any_list_is_shown_although_shopifys_search_misses_it(client, admin, deliver):
-    deliver("orders/create", rest_order(5009, created_at=stamp(NOW)))  # not in the stand-in's search results
+    # Not in the stand-in's search results; placed just now (NOW is when this module was loaded).
+    deliver("orders/create", rest_order(5009, created_at=stamp(datetime.now(UTC))))
     assert [o["order_id"] for o in view(client, "/proxy/orders")["orders"]] == [5009, 5001, 5002]
     assert [o["order_id"] for o in view(client, "/proxy/orders")["orders"]] == [5009, 5001, 5002]
     assert admin.names() == ["ListCustomerOrders"]

@@ -109,6 +109,7 @@ def need_wrk() -> str:
     if found:
         return found
     if shutil.which("apt-get"):
+        print("wrk is missing: apt-get install -y wrk", file=sys.stderr, flush=True)
         subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=False, capture_output=True)
     found = shutil.which("wrk")
     if not found:

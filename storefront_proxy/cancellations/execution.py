@@ -211,8 +211,7 @@ def record_confirmation_failure(ctx: JobContext, request_id: str, error: str, wi
         if request.status is not RequestStatus.PROCESSING:
             return
         request.last_error = error
-        request.tell(UNREACHABLE_MESSAGE, "outcome.unreachable")
-        request.record(ctx.clock(), "failed", status=RequestStatus.FAILED, detail=error)
+        _leave_to_support(request, ctx.clock(), error)
 
     try:
         ctx.store.requests.update(request_id, change)
@@ -377,6 +376,12 @@ def _outcome(request: CancellationRequest) -> dict[str, Any]:
     return {"request_id": request.id, "status": request.status.value}
 
 
+def _leave_to_support(request: CancellationRequest, now: datetime, error: str) -> None:
+    """A job gave up on Shopify: the request ends ``failed``, telling the shopper the shop's team will look."""
+    request.tell(UNREACHABLE_MESSAGE, "outcome.unreachable")
+    request.record(now, "failed", status=RequestStatus.FAILED, detail=error)
+
+
 def record_job_failure(ctx: JobContext, request_id: str, error: str, will_retry: bool) -> None:
     """The cancel job raised: record the error; when RQ has no retries left, the request ends ``failed``."""
 
@@ -387,8 +392,7 @@ def record_job_failure(ctx: JobContext, request_id: str, error: str, will_retry:
         if will_retry:
             request.record(ctx.clock(), "retry_scheduled", status=RequestStatus.QUEUED, detail=error)
         else:
-            request.tell(UNREACHABLE_MESSAGE, "outcome.unreachable")
-            request.record(ctx.clock(), "failed", status=RequestStatus.FAILED, detail=error)
+            _leave_to_support(request, ctx.clock(), error)
 
     try:
         ctx.store.requests.update(request_id, change)

@@ -149,7 +149,7 @@ class Cancellations:
         requests = self.store.requests.for_orders_in(batch, shop, [order_id])
         batch.run()
         policy = pending_policy.value
-        order = _usable(cached.value, policy, line_items=True) or self._read_order(shop, order_id, policy, keep=True)
+        order = _usable(cached.value, policy, line_items=True) or self._read_order(shop, order_id, policy)
         if order is None or not order.belongs_to(customer_id):
             raise OrderNotFoundError(order_id)
         return OrderView(
@@ -236,17 +236,16 @@ class Cancellations:
     def _owned_order(self, shop: str, customer_id: int, order_id: int, policy: Policy) -> Order:
         """The order read fresh from Shopify, without the line items only the page shows (what decides never
         trusts the cache); a newer version than the cached one makes the next view read it whole."""
-        order = self._read_order(shop, order_id, policy, keep=True, line_items=False)
+        order = self._read_order(shop, order_id, policy, line_items=False)
         # Shopify's proxy only proves who is logged in; ownership is ours to check.
         if order is None or not order.belongs_to(customer_id):
             raise OrderNotFoundError(order_id)
         return order
 
-    def _read_order(
-        self, shop: str, order_id: int, policy: Policy, *, keep: bool, line_items: bool = True
-    ) -> Order | None:
+    def _read_order(self, shop: str, order_id: int, policy: Policy, *, line_items: bool = True) -> Order | None:
+        """The order read from Shopify, and kept for later views."""
         order = self.shopify(shop).get_order(order_id, product_tags=policy.needs_product_tags, line_items=line_items)
-        if order is not None and keep:
+        if order is not None:
             self.store.order_facts.put(shop, order)
         return order
 

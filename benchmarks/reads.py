@@ -3,10 +3,10 @@
     .venv/bin/python -m benchmarks reads [--seconds 5] [--rounds 3]
 
 Everything runs on loopback under the Procfile's server (gunicorn, 2 workers x 8 threads, waitress): the app, a
-bare Flask app and the floor (``reference_apps.py``), against one embedded Redis and a fixed-answer Admin API in
-its own process (``canned_admin.py``). Each round loads each target for the same time with wrk (2 threads, 16
-connections), in turn, so the machine's noise falls on all of them alike; the ratios are of one round's figures,
-and the medians of the rounds are printed.
+bare Flask app, the floor and Flask after one Redis round trip (``reference_apps.py``), against one embedded Redis
+and a fixed-answer Admin API in its own process (``canned_admin.py``). Each round loads each target for the same
+time with wrk (2 threads, 16 connections), in turn, so the machine's noise falls on all of them alike; the ratios
+are of one round's figures, and the medians of the rounds are printed.
 
 - cached read: ``GET /proxy/orders/5001`` once the order is known (order_facts/: no Admin API call).
 - uncached read: every request another order id, so each one reads Shopify and keeps the order.
@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     (scratch / "posts.lua").write_text(POST_SCRIPT)
 
     with EmbeddedRedis() as redis_server:
-        admin_port, app_port, bare_port, floor_port = free_ports(4)
+        admin_port, app_port, bare_port, floor_port, redis_port = free_ports(5)
         admin = f"http://127.0.0.1:{admin_port}"
         env = app_env(redis_server.url, admin)
         reference_env = {**env, "ADMIN_URL": f"{admin}/admin/api/2026-10/graphql.json"}
@@ -92,12 +92,20 @@ def main(argv: list[str] | None = None) -> int:
             (web_server(app_port), env),
             (web_server(bare_port, "benchmarks.reference_apps:bare()"), reference_env),
             (web_server(floor_port, "benchmarks.reference_apps:floor()"), reference_env),
+            (web_server(redis_port, "benchmarks.reference_apps:one_round_trip()"), reference_env),
         ) as processes:
-            app, bare, floor = (f"http://127.0.0.1:{port}" for port in (app_port, bare_port, floor_port))
-            for url in (f"{app}/healthz", f"{bare}/proxy/orders/1", f"{floor}/proxy/orders/1"):
+            app, bare, floor, one_trip = (
+                f"http://127.0.0.1:{port}" for port in (app_port, bare_port, floor_port, redis_port)
+            )
+            for url in (
+                f"{app}/healthz",
+                f"{bare}/proxy/orders/1",
+                f"{floor}/proxy/orders/1",
+                f"{one_trip}/proxy/orders/1",
+            ):
                 ready(url)
             rounds = [
-                run_round(args.seconds, scratch, app, bare, floor, round_number)
+                run_round(args.seconds, scratch, app, bare, floor, one_trip, round_number)
                 for round_number in range(1, args.rounds + 1)
             ]
             web_workers = children_of(processes[1].pid)
@@ -106,7 +114,9 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def run_round(seconds: int, scratch: Path, app: str, bare: str, floor: str, number: int) -> dict[str, Load]:
+def run_round(
+    seconds: int, scratch: Path, app: str, bare: str, floor: str, one_trip: str, number: int
+) -> dict[str, Load]:
     query = signed_query()
     cached_url = f"{app}/proxy/orders/5001?{query}"
     wrk(cached_url, seconds=1)  # the first read keeps the order; the warm-up is not counted
@@ -116,6 +126,7 @@ def run_round(seconds: int, scratch: Path, app: str, bare: str, floor: str, numb
     loads = {
         "bare": wrk(f"{bare}/proxy/orders/5001", seconds=seconds),
         "floor": wrk(f"{floor}/proxy/orders/5001", seconds=seconds),
+        "one-trip": wrk(f"{one_trip}/proxy/orders/5001", seconds=seconds),
         "cached": wrk(cached_url, seconds=seconds),
         "uncached": wrk(app, script=scratch / "uncached.lua", seconds=seconds, env=env_uncached),
         "post": wrk(app, script=scratch / "posts.lua", seconds=seconds, env={"POSTS": str(posts)}),
@@ -151,13 +162,17 @@ def report(rounds: list[dict[str, Load]], memory: list[float]) -> None:
         return median([r[name].rate for r in rounds])
 
     print("\nStorefront reads (medians of", len(rounds), "rounds; wrk -t2 -c16)")
-    for name in ("bare", "floor", "cached", "uncached", "post"):
+    for name in ("bare", "one-trip", "floor", "cached", "uncached", "post"):
         print(f"  {name:9} {rate(name):8,.0f} req/s   p99 {median([r[name].p99 for r in rounds]):6.1f} ms")
     cached, uncached = ratio("cached", "bare"), ratio("uncached", "floor")
     p99 = ratio("cached", "bare", "p99")
     print(f"  cached read / bare Flask          {cached:5.2f}x   {verdict(cached, 0.40)}")
     print(f"  uncached read / minimal floor     {uncached:5.2f}x   {verdict(uncached, 0.90)}")
     print(f"  cached p99 / bare Flask p99       {p99:5.2f}x   {verdict(p99, 3.0, at_most=True)}")
+    print(
+        f"  one Redis round trip / bare Flask {ratio('one-trip', 'bare'):5.2f}x   (the ceiling of any cached read here)"
+    )
+    print(f"  cached read / one round trip      {ratio('cached', 'one-trip'):5.2f}x")
     print(f"  uncached read / bare Flask        {ratio('uncached', 'bare'):5.2f}x   ({TODAY})")
     print(f"  POST / minimal floor              {ratio('post', 'floor'):5.2f}x   (a Shopify read, a transaction)")
     if memory:

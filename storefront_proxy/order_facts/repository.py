@@ -12,6 +12,7 @@ Both expire after ``FACTS_TTL_SECONDS``, so an order whose webhooks stopped is r
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -201,7 +202,9 @@ def _ignore(_: object) -> None:
     return None
 
 
+@functools.lru_cache(maxsize=1024)
 def _order(raw: bytes | None) -> Order | None:
+    # The same stored JSON is the same (frozen) Order: a busy order page is read many times between two webhooks.
     return Order.model_validate_json(raw) if raw else None
 
 

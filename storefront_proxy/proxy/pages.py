@@ -15,7 +15,7 @@ from typing import Any
 from flask import g, render_template, request
 from werkzeug.wrappers import Response
 
-from storefront_proxy.i18n import Translator, language_of, negotiate
+from storefront_proxy.i18n import Translator, language_of, translator_for
 from storefront_proxy.services import services
 
 LIQUID_CONTENT_TYPE = "application/liquid"
@@ -43,7 +43,7 @@ SCRIPT_MESSAGES = (
 def translator() -> Translator:
     """The request's translator: ``locale`` parameter, then Accept-Language, then English."""
     if "translator" not in g:
-        g.translator = Translator(negotiate(request.args.get("locale"), list(request.accept_languages)))
+        g.translator = translator_for(request.args.get("locale"), request.headers.get("Accept-Language"))
     return g.translator
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import logging
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -19,6 +20,7 @@ from flask import g, request
 from shopify_app import verify_app_proxy_req
 
 from storefront_proxy.http_errors import ApiError
+from storefront_proxy.i18n import translator_for
 from storefront_proxy.proxy_path.sync import enqueue_proxy_path_sync
 from storefront_proxy.services import services
 from storefront_proxy.shopify.domains import SHOP_DOMAIN
@@ -43,7 +45,38 @@ LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8}){0,3}")
 PATH_PREFIX = re.compile(r"(/[A-Za-z0-9_-]+){1,2}")
 DEFAULT_PATH_PREFIX = "/apps/self-service"
 
+# Shopify's app proxy signs a timestamp and refuses it 90 s later (shopifyapp applies the same window).
+TIMESTAMP_WINDOW_SECONDS = 90
+VERIFIED_QUERIES_KEPT = 4096
+
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+class VerifiedQueries:
+    """Query strings shopifyapp has verified, kept while their timestamp is within the 90 s window.
+
+    The signature covers the query string only, not the path, so every request a page makes through the proxy
+    within the same second (the page, its script's status polls, the list and its orders) carries the same
+    string; the library's check (log redaction, two parses, the HMAC) was a tenth of a cached read. A signature
+    is a pure function of the string and the secrets, so the verdict is kept under both; the timestamp is
+    checked on every request exactly as shopifyapp checks it.
+    """
+
+    def __init__(self, kept: int = VERIFIED_QUERIES_KEPT) -> None:
+        self._timestamps: dict[tuple[str, str, str | None], int] = {}
+        self._kept = kept
+
+    def verified(self, key: tuple[str, str, str | None], now: float) -> bool:
+        timestamp = self._timestamps.get(key)
+        return timestamp is not None and abs(int(now) - timestamp) <= TIMESTAMP_WINDOW_SECONDS
+
+    def keep(self, key: tuple[str, str, str | None], timestamp: int) -> None:
+        if len(self._timestamps) >= self._kept:
+            self._timestamps.clear()  # a burst of distinct shoppers: start again rather than track ages
+        self._timestamps[key] = timestamp
+
+
+_verified_queries = VerifiedQueries()
 
 
 @dataclass(frozen=True)
@@ -89,12 +122,17 @@ def verify_proxy_request(
         raise _unauthorized("duplicated_parameter")
     if not SIGNATURE.fullmatch(params.get("signature", [""])[0]):
         raise _unauthorized("malformed_signature")
-    result = verify_app_proxy_req(
-        {"method": "GET", "headers": {}, "url": f"https://app.invalid/proxy?{query_string}", "body": ""},
-        {"client_id": "", "client_secret": client_secret, "old_client_secret": old_client_secret},
-    )
-    if not result.ok:
-        raise _unauthorized(result.log.code)
+    memo_key = (query_string, client_secret, old_client_secret)
+    now = time.time()
+    if not _verified_queries.verified(memo_key, now):
+        result = verify_app_proxy_req(
+            {"method": "GET", "headers": {}, "url": f"https://app.invalid/proxy?{query_string}", "body": ""},
+            {"client_id": "", "client_secret": client_secret, "old_client_secret": old_client_secret},
+        )
+        if not result.ok:
+            raise _unauthorized(result.log.code)
+        # shopifyapp accepted the timestamp, so it is an integer within the window.
+        _verified_queries.keep(memo_key, int(params["timestamp"][0]))
     shop = params.get("shop", [""])[0].lower()
     if not SHOP_DOMAIN.fullmatch(shop):
         raise _unauthorized("invalid_shop")
@@ -132,6 +170,8 @@ def proxy_verified(view: F) -> F:
         if not PATH_PREFIX.fullmatch(path_prefix):
             raise _invalid_parameter("path_prefix is not a proxy path")
         g.proxy = ProxyContext(shop=params["shop"].lower(), customer_id=int(customer), path_prefix=path_prefix)
+        # The shopper's language from the query already parsed (``pages.translator`` would parse it again).
+        g.translator = translator_for(params.get("locale"), request.headers.get("Accept-Language"))
         g.proxy_reads = services().store.batch()
         path_changed = services().store.proxy_paths.remember_in(g.proxy_reads, g.proxy.shop, path_prefix)
         try:

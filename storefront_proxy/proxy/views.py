@@ -6,11 +6,14 @@ otherwise. The contract's field names are relied on by the theme block and other
 
 from __future__ import annotations
 
+import functools
 import time
 from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, g, jsonify, request
+from werkzeug.datastructures import MIMEAccept
+from werkzeug.http import parse_accept_header
 from werkzeug.wrappers import Response
 
 from storefront_proxy.cancellations.storefront import Cancellations, OrderView
@@ -46,7 +49,13 @@ CSRF_HEADER = "X-CSRF-Token"
 
 def wants_json() -> bool:
     """True when the client prefers JSON to HTML (the theme block's fetch sends Accept: application/json)."""
-    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return _prefers_json(request.headers.get("Accept"))
+
+
+@functools.lru_cache(maxsize=256)
+def _prefers_json(accept: str | None) -> bool:
+    # Browsers and the theme block send a handful of distinct Accept headers: each is parsed once.
+    best = parse_accept_header(accept, MIMEAccept).best_match(["text/html", "application/json"])
     return best == "application/json"
 
 

@@ -109,3 +109,49 @@ def test_wrong_secret_is_refused(clock):
 
 def test_old_secret_still_verifies_during_rotation(clock):
     assert verify_proxy_request(LOGGED_IN, "new-secret", old_client_secret=DOC_SECRET)["logged_in_customer_id"] == "1"
+
+
+def test_a_query_verified_once_is_not_checked_again_while_its_timestamp_is_fresh(clock, monkeypatch):
+    from storefront_proxy.proxy import verification
+
+    checks = []
+    library = verification.verify_app_proxy_req
+    monkeypatch.setattr(verification, "_verified_queries", verification.VerifiedQueries())
+    monkeypatch.setattr(verification, "verify_app_proxy_req", lambda *a: checks.append(1) or library(*a))
+    for offset in (0, 30, 90):
+        clock(offset)
+        assert verify_proxy_request(LOGGED_IN, DOC_SECRET)["logged_in_customer_id"] == "1"
+    assert len(checks) == 1
+
+
+@pytest.mark.parametrize("offset", [-91, 91])
+def test_a_verified_query_is_refused_once_its_timestamp_leaves_the_window(clock, monkeypatch, offset):
+    from storefront_proxy.proxy import verification
+
+    monkeypatch.setattr(verification, "_verified_queries", verification.VerifiedQueries())
+    verify_proxy_request(LOGGED_IN, DOC_SECRET)
+    clock(offset)
+    with pytest.raises(ApiError) as refused:
+        verify_proxy_request(LOGGED_IN, DOC_SECRET)
+    assert refused.value.status == 401
+
+
+def test_a_verified_query_does_not_verify_under_another_secret(clock, monkeypatch):
+    from storefront_proxy.proxy import verification
+
+    monkeypatch.setattr(verification, "_verified_queries", verification.VerifiedQueries())
+    verify_proxy_request(LOGGED_IN, DOC_SECRET)
+    with pytest.raises(ApiError):
+        verify_proxy_request(LOGGED_IN, "not-hush")
+    with pytest.raises(ApiError):
+        verify_proxy_request(LOGGED_IN.replace("logged_in_customer_id=1", "logged_in_customer_id=2"), DOC_SECRET)
+
+
+def test_the_kept_verdicts_are_bounded():
+    from storefront_proxy.proxy.verification import VerifiedQueries
+
+    kept = VerifiedQueries(kept=3)
+    for n in range(10):
+        kept.keep((f"q{n}", "s", None), 100)
+    assert not kept.verified(("q0", "s", None), 100)
+    assert kept.verified(("q9", "s", None), 100)

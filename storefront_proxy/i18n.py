@@ -12,9 +12,6 @@ import json
 from pathlib import Path
 from string import Formatter
 
-from werkzeug.datastructures import LanguageAccept
-from werkzeug.http import parse_accept_header
-
 CATALOG_DIR = Path(__file__).with_name("catalogs")
 DEFAULT_LANGUAGE = "en"
 LANGUAGES = ("en", "nl", "fi", "de", "fr", "es", "sv", "da")
@@ -45,13 +42,6 @@ def negotiate(locale: str | None, accept_language: list[tuple[str, float]]) -> s
         if chosen and quality > 0:
             return chosen
     return DEFAULT_LANGUAGE
-
-
-@functools.lru_cache(maxsize=1024)
-def translator_for(locale: str | None, accept_language: str | None) -> Translator:
-    """The translator for a request's ``locale`` parameter and raw Accept-Language header (parsed once per distinct
-    pair: parsing the header took a tenth of a cached storefront read)."""
-    return Translator(negotiate(locale, list(parse_accept_header(accept_language, LanguageAccept))))
 
 
 class Translator:

@@ -9,15 +9,18 @@ import base64
 import binascii
 import functools
 import sys
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from pydantic_settings import SettingsError as EnvironmentParseError
-from shopify_app import AppConfig
 
 from storefront_proxy.shopify.domains import normalize_shop_domain
+
+if TYPE_CHECKING:
+    # shopifyapp (with httpx) is ~11 MiB a process: workers load it only when a token needs Shopify's endpoint.
+    from shopify_app import AppConfig
 
 # Only used in development, so a fresh clone runs with no configuration at all.
 DEVELOPMENT_API_KEY = "devshop-api-key"

@@ -45,3 +45,28 @@ def test_a_job_taken_from_any_queue_waits_in_its_intermediate_list_until_it_is_s
     shop_queue(base, QUIET).enqueue("tests.job_recorder.note", "ran", "again")
     SelfServiceWorker(queues, connection=redis_conn).work(burst=True)
     assert [job_id for job_id in queue.intermediate_queue.get_job_ids() if job_id != job.id] == []
+
+
+def test_a_job_run_in_the_worker_process_keeps_its_heartbeat_while_it_runs(redis_conn, monkeypatch):
+    """rq's parent process heartbeats a work horse's job; a job run in the worker itself (the cancellations') needs
+    the same, or one waiting on Shopify past its heartbeat's TTL is taken for abandoned and run twice."""
+
+    from workers import worker as worker_module
+
+    monkeypatch.setattr(worker_module, "IN_PROCESS_JOBS", frozenset({"tests.job_recorder.note_heartbeats"}))
+    base = make_queue(redis_conn)
+    job = base.enqueue("tests.job_recorder.note_heartbeats", "beats", 2.5)
+    worker = SelfServiceWorker([base], connection=redis_conn, job_monitoring_interval=1)
+    monkeypatch.setattr(worker, "fork_work_horse", lambda *_: (_ for _ in ()).throw(AssertionError("forked")))
+    worker.work(burst=True)
+    assert job.get_status(refresh=True).value == "finished", job.exc_info
+    beats = {beat.decode() for beat in redis_conn.lrange("beats", 0, -1)}
+    assert len(beats) >= 3, f"the heartbeat moved {len(beats) - 1} times in 2.5 s at 1 s intervals"
+
+
+def test_the_cancellation_jobs_run_in_the_worker_process():
+    from storefront_proxy.cancellations.enqueue import CANCEL_JOB, CONFIRM_JOB
+    from storefront_proxy.webhooks.enqueue import WEBHOOK_JOB
+    from workers.worker import IN_PROCESS_JOBS
+
+    assert {CANCEL_JOB, CONFIRM_JOB, WEBHOOK_JOB} <= IN_PROCESS_JOBS

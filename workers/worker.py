@@ -18,31 +18,41 @@ started (so a worker killed in between loses nothing: maintenance puts it back) 
 with several it pops with BLPOP, and a job popped by a worker killed right then would be gone.
 ``SafeRoundRobinQueue`` moves it for every queue (LMOVE, in the worker's order, in one script).
 
-Webhook jobs run in the worker process itself, as rq's SimpleWorker runs every job: they only read and write
-Redis, and a fork per job (rq's Worker) costs more than the job. rq's timeout still applies (perform_job).
+The jobs every cancellation runs (webhooks, the cancel job and its looks at Shopify's Job) run in the worker
+process itself, as rq's SimpleWorker runs every job: a fork per job (rq's Worker) cost more than the job, and
+held a Plus shop's drain to about half of what its Shopify rate limit allows. rq's timeout still applies
+(perform_job's death penalty). While such a job runs, a thread keeps its heartbeat as rq's parent process keeps
+a work horse's (``maintain_heartbeats`` every job monitoring interval), so a job that waits on Shopify longer
+than a heartbeat's TTL is not taken for abandoned, and a worker killed mid-job has its job noticed as quickly
+as a dead horse's. Other jobs (holds, reviews, the proxy path) still fork: they are rare, and a fork keeps what
+they load out of the long-lived worker.
 """
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from redis import Redis
-from rq import Queue, SimpleWorker, Worker
+from rq import Queue, Worker
 from rq.exceptions import DequeueTimeout
+from rq.executions import Execution
 from rq.job import Job
 from rq.utils import as_text
-from rq.worker import DequeueStrategy
+from rq.worker import DequeueStrategy, WorkerStatus
 
+from storefront_proxy.cancellations.enqueue import CANCEL_JOB, CONFIRM_JOB
 from storefront_proxy.storage import waiting_retry
 from storefront_proxy.webhooks.enqueue import WEBHOOK_JOB
 
 JOB_MONITORING_INTERVAL = 5
 HEARTBEAT_GRACE_SECONDS = 10
 MAINTENANCE_INTERVAL = 30
-# Jobs short and Redis-only enough to run without a work horse (and the name earlier versions queued them as).
-IN_PROCESS_JOBS = frozenset({WEBHOOK_JOB, "workers.jobs.handle_webhook"})
+# Jobs run without a work horse (and the name earlier versions queued webhooks as): see the module's docstring.
+IN_PROCESS_JOBS = frozenset({WEBHOOK_JOB, "workers.jobs.handle_webhook", CANCEL_JOB, CONFIRM_JOB})
 
 
 # How often an idle worker looks at its queues again (one script for all of them).
@@ -122,8 +132,30 @@ class SelfServiceWorker(Worker):
         if job.func_name not in IN_PROCESS_JOBS:
             super().execute_job(job, queue)
             return
-        # rq's own in-process execution; it uses only what every rq worker has.
-        SimpleWorker.execute_job(self, job, queue)  # type: ignore[arg-type]
+        # rq's SimpleWorker.execute_job, with the heartbeats its parent process would keep.
+        execution = self.prepare_execution(job)
+        with self._heartbeats(job, execution):
+            self.perform_job(job, queue, execution)
+        self.set_state(WorkerStatus.IDLE)
+
+    @contextmanager
+    def _heartbeats(self, job: Job, execution: Execution) -> Iterator[None]:
+        done = threading.Event()
+
+        def beat() -> None:
+            while not done.wait(self.job_monitoring_interval):
+                try:
+                    self.maintain_heartbeats(job, execution)
+                except Exception:  # Redis away for now: the next beat tries again, the job goes on
+                    self.log.warning("heartbeat of job %s failed", job.id, exc_info=True)
+
+        beating = threading.Thread(target=beat, name=f"heartbeat-{job.id}", daemon=True)
+        beating.start()
+        try:
+            yield
+        finally:
+            done.set()
+            beating.join()
 
     @property
     def dequeue_timeout(self) -> int:

@@ -45,6 +45,11 @@ class CancelAlreadySentError(Exception):
     """Another run of the same request has already sent orderCancel."""
 
 
+# The first look at Shopify's Job after orderCancel (1 point): a small order's cancellation often finishes within
+# a second, and rq's scheduler moves a due look into its queue up to a second late.
+FIRST_LOOK_SECONDS = 0.5
+
+
 def carry_out_cancellation(ctx: JobContext, request_id: str) -> dict[str, Any]:
     """Re-check the order and call orderCancel; the outcome is recorded now or by the looks it schedules."""
     request = ctx.store.requests.get(request_id)
@@ -183,9 +188,10 @@ def confirm_cancellation(
 
 
 def confirmation_delays(ctx: JobContext) -> list[float]:
-    """Seconds before each look at a sent orderCancel: quick ones while Shopify's Job usually finishes (from 1 s,
-    growing to CANCEL_JOB_MAX_POLL_INTERVAL, CANCEL_JOB_MAX_POLLS of them), then the retry schedule's."""
-    quick, pause = [], 1.0
+    """Seconds before each look at a sent orderCancel: quick ones while Shopify's Job usually finishes (from
+    FIRST_LOOK_SECONDS, growing to CANCEL_JOB_MAX_POLL_INTERVAL, CANCEL_JOB_MAX_POLLS of them), then the retry
+    schedule's."""
+    quick, pause = [], FIRST_LOOK_SECONDS
     for _ in range(ctx.settings.cancel_job_max_polls):
         quick.append(pause)
         pause = min(pause * 1.6, max(ctx.settings.cancel_job_max_poll_interval, 1.0))

@@ -202,9 +202,10 @@ def _ignore(_: object) -> None:
     return None
 
 
-@functools.lru_cache(maxsize=1024)
+@functools.lru_cache(maxsize=32)
 def _order(raw: bytes | None) -> Order | None:
     # The same stored JSON is the same (frozen) Order: a busy order page is read many times between two webhooks.
+    # Few are kept: an order with many line items is tens of kilobytes parsed.
     return Order.model_validate_json(raw) if raw else None
 
 

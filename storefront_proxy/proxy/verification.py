@@ -20,7 +20,7 @@ from flask import g, request
 from shopify_app import verify_app_proxy_req
 
 from storefront_proxy.http_errors import ApiError
-from storefront_proxy.i18n import translator_for
+from storefront_proxy.proxy.pages import translator_for
 from storefront_proxy.proxy_path.sync import enqueue_proxy_path_sync
 from storefront_proxy.services import services
 from storefront_proxy.shopify.domains import SHOP_DOMAIN
@@ -47,7 +47,7 @@ DEFAULT_PATH_PREFIX = "/apps/self-service"
 
 # Shopify's app proxy signs a timestamp and refuses it 90 s later (shopifyapp applies the same window).
 TIMESTAMP_WINDOW_SECONDS = 90
-VERIFIED_QUERIES_KEPT = 4096
+VERIFIED_QUERIES_KEPT = 1024
 
 F = TypeVar("F", bound=Callable[..., Any])
 

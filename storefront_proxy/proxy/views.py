@@ -19,7 +19,7 @@ from werkzeug.wrappers import Response
 from storefront_proxy.cancellations.storefront import Cancellations, OrderView
 from storefront_proxy.http_errors import ApiError, answer_invalid_values
 from storefront_proxy.proxy.csrf import issue_token, token_is_valid
-from storefront_proxy.proxy.pages import render_page, translator
+from storefront_proxy.proxy.pages import CACHED_HEADER_LENGTH, render_page, translator
 from storefront_proxy.proxy.verification import proxy_verified
 from storefront_proxy.services import services
 from storefront_proxy.shopper_contract import (
@@ -49,7 +49,10 @@ CSRF_HEADER = "X-CSRF-Token"
 
 def wants_json() -> bool:
     """True when the client prefers JSON to HTML (the theme block's fetch sends Accept: application/json)."""
-    return _prefers_json(request.headers.get("Accept"))
+    accept = request.headers.get("Accept")
+    if accept is not None and len(accept) > CACHED_HEADER_LENGTH:
+        return _prefers_json.__wrapped__(accept)
+    return _prefers_json(accept)
 
 
 @functools.lru_cache(maxsize=256)

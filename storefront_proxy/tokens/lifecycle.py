@@ -19,7 +19,6 @@ from datetime import UTC, datetime
 from redis.exceptions import LockError
 
 from storefront_proxy.settings import Settings
-from storefront_proxy.shopify import oauth
 from storefront_proxy.shopify.errors import (
     AppUninstalledError,
     ReauthorizationRequiredError,
@@ -108,6 +107,10 @@ def migrate_token(settings: Settings, store: Store, shop: str) -> tuple[OfflineT
     Outcomes: "migrated"; "already_expiring" (nothing to do, maybe another process just did it); "failed" or
     "refused", when the old token stays in use and the migration pauses (MIGRATION_PAUSE_*).
     """
+    # Shopify's token endpoint brings shopifyapp and httpx (~11 MiB a process): loaded when a token first needs it,
+    # so a worker whose tokens need no trade carries neither.
+    from storefront_proxy.shopify import oauth
+
     tokens = token_repository(settings, store)
     with _token_lock(tokens, shop):
         stored = tokens.stored(shop)
@@ -232,6 +235,9 @@ def _refreshed(settings: Settings, tokens: TokenRepository, shop: str, refused: 
     With ``refused`` (an access token Shopify answered 401 to) the token is refreshed whatever its expiry says,
     unless the stored one is already another.
     """
+    # Loaded when first needed (see migrate_token).
+    from storefront_proxy.shopify import oauth
+
     with _token_lock(tokens, shop):
         # Read again under the lock: the process that held it before has probably stored a new pair.
         stored = tokens.stored(shop)

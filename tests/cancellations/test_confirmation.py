@@ -124,7 +124,7 @@ def test_after_the_orders_cancelled_webhook_a_look_only_tags_the_order_once(ctx,
 
 
 def test_the_quick_looks_grow_to_the_longest_poll_interval(ctx):
-    assert execution.confirmation_delays(ctx) == pytest.approx([1.0, 1.6, 2.56, 5.0, 15.0])
+    assert execution.confirmation_delays(ctx) == pytest.approx([0.5, 0.8, 1.28, 5.0, 15.0])
 
 
 def test_looks_at_an_earlier_ordercancel_stop_once_support_sent_another(ctx, monkeypatch):

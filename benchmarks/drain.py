@@ -11,8 +11,8 @@ with 4 workers, and three shops at 100 points/s each sharing 2 workers. Requests
 storefront does it; a request that does not end cancelled is reported.
 
 Each backlog takes about as long to drain at its shop's bound (60 cancellations at 100 points/s, 600 at 1,000:
-~12.6 s each), so the fixed tail after the last orderCancel (its first look at Shopify's Job is scheduled 1 s
-later, and rq's scheduler moves due jobs once a second) weighs the same at both plans.
+~12.6 s each), so the fixed tail after the last orderCancel (its first look at Shopify's Job, which rq's
+scheduler moves into the queue 0-1.5 s later) weighs the same at both plans.
 """
 
 from __future__ import annotations

@@ -67,10 +67,13 @@ def baseline_tree() -> Iterator[Path | None]:
     """BASELINE_COMMIT's files in a scratch directory (``git archive``), or None without that history (a shallow
     clone, an export)."""
     with tempfile.TemporaryDirectory(prefix="benchmark-baseline-") as scratch:
-        archive = subprocess.run(
-            ["git", "archive", "--format=tar", BASELINE_COMMIT], cwd=ROOT, capture_output=True, check=False
-        )
-        if archive.returncode != 0:
+        try:
+            archive = subprocess.run(
+                ["git", "archive", "--format=tar", BASELINE_COMMIT], cwd=ROOT, capture_output=True, check=False
+            )
+        except FileNotFoundError:  # no git
+            archive = None
+        if archive is None or archive.returncode != 0:
             yield None
             return
         subprocess.run(["tar", "-x", "-C", scratch], input=archive.stdout, check=True)
@@ -118,6 +121,15 @@ def workers(count: int) -> list[list[str]]:
 
 def ready(url: str) -> None:
     wait_for(url, timeout=60)
+
+
+def answers(url: str) -> bool:
+    """Whether ``url`` comes up within a minute."""
+    try:
+        ready(url)
+    except RuntimeError:
+        return False
+    return True
 
 
 @dataclass(frozen=True)

@@ -70,3 +70,17 @@ def test_the_cancellation_jobs_run_in_the_worker_process():
     from workers.worker import IN_PROCESS_JOBS
 
     assert {CANCEL_JOB, CONFIRM_JOB, WEBHOOK_JOB} <= IN_PROCESS_JOBS
+
+
+def test_stopping_a_job_that_runs_in_the_worker_process_does_not_kill_the_workers_process_group(
+    redis_conn, monkeypatch
+):
+    """rq's stop-job kills the horse's process group; with no horse, os.getpgid(0) is the worker's own."""
+    import os
+
+    killed = []
+    monkeypatch.setattr(os, "killpg", lambda *args: killed.append(args))
+    worker = SelfServiceWorker([make_queue(redis_conn)], connection=redis_conn)
+    worker._horse_pid = 0
+    worker.kill_horse()
+    assert killed == []

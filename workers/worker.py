@@ -30,6 +30,8 @@ they load out of the long-lived worker.
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -41,8 +43,9 @@ from rq import Queue, Worker
 from rq.exceptions import DequeueTimeout
 from rq.executions import Execution
 from rq.job import Job
-from rq.utils import as_text
+from rq.utils import as_text, now
 from rq.worker import DequeueStrategy, WorkerStatus
+from rq.worker.base import SHUTDOWN_SIGNAL
 
 from storefront_proxy.cancellations.enqueue import CANCEL_JOB, CONFIRM_JOB
 from storefront_proxy.storage import waiting_retry
@@ -51,6 +54,8 @@ from storefront_proxy.webhooks.enqueue import WEBHOOK_JOB
 JOB_MONITORING_INTERVAL = 5
 HEARTBEAT_GRACE_SECONDS = 10
 MAINTENANCE_INTERVAL = 30
+# As rq's monitor_work_horse: a job still running this long past its timeout is killed.
+HUNG_JOB_GRACE_SECONDS = 60
 # Jobs run without a work horse (and the name earlier versions queued webhooks as): see the module's docstring.
 IN_PROCESS_JOBS = frozenset({WEBHOOK_JOB, "workers.jobs.handle_webhook", CANCEL_JOB, CONFIRM_JOB})
 
@@ -144,6 +149,12 @@ class SelfServiceWorker(Worker):
 
         def beat() -> None:
             while not done.wait(self.job_monitoring_interval):
+                working = (now() - job.started_at).total_seconds() if job.started_at else 0.0
+                if job.timeout and job.timeout > 0 and working > job.timeout + HUNG_JOB_GRACE_SECONDS:
+                    # rq kills a horse its timeout could not stop (monitor_work_horse); a job in this process
+                    # takes the process with it, and the heartbeat lapsing lets maintenance run it again.
+                    self.log.error("job %s outlived its timeout by %d s: the worker exits", job.id, working)
+                    os._exit(1)
                 try:
                     self.maintain_heartbeats(job, execution)
                 except Exception:  # Redis away for now: the next beat tries again, the job goes on
@@ -156,6 +167,14 @@ class SelfServiceWorker(Worker):
         finally:
             done.set()
             beating.join()
+
+    def kill_horse(self, sig: signal.Signals = SHUTDOWN_SIGNAL) -> None:
+        # rq's stop-job command kills the horse's process group; with the job in this process there is no horse,
+        # and os.getpgid(0) would be the worker's own group. The job runs on to its end or its timeout.
+        if not self.horse_pid:
+            self.log.warning("no work horse to stop: the job runs in the worker process")
+            return
+        super().kill_horse(sig)
 
     @property
     def dequeue_timeout(self) -> int:

@@ -46,7 +46,8 @@ class CancelAlreadySentError(Exception):
 
 
 # The first look at Shopify's Job after orderCancel (1 point): a small order's cancellation often finishes within
-# a second, and rq's scheduler moves a due look into its queue up to a second late.
+# a second. rq keeps a scheduled job's due time in whole seconds (rounded down) and its scheduler moves due jobs
+# once a second, so this look comes 0-1.5 s after orderCancel; one that finds the Job unfinished looks again.
 FIRST_LOOK_SECONDS = 0.5
 
 

@@ -12,8 +12,8 @@ from flask import request
 
 from storefront_proxy.cancellations.storefront import OrderView
 from storefront_proxy.http_errors import ApiError
-from storefront_proxy.i18n import Translator
-from storefront_proxy.policy.model import DEFAULT_REASONS, Policy, Reason
+from storefront_proxy.i18n import Translator, money
+from storefront_proxy.policy.model import DEFAULT_REASONS, Policy, Reason, RefundMethod
 from storefront_proxy.proxy.pages import translator
 from storefront_proxy.ratelimit import Allowance
 from storefront_proxy.services import services
@@ -73,18 +73,48 @@ def offered_reasons(policy: Policy, t: Translator) -> list[dict[str, str]]:
     return [{"code": reason.code, "label": reason_label(reason, t)} for reason in policy.reasons]
 
 
+def order_total(view: OrderView, t: Translator) -> str | None:
+    """The order's total in the shopper's language ("€ 39,90" in Dutch), or None when Shopify gave none."""
+    order = view.order
+    if order.total_amount is None or not order.currency_code:
+        return None
+    return money(order.total_amount, order.currency_code, t.language)
+
+
+def refund_terms(view: OrderView, t: Translator) -> dict[str, Any]:
+    """What happens to the shopper's money if the order is cancelled, as the policy carries it out: the refund
+    method, the sentence saying so, and whether Shopify's own e-mail follows."""
+    method = view.policy.refund_method
+    total = order_total(view, t)
+    if method is RefundMethod.NONE or total is None:
+        message = t("refund.none") if method is RefundMethod.NONE else ""
+    else:
+        message = t(f"refund.{method.value}", amount=total)
+    notified = view.policy.notify_customer
+    return {
+        "method": method.value,
+        "message": " ".join(part for part in (message, t("refund.email") if notified else "") if part),
+        "customer_notified": notified,
+    }
+
+
 def order_payload(view: OrderView, csrf_token: str | None = None) -> dict[str, Any]:
     """The contract's order object, its messages in the shopper's language (``csrf_token`` where a form needs one)."""
     t = translator()
     payload: dict[str, Any] = {
         "order_id": view.order.legacy_resource_id,
         "name": view.order.name,
+        "created_at": iso(view.order.created_at),
+        "total": order_total(view, t),
         "eligible": view.eligibility.eligible,
         "ineligible_reasons": [
             {"code": reason.code, "message": t(f"ineligible.{reason.code}")} for reason in view.eligibility.reasons
         ],
         "cancel_deadline": iso(view.eligibility.deadline),
         "reasons": offered_reasons(view.policy, t),
+        "refund": refund_terms(view, t),
+        # A request made now waits for a person at the shop rather than going straight to Shopify.
+        "goes_to_review": view.policy.needs_review(view.order.total_amount),
     }
     if csrf_token is not None:
         payload["csrf_token"] = csrf_token

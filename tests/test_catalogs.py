@@ -12,7 +12,7 @@ from storefront_proxy.cancellations.eligibility import MESSAGES
 from storefront_proxy.cancellations.records import RequestStatus
 from storefront_proxy.http_errors import HTTP_ERROR_CODES
 from storefront_proxy.i18n import DEFAULT_LANGUAGE, LANGUAGES, Translator, catalog, negotiate, placeholders
-from storefront_proxy.policy.model import DEFAULT_REASONS
+from storefront_proxy.policy.model import DEFAULT_REASONS, RefundMethod
 
 ROOT = Path(__file__).resolve().parents[1]
 # The storefront's code: the admin surface (storefront_proxy/admin, the review queue and its reports) and the
@@ -66,6 +66,7 @@ def dynamic_keys() -> set[str]:
         | {f"ineligible.{code}" for code in MESSAGES}
         | {f"reason.{code}" for code in DEFAULT_REASONS}
         | {f"error.{code}" for code in error_codes()}
+        | {f"refund.{method.value}" for method in RefundMethod if method is not RefundMethod.NONE}
     )
 
 

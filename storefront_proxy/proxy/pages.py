@@ -18,7 +18,7 @@ from werkzeug.datastructures import LanguageAccept
 from werkzeug.http import parse_accept_header
 from werkzeug.wrappers import Response
 
-from storefront_proxy.i18n import Translator, language_of, negotiate
+from storefront_proxy.i18n import Translator, day, language_of, money, negotiate
 from storefront_proxy.services import services
 
 LIQUID_CONTENT_TYPE = "application/liquid"
@@ -94,6 +94,8 @@ def render_page(template: str, status: int = 200, *, prefix: str | None, **conte
         prefix=prefix,
         link=lambda path: storefront_link(prefix or "", path),
         standalone=standalone,
+        day=lambda moment: day(moment, t.language),
+        money=lambda amount, currency: money(amount, currency, t.language),
         script_messages=json.dumps({key: t(key) for key in SCRIPT_MESSAGES}, ensure_ascii=False),
         **context,
     )

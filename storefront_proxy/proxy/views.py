@@ -174,5 +174,11 @@ def _confirmation_page(order_id: int, reason: str, note: str | None, token: str)
     if view.request is not None or not view.eligibility.eligible:
         return _page("order.html", view=view, payload=order_payload(view))
     return _page(
-        "confirm.html", view=view, reason=reason, reason_label=labels[reason], note=note or "", csrf_token=token
+        "confirm.html",
+        view=view,
+        payload=shopper_order_payload(view),
+        reason=reason,
+        reason_label=labels[reason],
+        note=note or "",
+        csrf_token=token,
     )

@@ -58,12 +58,16 @@ def test_order_shows_eligibility_deadline_reasons_and_token(client, shop):
     assert set(body) == {
         "order_id",
         "name",
+        "created_at",
+        "total",
         "eligible",
         "ineligible_reasons",
         "cancel_deadline",
         "reasons",
         "csrf_token",
         "request",
+        "refund",
+        "goes_to_review",
     }
     assert body["order_id"] == 5001 and body["eligible"] is True and body["request"] is None
     assert body["ineligible_reasons"] == []
@@ -719,3 +723,58 @@ def test_405_answers_say_which_methods_are_allowed(client, method, path, allowed
     answer = client.open(path, method=method, headers=JSON)
     assert answer.status_code == 405 and answer.get_json()["error"]["code"] == "method_not_allowed"
     assert {m.strip() for m in answer.headers["Allow"].split(",")} == allowed
+
+
+# -- what the shopper is told of their money and of review ---------------------------------------------
+
+
+def test_the_order_says_what_happens_to_the_money_in_the_shoppers_language(client, shop):
+    body = get(client, "/proxy/orders/5001").get_json()
+    total = body["total"]
+    assert total.startswith("€") and body["created_at"].endswith("Z"), body
+    assert body["refund"] == {
+        "method": "original_payment",
+        "message": f"The {total} you paid goes back to the way you paid. "
+        "Shopify e-mails you once the order is cancelled.",
+        "customer_notified": True,
+    }
+    assert body["goes_to_review"] is False
+    dutch = get(client, "/proxy/orders/5001", extra=[("locale", "nl")]).get_json()
+    assert dutch["total"].startswith("€\xa0") and "," in dutch["total"], dutch["total"]
+    assert dutch["refund"]["message"].startswith(f"Het betaalde bedrag van {dutch['total']} gaat terug")
+    finnish = get(client, "/proxy/orders/5001", extra=[("locale", "fi")]).get_json()
+    assert finnish["total"].endswith("\xa0€"), finnish["total"]
+
+
+@pytest.mark.parametrize(
+    ("policy", "expected"),
+    [
+        (Policy(refund_method="store_credit", notify_customer=False), "comes back as store credit with the shop."),
+        (Policy(refund_method="none"), "Cancelling doesn't refund your payment by itself"),
+    ],
+)
+def test_the_refund_sentence_follows_the_policy(client, shop, app, policy, expected):
+    services_of(app).store.policies.save(SHOP, policy)
+    refund = get(client, "/proxy/orders/5001").get_json()["refund"]
+    assert refund["method"] == policy.refund_method.value and expected in refund["message"]
+    assert ("Shopify e-mails you" in refund["message"]) is policy.notify_customer
+
+
+def test_the_confirm_step_says_a_reviewed_request_goes_to_the_shop(client, shop, app):
+    services_of(app).store.policies.save(SHOP, Policy(review_mode=ReviewMode.MANUAL))
+    assert get(client, "/proxy/orders/5001").get_json()["goes_to_review"] is True
+    page = get(client, "/proxy/orders/5001", headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert "goes to the shop for review" in page and "will be cancelled" not in page
+    assert "data-confirm-refund" in page
+    plain = client.post(
+        f"/proxy/orders/5001/cancellation?{signed_query()}",
+        data={"reason": "changed_mind", "csrf_token": csrf(client), "step": "review"},
+        headers={"Accept": "text/html"},
+    ).get_data(as_text=True)
+    assert "goes to the shop for review" in plain and "goes back to the way you paid" in plain
+
+
+def test_the_orders_list_shows_each_orders_date_and_total(client, shop):
+    page = get(client, "/proxy/orders", headers={"Accept": "text/html"}, extra=[("locale", "nl")])
+    text = page.get_data(as_text=True)
+    assert "Besteld op " in text

@@ -62,7 +62,7 @@ function CancelAction() {
   if (request) {
     return (
       <s-customer-account-action heading={translate('action.status_heading')}>
-        <RequestStatus request={request} />
+        <RequestStatus request={request} order={order} />
         {close}
       </s-customer-account-action>
     );
@@ -79,7 +79,10 @@ function CancelAction() {
   return (
     <s-customer-account-action heading={translate('action.heading')}>
       <s-stack direction="block" gap="base">
-        <s-paragraph>{translate('action.confirm_text', {name: order.name})}</s-paragraph>
+        <s-paragraph>
+          {translate(order.goes_to_review ? 'action.confirm_text_review' : 'action.confirm_text', {name: order.name})}
+        </s-paragraph>
+        {order.refund && order.refund.message ? <s-paragraph>{order.refund.message}</s-paragraph> : null}
         {order.cancel_deadline ? <s-paragraph>{timeLeft(order.cancel_deadline)}</s-paragraph> : null}
         <s-choice-list
           label={translate('form.reason_label')}

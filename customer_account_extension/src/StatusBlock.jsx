@@ -20,7 +20,7 @@ function StatusBlock() {
   if (request) {
     return (
       <s-section heading={translate('block.heading')}>
-        <RequestStatus request={request} />
+        <RequestStatus request={request} order={order} />
       </s-section>
     );
   }

@@ -191,10 +191,15 @@ def test_address_forms_follow_each_markets_web_shop_norm():
 # -- assets ---------------------------------------------------------------------------------------------------------
 
 
-def test_block_assets_stay_within_10_kb_together():
+def test_block_assets_stay_within_budget():
+    """Shopify suggests at most 10 KB of compressed JavaScript for a theme app extension (SHOPIFY-PLATFORM.md); ours
+    stays at half that compressed and under 12 KB as sent uncompressed, for every storefront page it is on."""
+    import gzip
+
     files = {block_schema(block.read_text())[kind] for block in BLOCKS for kind in ("javascript", "stylesheet")}
-    total = sum((EXTENSION / "assets" / name).stat().st_size for name in files)
-    assert total < 10_000, f"{total} bytes"
+    sources = b"".join((EXTENSION / "assets" / name).read_bytes() for name in sorted(files))
+    assert len(sources) < 12_000, f"{len(sources)} bytes"
+    assert len(gzip.compress(sources, 9)) < 5_000, f"{len(gzip.compress(sources, 9))} bytes compressed"
 
 
 def test_script_is_a_plain_web_component_without_console_or_dependencies():

@@ -70,7 +70,9 @@
       const request = order.request;
       if (request) {
         const status = this.t(`status.${request.status}`);
-        view.message = [status, request.message !== status && request.message].filter(Boolean).join(' ');
+        // Once cancelled, the app's words for what happens to the money.
+        const refund = request.status === 'cancelled' && order.refund?.message;
+        view.message = [status, request.message !== status && request.message, refund].filter(Boolean).join(' ');
         if (POLL_STATUSES.includes(request.status)) view.fetch = -1;
         return view;
       }
@@ -133,7 +135,11 @@
       setText(this.querySelector('[data-timer]'), view.timeLeft);
       setText(this.link, view.label);
       const request = this.order.request;
-      this.dataset.state = request ? request.status : this.order.eligible ? 'eligible' : 'ineligible';
+      const state = (this.dataset.state = request ? request.status : this.order.eligible ? 'eligible' : 'ineligible');
+      // The merchant's heading fits an order that can be cancelled; other states have their own.
+      const h = this.querySelector('.ssb__heading');
+      h.dataset.own ??= h.textContent;
+      setText(h, this.t(`heading.${state}`) || h.dataset.own);
       return [view];
     }
   }
@@ -159,6 +165,8 @@
       this.orders.forEach((order, index) => {
         const item = this.items.get(order.order_id) || this.item(order);
         setText(item.name, order.name);
+        const date = new Intl.DateTimeFormat(this.locale, { dateStyle: 'medium' }).format(new Date(order.created_at));
+        setText(item.placed, [this.t('ordered_on', { date }), order.total].filter(Boolean).join(' · '));
         setText(item.status, [views[index].message, views[index].timeLeft].filter(Boolean).join(' '));
         setText(item.link, views[index].label);
         items.set(order.order_id, item);
@@ -178,13 +186,14 @@
       const text = make('p', 'ssb__order-text');
       text.id = `${this.dataset.blockId || 'ssb'}-order-${order.order_id}`;
       const name = make('span', 'ssb__order-name');
+      const placed = make('span', 'ssb__order-placed');
       const status = make('span', 'ssb__order-status');
       const link = make('a', 'ssb__button');
       link.href = `${this.dataset.proxyPath}/orders/${encodeURIComponent(order.order_id)}?locale=${encodeURIComponent(this.locale)}`;
       link.setAttribute('aria-describedby', text.id);
-      text.append(name, ' ', status);
+      text.append(name, ' ', placed, ' ', status);
       element.append(text, link);
-      return { element, name, status, link };
+      return { element, name, placed, status, link };
     }
   }
 

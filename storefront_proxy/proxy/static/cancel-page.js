@@ -30,11 +30,19 @@
     }
   }
 
+  // Counted as the theme block counts it (theme_extension/assets/self-service.js), so both say the same: minutes
+  // rounded up, in the language's own words for days, hours and minutes.
   function timeLeft(secondsLeft) {
-    var minutes = Math.floor(secondsLeft / 60);
-    if (minutes < 1) return t("page.time_left.under_a_minute");
-    if (minutes < 60) return t("page.time_left.minutes", { minutes: minutes });
-    return t("page.time_left.hours", { hours: Math.floor(minutes / 60), minutes: minutes % 60 });
+    var total = Math.ceil(secondsLeft / 60);
+    var days = Math.floor(total / 1440);
+    var hours = Math.floor((total % 1440) / 60);
+    var parts = days ? [[days, "day"], [hours, "hour"]] : [[hours, "hour"], [total % 60, "minute"]];
+    var units = parts
+      .filter(function (part) { return part[0] > 0; })
+      .map(function (part) {
+        return new Intl.NumberFormat(lang, { style: "unit", unit: part[1], unitDisplay: "long" }).format(part[0]);
+      });
+    return new Intl.ListFormat(lang, { style: "long", type: "unit" }).format(units);
   }
 
   root.querySelectorAll("[data-deadline]").forEach(function (element) {

@@ -72,6 +72,7 @@ def test_eligible_order_shows_time_left_and_a_button_to_the_cancel_page(
     block = open_order(page, order_id, "eligible")
     en = strings("en")
     assert block.locator("[data-status]").inner_text() == en["eligible"]["open"]
+    assert block.locator(".ssb__heading").inner_text() == en["order_cancel"]["heading"]
     assert re.fullmatch(r"Time left: \d+ minutes", block.locator("[data-timer]").inner_text())
     button = block.get_by_role("link", name=en["actions"]["cancel"])
     assert button.get_attribute("href") == f"{PREFIX}/orders/{order_id}?locale=en"
@@ -102,6 +103,7 @@ def test_existing_request_shows_its_status(web, devshop, devshop_server, new_pag
     block = open_order(page, order_id, status)
     en = strings("en")
     assert block.locator("[data-status]").inner_text() == en["status"][status]
+    assert block.locator(".ssb__heading").inner_text() == en["order_cancel"]["heading_requested"]
     assert block.locator("[data-timer]").inner_text() == ""
     assert block.get_by_role("link", name=en["actions"]["details"]).is_visible()
     shot(page, f"theme-block-order-request-{status}")
@@ -161,6 +163,7 @@ def test_fulfilled_order_says_why_it_cannot_be_cancelled(web, devshop, new_page,
     block = open_order(page, order_named(devshop, "#1004"), "ineligible")
     en = strings("en")
     assert block.locator("[data-status]").inner_text() == en["reasons"]["fulfillment_started"]
+    assert block.locator(".ssb__heading").inner_text() == en["order_cancel"]["heading_ineligible"]
     assert block.get_by_role("link", name=en["actions"]["details"]).is_visible()
     shot(page, "theme-block-order-fulfilled")
     assert_no_blocking_violations(axe_violations, page, "self-service-order")
@@ -196,6 +199,8 @@ def test_manage_orders_lists_the_customers_orders(web, devshop, new_page, login,
     cancel = eligible.get_by_role("link", name=en["actions"]["cancel"])
     assert cancel.get_attribute("href") == f"{PREFIX}/orders/{ada_orders['#1001']}?locale=en"
     assert en["reasons"]["fulfillment_started"] in rows.filter(has_text="#1004").inner_text()
+    placed = eligible.locator(".ssb__order-placed").inner_text()
+    assert re.fullmatch(r"Ordered \w{3} \d{1,2}, \d{4} · .*\d", placed), placed
     assert "#1007" not in block.inner_text()  # Grace's
     shot(page, "theme-block-manage-orders")
     assert_no_blocking_violations(axe_violations, page, "self-service-orders")

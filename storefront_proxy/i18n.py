@@ -9,13 +9,9 @@ from __future__ import annotations
 
 import functools
 import json
-from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from string import Formatter
-
-from babel.dates import format_date
-from babel.numbers import format_currency
 
 CATALOG_DIR = Path(__file__).with_name("catalogs")
 DEFAULT_LANGUAGE = "en"
@@ -70,12 +66,6 @@ def placeholders(text: str) -> set[str]:
     return {name for _, name, _, _ in Formatter().parse(text) if name}
 
 
-def money(amount: Decimal, currency: str, language: str) -> str:
-    """An amount as a shopper of ``language`` writes it: "€39.90" in English, "€ 39,90" in Dutch, "39,90 €" in
-    Finnish (Babel's CLDR data, the field's standard)."""
-    return format_currency(amount, currency, locale=language)
-
-
-def day(moment: datetime, language: str) -> str:
-    """A date as ``language`` writes it in full sentences ("Dec 1, 2026", "1 dec 2026", "1.12.2026")."""
-    return format_date(moment, format="medium", locale=language)
+def money(amount: Decimal, currency: str) -> str:
+    """An amount with its currency code, as the order's page has always shown it ("39.90 EUR")."""
+    return f"{amount:.2f} {currency}"

@@ -74,11 +74,11 @@ def offered_reasons(policy: Policy, t: Translator) -> list[dict[str, str]]:
 
 
 def order_total(view: OrderView, t: Translator) -> str | None:
-    """The order's total in the shopper's language ("€ 39,90" in Dutch), or None when Shopify gave none."""
+    """The order's total with its currency code ("39.90 EUR"), or None when Shopify gave none."""
     order = view.order
     if order.total_amount is None or not order.currency_code:
         return None
-    return money(order.total_amount, order.currency_code, t.language)
+    return money(order.total_amount, order.currency_code)
 
 
 def refund_terms(view: OrderView, t: Translator) -> dict[str, Any]:

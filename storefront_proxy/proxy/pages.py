@@ -18,7 +18,7 @@ from werkzeug.datastructures import LanguageAccept
 from werkzeug.http import parse_accept_header
 from werkzeug.wrappers import Response
 
-from storefront_proxy.i18n import Translator, day, language_of, money, negotiate
+from storefront_proxy.i18n import Translator, language_of, money, negotiate
 from storefront_proxy.services import services
 
 LIQUID_CONTENT_TYPE = "application/liquid"
@@ -34,6 +34,8 @@ SCRIPT_MESSAGES = (
     "page.status.updates",
     "page.time_left",
     "page.can_cancel_until",
+    "page.ordered_on",
+    "page.ordered_on_total",
     "page.sending",
     "page.returns_link",
     "error.internal_error",
@@ -91,8 +93,7 @@ def render_page(template: str, status: int = 200, *, prefix: str | None, **conte
         prefix=prefix,
         link=lambda path: storefront_link(prefix or "", path),
         standalone=standalone,
-        day=lambda moment: day(moment, t.language),
-        money=lambda amount, currency: money(amount, currency, t.language),
+        money=money,
         script_messages=json.dumps({key: t(key) for key in SCRIPT_MESSAGES}, ensure_ascii=False),
         **context,
     )

@@ -45,6 +45,19 @@
     return new Intl.ListFormat(lang, { style: "long", type: "unit" }).format(units);
   }
 
+  root.querySelectorAll("[data-ordered-on]").forEach(function (element) {
+    var date;
+    try {
+      date = new Intl.DateTimeFormat(lang, { dateStyle: "medium" }).format(new Date(element.getAttribute("data-ordered-on")));
+    } catch (e) {
+      return;  // the ISO date the server wrote stays
+    }
+    var total = element.getAttribute("data-total");
+    element.textContent = total
+      ? t("page.ordered_on_total", { date: date, total: total })
+      : t("page.ordered_on", { date: date });
+  });
+
   root.querySelectorAll("[data-deadline]").forEach(function (element) {
     element.textContent = t("page.can_cancel_until", { deadline: localTime(element.getAttribute("data-deadline")) });
   });

@@ -8,6 +8,7 @@ plain browser. Development and tests only.
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from dataclasses import dataclass
@@ -47,15 +48,22 @@ def issue_session_token(
     return jwt.encode(claims, config.api_secret, algorithm="HS256")
 
 
+# The admin's own routes (its script reads them from the fragment): a section, or one request.
+SECTION = re.compile(r"(requests|policy|insights|holds)(/[A-Za-z0-9_-]{1,64})?")
+
+
 def _config() -> AdminConfig:
     return current_app.extensions["devshop_admin"]
 
 
 @bp.get("/admin/apps/self-service")
-def admin_frame() -> str:
-    """The Shopify admin with the app embedded in it."""
+@bp.get("/admin/apps/self-service/<path:section>")
+def admin_frame(section: str = "") -> str:
+    """The Shopify admin with the app embedded in it; ``/admin/apps/self-service/policy`` and the like open a section,
+    as Shopify's deep links (admin.shopify.com/store/<shop>/apps/<app>/<path>) do."""
     state = current_app.extensions["devshop"]
-    return render_template("devshop_admin.html", app_url=_config().app_url, shop=state.shop_domain)
+    route = section.strip("/") if SECTION.fullmatch(section.strip("/")) else ""
+    return render_template("devshop_admin.html", app_url=_config().app_url, shop=state.shop_domain, route=route)
 
 
 @bp.post("/admin/session-token")

@@ -63,9 +63,16 @@ def _bad_request(error: Exception) -> tuple[Response, int]:
 
 @bp.post("/reset")
 def reset() -> Any:
-    """Reseed the demo data and clear faults, calls, jobs and the throttle bucket."""
+    """Reseed the demo data and clear faults, calls, jobs and the throttle bucket.
+
+    The home page's button (``?next=``) also tells the app to forget the shop, with the ``shop/redact`` webhook
+    Shopify sends once a shop is gone: the seeded orders come back with the same ids, and the app would
+    otherwise show them with the requests made for the orders before the reset.
+    """
     _state().reset()
     if request.args.get("next", "").startswith("/"):  # the home page's reset button
+        sender = current_app.extensions["devshop_webhooks"]
+        sender.publish("shop/redact", {"shop_id": 1, "shop_domain": sender.shop_domain})
         return redirect(request.args["next"], code=303)
     return jsonify({"ok": True})
 

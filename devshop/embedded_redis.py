@@ -60,9 +60,17 @@ class EmbeddedRedis:
     """One redis-server process on 127.0.0.1:<port>, its data in ``data_dir`` (or a temporary folder)."""
 
     def __init__(
-        self, port: int | None = None, data_dir: Path | None = None, *, arguments: tuple[str, ...] = ()
+        self,
+        port: int | None = None,
+        data_dir: Path | None = None,
+        *,
+        arguments: tuple[str, ...] = (),
+        own_session: bool = False,
     ) -> None:
         self.port = port or free_port()
+        # In a session of its own a Ctrl-C in the terminal does not reach it: whoever started it stops it last,
+        # after the processes that use it (the run command), instead of Redis going away from under them.
+        self.own_session = own_session
         # Further redis-server options, as a managed Redis may set them (tests: weaker persistence, no CONFIG).
         self.arguments = arguments
         self._temporary = data_dir is None
@@ -95,6 +103,7 @@ class EmbeddedRedis:
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            start_new_session=self.own_session,
         )
         deadline = time.monotonic() + timeout
         client = redis.Redis(port=self.port, socket_connect_timeout=0.5)

@@ -74,3 +74,14 @@ def logout() -> Response:
     response = redirect("/")
     response.delete_cookie(CUSTOMER_COOKIE)
     return response
+
+
+@bp.post("/test-order")
+def place_test_order() -> Response:
+    """A new order for the logged-in demo customer, placed just now (Shopify sends orders/create), then its page."""
+    state: DevshopState = current_app.extensions["devshop"]
+    customer_id = current_customer_id(state)
+    if not customer_id:
+        return redirect("/")
+    order_id = state.create_order(customer_id=int(customer_id), age_minutes=0)
+    return redirect(f"/account/orders/{order_id}", code=303)

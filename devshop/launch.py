@@ -159,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
         except BlockingIOError:
             print(f"Cannot start: another run command uses {data_dir}", file=sys.stderr)
             return 3
-        redis_server = EmbeddedRedis(data_dir=data_dir).start()
+        redis_server = EmbeddedRedis(data_dir=data_dir, own_session=True).start()
         redis_url = redis_server.url
         print(f"Started embedded Redis on {redis_url} (data in {data_dir})")
 
@@ -179,10 +179,10 @@ def main(argv: list[str] | None = None) -> int:
     threading.Thread(target=devshop_server.serve_forever, daemon=True).start()
 
     env = child_environment(settings, redis_url, args.port, devshop_origin)
-    children = [
-        subprocess.Popen(web_command(args.port, access_log=True), cwd=ROOT, env=env),
-        subprocess.Popen(worker_command(), cwd=ROOT, env=env),
-    ]
+    # Each in its own session, so a Ctrl-C reaches only this process, which stops them in order (stop_in_order).
+    worker = subprocess.Popen(worker_command(), cwd=ROOT, env=env, start_new_session=True)
+    web = subprocess.Popen(web_command(args.port, access_log=True), cwd=ROOT, env=env, start_new_session=True)
+    children = [worker, web]
 
     stopping = threading.Event()
 
@@ -209,18 +209,31 @@ def main(argv: list[str] | None = None) -> int:
                     stopping.set()
             stopping.wait(0.5)
     finally:
-        for child in children:
-            if child.poll() is None:
-                child.terminate()
-        for child in children:
-            try:
-                child.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                child.kill()
+        print("\n  Stopping: the worker (it finishes its job), the web app, the devshop, then Redis.", flush=True)
+        stop_in_order(children)
         devshop_server.shutdown()
         if redis_server is not None:
             redis_server.stop()
+        print("  Stopped.", flush=True)
     return 0
+
+
+def stop_in_order(children: list[subprocess.Popen[bytes]], timeout: float = 20.0) -> None:
+    """Stop each process and what it started, one after the other, while Redis is still up: rq's warm shutdown
+    lets the running job finish and its scheduler release its locks; a scheduler that lost Redis first would wait
+    for it forever. What has not stopped within ``timeout`` is killed with its whole process group."""
+    for child in children:
+        if child.poll() is None:
+            child.terminate()
+            try:
+                child.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                pass
+        try:
+            os.killpg(child.pid, signal.SIGKILL)  # whatever it left behind (its scheduler, a work horse)
+        except ProcessLookupError:
+            pass
+        child.wait()
 
 
 if __name__ == "__main__":

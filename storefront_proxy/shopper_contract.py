@@ -115,6 +115,7 @@ def order_payload(view: OrderView, csrf_token: str | None = None) -> dict[str, A
         "refund": refund_terms(view, t),
         # A request made now waits for a person at the shop rather than going straight to Shopify.
         "goes_to_review": view.policy.needs_review(view.order.total_amount),
+        "contact_url": view.policy.contact_url,
     }
     if csrf_token is not None:
         payload["csrf_token"] = csrf_token

@@ -35,6 +35,9 @@ class WindowMode(StrEnum):
     UNTIL_FULFILLMENT = "until_fulfillment"
 
 
+DEFAULT_CONTACT_URL = "/pages/contact"
+
+
 class RefundMethod(StrEnum):
     ORIGINAL_PAYMENT = "original_payment"
     STORE_CREDIT = "store_credit"
@@ -113,8 +116,11 @@ class Policy(BaseModel):
     review_target_hours: int = Field(24, ge=1, le=24 * 30)
     # Where the storefront page sends shoppers whose order has started shipping.
     returns_url: str | None = None
+    # How a shopper whose order can't be cancelled here reaches the shop: Shopify gives every new online store a
+    # contact page at /pages/contact; the merchant may point elsewhere, or clear it.
+    contact_url: str | None = DEFAULT_CONTACT_URL
 
-    @field_validator("returns_url")
+    @field_validator("returns_url", "contact_url")
     @classmethod
     def _returns_url(cls, value: str | None) -> str | None:
         # Shown as a link on the storefront: only the web, or a path of the shop itself.

@@ -38,6 +38,7 @@ SCRIPT_MESSAGES = (
     "page.ordered_on_total",
     "page.sending",
     "page.returns_link",
+    "page.contact_shop",
     "error.internal_error",
 )
 

@@ -81,12 +81,19 @@ def _csrf_token(order_id: int) -> str:
 def _page(template: str, status: int = 200, **context: Any) -> Response:
     view = context.get("view")
     returns_url = view.policy.returns_url if isinstance(view, OrderView) else None
+    contact_url = view.policy.contact_url if isinstance(view, OrderView) else None
     seconds_left = None
     if isinstance(view, OrderView) and view.eligibility.deadline is not None:
         # The countdown runs on the server's clock: a shopper's clock may be minutes off.
         seconds_left = max(0, int((view.eligibility.deadline - datetime.now(UTC)).total_seconds()))
     return render_page(
-        template, status, prefix=g.proxy.path_prefix, returns_url=returns_url, seconds_left=seconds_left, **context
+        template,
+        status,
+        prefix=g.proxy.path_prefix,
+        returns_url=returns_url,
+        contact_url=contact_url,
+        seconds_left=seconds_left,
+        **context,
     )
 
 

@@ -578,3 +578,38 @@ def test_tags_add_adds_each_tag_once(client: FlaskClient, state: DevshopState) -
 def test_tags_add_on_an_unknown_id_is_a_user_error(client: FlaskClient) -> None:
     _, body = gql(client, ADD_TAGS, {"id": "gid://shopify/Order/1", "tags": ["x"]})
     assert body["data"]["tagsAdd"] == {"node": None, "userErrors": [{"field": ["id"], "message": "Resource not found"}]}
+
+
+def test_place_a_test_order_makes_a_new_order_for_the_logged_in_customer(client: FlaskClient, state) -> None:
+    assert client.post("/test-order").headers["Location"] == "/", "nobody is logged in"
+    client.get("/login/1001")
+    before = {order.legacy_id for order in state.list_orders()}
+    placed = client.post("/test-order")
+    assert placed.status_code == 303
+    (new,) = [order for order in state.list_orders() if order.legacy_id not in before]
+    assert placed.headers["Location"] == f"/account/orders/{new.legacy_id}"
+    assert new.customer_id == 1001 and new.cancelled_at is None
+    assert "Place a test order" in client.get("/").get_data(as_text=True)
+
+
+def test_the_home_pages_reset_tells_the_app_to_forget_the_shop(clock: Clock) -> None:
+    """The seeded orders come back with the same ids: the app must not show them with the old requests."""
+    app = create_devshop(app_url=APP_URL, api_secret=SECRET, clock=clock, webhooks=True)
+    sender = app.extensions["devshop_webhooks"]
+    sent = []
+    sender.publish = lambda topic, payload, order_id=None: sent.append((topic, payload))  # type: ignore[method-assign]
+    client = app.test_client()
+    assert client.post("/devshop/reset").status_code == 200
+    assert sent == [], "the control API's reset (the tests') leaves the app alone"
+    assert client.post("/devshop/reset?next=/").status_code == 303
+    assert sent == [("shop/redact", {"shop_id": 1, "shop_domain": sender.shop_domain})]
+
+
+def test_deep_links_open_a_section_of_the_embedded_admin(client: FlaskClient) -> None:
+    policy = client.get("/admin/apps/self-service/policy").get_data(as_text=True)
+    assert "embedded=devshop#/policy" in policy
+    one = client.get("/admin/apps/self-service/requests/abc-123").get_data(as_text=True)
+    assert "embedded=devshop#/requests/abc-123" in one
+    odd = client.get("/admin/apps/self-service/%22onload=x").get_data(as_text=True)
+    assert 'embedded=devshop"' in odd and "onload" not in odd
+    assert 'href="/admin/apps/self-service/insights"' in client.get("/").get_data(as_text=True)

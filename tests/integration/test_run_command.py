@@ -79,3 +79,44 @@ def test_a_restart_of_the_run_command_keeps_the_requests_and_leaves_nothing_behi
     text = (tmp_path / "first.log").read_text() + (tmp_path / "second.log").read_text()
     assert "GET /proxy/orders/5001" in text, "the access log names the requests"
     assert "signature=" not in text and "logged_in_customer_id" not in text
+
+
+def test_ctrl_c_stops_the_worker_and_the_web_app_before_redis_and_leaves_no_process(tmp_path):
+    """A Ctrl-C reaches the terminal's whole process group; the run command alone takes it, and stops the worker
+    (whose scheduler must release its locks while Redis is up) and the web app before Redis."""
+    from devshop.processes import children_of
+
+    log = tmp_path / "run.log"
+    run = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import os, sys; os.setpgrp(); sys.argv[0] = 'run'; "
+            "from devshop.launch import main; raise SystemExit(main(sys.argv[1:]))",
+            *("--port", str(free_ports(1)[0]), "--devshop-port", str(free_ports(1)[0]), "--data-dir", str(tmp_path)),
+        ],
+        cwd=ROOT,
+        env={k: v for k, v in os.environ.items() if not k.startswith(("REDIS_URL", "SHOPIFY_", "APP_ENV", "PORT"))},
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+    )
+    wait_until(lambda: "Self-service is running" in log.read_text(), timeout=60, message="the run command")
+    started = set(children_of(run.pid))
+    descendants = started | {pid for child in started for pid in children_of(child)}
+    os.killpg(run.pid, signal.SIGINT)  # as the terminal does: to every process of the group
+    assert run.wait(timeout=40) == 0
+    text = log.read_text()
+    assert "Traceback" not in text and "Redis unreachable" not in text, text[-3000:]
+    assert "Stopped." in text
+
+    def left_running() -> list[int]:
+        return [pid for pid in descendants if Path(f"/proc/{pid}").exists() and not _is_zombie(pid)]
+
+    wait_until(lambda: not left_running(), timeout=10, message=f"processes left running: {left_running()}")
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True

@@ -69,6 +69,7 @@ def test_order_shows_eligibility_deadline_reasons_and_token(client, shop):
         "request",
         "refund",
         "goes_to_review",
+        "contact_url",
     }
     assert body["order_id"] == 5001 and body["eligible"] is True and body["request"] is None
     assert body["ineligible_reasons"] == []
@@ -776,3 +777,24 @@ def test_the_orders_list_shows_each_orders_date_and_total(client, shop):
     page = get(client, "/proxy/orders", headers={"Accept": "text/html"}, extra=[("locale", "nl")])
     text = page.get_data(as_text=True)
     assert "Besteld op " in text
+
+
+def test_an_order_that_cant_be_cancelled_offers_the_shops_contact_page(client, shop, app):
+    body = get(client, "/proxy/orders/5002").get_json()
+    assert body["eligible"] is False and body["contact_url"] == "/pages/contact"
+    page = get(client, "/proxy/orders/5002", headers={"Accept": "text/html"}, extra=[("locale", "nl")])
+    assert '<a href="/pages/contact">Neem contact op met de winkel</a>' in page.get_data(as_text=True)
+    services_of(app).store.policies.save(SHOP, Policy(contact_url="https://help.example/contact"))
+    page = get(client, "/proxy/orders/5002", headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert 'href="https://help.example/contact"' in page
+    services_of(app).store.policies.save(SHOP, Policy(contact_url=None))
+    cleared = get(client, "/proxy/orders/5002", headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert "<p data-contact" not in cleared and 'data-contact-url=""' in cleared
+    eligible = get(client, "/proxy/orders/5001", headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert "<p data-contact" not in eligible
+
+
+@pytest.mark.parametrize("url", ["javascript:alert(1)", "//evil.example/x", "mailto:shop@example.com", "/a b"])
+def test_the_contact_link_must_be_a_web_address_or_a_shop_path(url):
+    with pytest.raises(ValueError):
+        Policy(contact_url=url)

@@ -286,6 +286,7 @@
       checkbox("notify_customer", "E-mail the customer", policy.notify_customer);
       text("cancelled_order_tag", "Tag added to orders cancelled this way (optional)", policy.cancelled_order_tag, true);
       text("returns_url", "Returns page (shown when an order has started shipping)", policy.returns_url, true);
+      text("contact_url", "Contact page (offered when an order can't be cancelled or a request is turned down)", policy.contact_url, true);
       reasonsEditor(form, readers, errorSlot, policy.reasons, data.default_reasons || [], data.languages || []);
 
       var status = el("p", { role: "status" });

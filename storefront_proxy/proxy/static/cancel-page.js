@@ -97,6 +97,11 @@
     }
     if (message.textContent !== (request.message || "")) message.textContent = request.message || "";
     if (FINAL[request.status] && hint) hint.classList.add("ssc-hint--done");
+    // What happens to the money once cancelled; a way to reach the shop once it could not be.
+    var refund = section.querySelector("[data-refund]");
+    if (refund) refund.hidden = request.status !== "cancelled";
+    var contact = section.querySelector("[data-contact]");
+    if (contact) contact.hidden = request.status !== "rejected" && request.status !== "failed";
     // A rejected cancellation (the order started shipping) can still be returned: point there.
     var returnsUrl = root.getAttribute("data-returns-url");
     if (request.status === "rejected" && returnsUrl && !section.querySelector("[data-returns]")) {
@@ -163,6 +168,26 @@
     section.querySelector("h2").setAttribute("aria-describedby", "ssc-status-now");
     section.querySelector("[data-status-text]").id = "ssc-status-now";
     section.querySelector("[data-status-hint]").textContent = t("page.status.updates");
+    // The same lines the server renders in a status (_status.html), shown by showStatus for their statuses.
+    var refundText = form.querySelector("[data-confirm-refund]");
+    if (refundText) {
+      var refund = document.createElement("p");
+      refund.setAttribute("data-refund", "");
+      refund.hidden = true;
+      refund.textContent = refundText.textContent;
+      section.querySelector("[aria-live]").appendChild(refund);
+    }
+    var contactUrl = root.getAttribute("data-contact-url");
+    if (contactUrl) {
+      var contact = document.createElement("p");
+      var contactLink = document.createElement("a");
+      contact.setAttribute("data-contact", "");
+      contact.hidden = true;
+      contactLink.href = contactUrl;
+      contactLink.textContent = t("page.contact_shop");
+      contact.appendChild(contactLink);
+      section.insertBefore(contact, section.querySelector("[data-status-hint]"));
+    }
     return section;
   }
 

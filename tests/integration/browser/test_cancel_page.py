@@ -63,6 +63,9 @@ def test_shopper_cancels_and_watches_it_reach_cancelled(
     shot(page, f"cancel-page-{locale}-3-requested")
     page.wait_for_selector('[data-status-text][data-status="cancelled"]', timeout=20000)
     assert status.inner_text() == t("status.cancelled")
+    refund = page.locator("[data-refund]")
+    refund.wait_for()  # shown live, without a reload: what happens to the money
+    assert "Shopify" in refund.inner_text() and not page.locator("[data-contact]").is_visible()
     shot(page, f"cancel-page-{locale}-4-cancelled")
     assert_accessible(axe_violations, page, "cancelled")
 

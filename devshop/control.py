@@ -69,11 +69,16 @@ def reset() -> Any:
     Shopify sends once a shop is gone: the seeded orders come back with the same ids, and the app would
     otherwise show them with the requests made for the orders before the reset.
     """
+    target = request.args.get("next", "")
+    from_the_home_page = target.startswith("/") and not target.startswith(("//", "/\\"))
+    if from_the_home_page and request.headers.get("Origin") not in (None, request.host_url.rstrip("/")):
+        # It erases the app's data for the shop: another site's page must not press the button.
+        return jsonify({"error": "the reset button works from the devshop's own pages"}), 403
     _state().reset()
-    if request.args.get("next", "").startswith("/"):  # the home page's reset button
+    if from_the_home_page:
         sender = current_app.extensions["devshop_webhooks"]
         sender.publish("shop/redact", {"shop_id": 1, "shop_domain": sender.shop_domain})
-        return redirect(request.args["next"], code=303)
+        return redirect(target, code=303)
     return jsonify({"ok": True})
 
 

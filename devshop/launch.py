@@ -162,7 +162,18 @@ def main(argv: list[str] | None = None) -> int:
         redis_server = EmbeddedRedis(data_dir=data_dir, own_session=True).start()
         redis_url = redis_server.url
         print(f"Started embedded Redis on {redis_url} (data in {data_dir})")
+    try:
+        return _serve(settings, args, redis_url)
+    finally:
+        # Last, whatever stopped the rest (a Ctrl-C during the extension's build, a devshop port in use): Redis
+        # runs in its own session, and nothing else would stop it.
+        if redis_server is not None:
+            redis_server.stop()
+        print("  Stopped.", flush=True)
 
+
+def _serve(settings: Settings, args: argparse.Namespace, redis_url: str) -> int:
+    """The devshop, the web app and a worker, until Ctrl-C (or one of them exits)."""
     build_customer_account_extension()
     app_url = f"http://127.0.0.1:{args.port}"
     devshop_origin = f"http://127.0.0.1:{args.devshop_port}"
@@ -212,9 +223,6 @@ def main(argv: list[str] | None = None) -> int:
         print("\n  Stopping: the worker (it finishes its job), the web app, the devshop, then Redis.", flush=True)
         stop_in_order(children)
         devshop_server.shutdown()
-        if redis_server is not None:
-            redis_server.stop()
-        print("  Stopped.", flush=True)
     return 0
 
 
@@ -225,15 +233,23 @@ def stop_in_order(children: list[subprocess.Popen[bytes]], timeout: float = 20.0
     for child in children:
         if child.poll() is None:
             child.terminate()
-            try:
-                child.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                pass
+            _exited(child, timeout)
         try:
+            # Its group is its pid (its own session) and cannot be another's while the child is not reaped.
             os.killpg(child.pid, signal.SIGKILL)  # whatever it left behind (its scheduler, a work horse)
-        except ProcessLookupError:
+        except OSError:  # nothing left of the group
             pass
         child.wait()
+
+
+def _exited(child: subprocess.Popen[bytes], timeout: float) -> bool:
+    """Wait up to ``timeout`` for ``child`` to exit without reaping it (Popen.wait would)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if os.waitid(os.P_PID, child.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None:
+            return True
+        time.sleep(0.1)
+    return False
 
 
 if __name__ == "__main__":

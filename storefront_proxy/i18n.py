@@ -66,6 +66,15 @@ def placeholders(text: str) -> set[str]:
     return {name for _, name, _, _ in Formatter().parse(text) if name}
 
 
+# ISO 4217 minor units of the currencies that don't have two (Shopify's currencies; the rest have two).
+MINOR_UNITS = {
+    **dict.fromkeys(("BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "VND", "VUV"), 0),
+    **dict.fromkeys(("XAF", "XOF", "XPF"), 0),
+    **dict.fromkeys(("BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"), 3),
+}
+
+
 def money(amount: Decimal, currency: str) -> str:
-    """An amount with its currency code, as the order's page has always shown it ("39.90 EUR")."""
-    return f"{amount:.2f} {currency}"
+    """An amount with its currency code and the currency's own decimals ("39.90 EUR", "1000 JPY", "1.250 KWD")."""
+    places = MINOR_UNITS.get(currency.upper(), 2)
+    return f"{amount:.{places}f} {currency}"

@@ -81,15 +81,30 @@ def order_total(view: OrderView, t: Translator) -> str | None:
     return money(order.total_amount, order.currency_code)
 
 
+# Shopify's financial statuses whose payment is only authorized: cancelling voids it, nothing is refunded
+# (cancellations/execution.py).
+UNCAPTURED = frozenset({"AUTHORIZED", "PENDING", "EXPIRED"})
+# What cancelling does with the money, per refund method: with the order's total when all of it was paid, in
+# general words when Shopify gave no total or only part was paid.
+REFUND_MESSAGES = {
+    RefundMethod.ORIGINAL_PAYMENT: ("refund.original_payment", "refund.original_payment.unspecified"),
+    RefundMethod.STORE_CREDIT: ("refund.store_credit", "refund.store_credit.unspecified"),
+}
+
+
 def refund_terms(view: OrderView, t: Translator) -> dict[str, Any]:
     """What happens to the shopper's money if the order is cancelled, as the policy carries it out: the refund
     method, the sentence saying so, and whether Shopify's own e-mail follows."""
     method = view.policy.refund_method
+    status = (view.order.display_financial_status or "").upper()
     total = order_total(view, t)
-    if method is RefundMethod.NONE or total is None:
-        message = t("refund.none") if method is RefundMethod.NONE else ""
+    if status in UNCAPTURED:
+        message = t("refund.not_charged")
+    elif method is RefundMethod.NONE:
+        message = t("refund.none")
     else:
-        message = t(f"refund.{method.value}", amount=total)
+        with_amount, in_general = REFUND_MESSAGES[method]
+        message = t(with_amount, amount=total) if total and status == "PAID" else t(in_general)
     notified = view.policy.notify_customer
     return {
         "method": method.value,

@@ -33,6 +33,8 @@ SCRIPT_MESSAGES = (
     "page.status.heading",
     "page.status.updates",
     "page.time_left",
+    "page.time_left.minutes",
+    "page.time_left.hours",
     "page.can_cancel_until",
     "page.ordered_on",
     "page.ordered_on_total",

@@ -613,3 +613,10 @@ def test_deep_links_open_a_section_of_the_embedded_admin(client: FlaskClient) ->
     odd = client.get("/admin/apps/self-service/%22onload=x").get_data(as_text=True)
     assert 'embedded=devshop"' in odd and "onload" not in odd
     assert 'href="/admin/apps/self-service/insights"' in client.get("/").get_data(as_text=True)
+
+
+def test_the_reset_button_only_redirects_within_the_devshop_and_only_from_its_pages(client: FlaskClient) -> None:
+    assert client.post("/devshop/reset?next=/").headers["Location"] == "/"
+    assert client.post("/devshop/reset?next=//evil.example/").status_code == 200, "not a redirect"
+    assert client.post("/devshop/reset?next=/", headers={"Origin": "https://evil.example"}).status_code == 403
+    assert client.post("/devshop/reset?next=/", headers={"Origin": "http://localhost"}).status_code == 303

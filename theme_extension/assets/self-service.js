@@ -139,7 +139,8 @@
       // The merchant's heading fits an order that can be cancelled; other states have their own.
       const h = this.querySelector('.ssb__heading');
       h.dataset.own ??= h.textContent;
-      setText(h, this.t(`heading.${state}`) || h.dataset.own);
+      const shown = this.order.ineligible_reasons?.[0]?.code === 'already_cancelled' ? 'cancelled' : state;
+      setText(h, this.t(`heading.${shown}`) || h.dataset.own);
       return [view];
     }
   }

@@ -32,8 +32,13 @@
 
   // Counted as the theme block counts it (theme_extension/assets/self-service.js), so both say the same: minutes
   // rounded up, in the language's own words for days, hours and minutes.
+  // Browsers without Intl's unit and list formats (Safari before 14.1) get the catalog's shorter words.
   function timeLeft(secondsLeft) {
     var total = Math.ceil(secondsLeft / 60);
+    if (!window.Intl || !Intl.ListFormat) {
+      if (total < 60) return t("page.time_left.minutes", { minutes: total });
+      return t("page.time_left.hours", { hours: Math.floor(total / 60), minutes: total % 60 });
+    }
     var days = Math.floor(total / 1440);
     var hours = Math.floor((total % 1440) / 60);
     var parts = days ? [[days, "day"], [hours, "hour"]] : [[hours, "hour"], [total % 60, "minute"]];
@@ -186,7 +191,7 @@
       contactLink.href = contactUrl;
       contactLink.textContent = t("page.contact_shop");
       contact.appendChild(contactLink);
-      section.insertBefore(contact, section.querySelector("[data-status-hint]"));
+      section.querySelector("[aria-live]").appendChild(contact);
     }
     return section;
   }

@@ -69,14 +69,25 @@ export function isFinal(request) {
   return FINAL_STATUSES.includes(request.status);
 }
 
-// "Time left: 54 min." in the shopper's language, from the order's deadline (as the storefront page says it).
+// "Time left: 54 minutes." in the shopper's language, from the order's deadline, counted as the storefront page and
+// the theme block count it: minutes rounded up, in the language's own words for days, hours and minutes (Intl);
+// the shorter catalog words where Intl lacks unit and list formats.
 export function timeLeft(deadline, now = Date.now()) {
   const {translate} = shopify.i18n;
-  const seconds = Math.max(0, Math.floor((Date.parse(deadline) - now) / 1000));
-  const minutes = Math.floor(seconds / 60);
-  let time;
-  if (seconds < 60) time = translate('time_left.under_a_minute');
-  else if (minutes < 60) time = translate('time_left.minutes', {minutes});
-  else time = translate('time_left.hours', {hours: Math.floor(minutes / 60), minutes: minutes % 60});
-  return translate('time_left', {time});
+  const minutes = Math.max(0, Math.ceil((Date.parse(deadline) - now) / 60000));
+  return translate('time_left', {time: duration(minutes, language(), translate)});
+}
+
+function duration(total, locale, translate) {
+  if (typeof Intl === 'undefined' || !Intl.ListFormat) {
+    if (total < 60) return translate('time_left.minutes', {minutes: total});
+    return translate('time_left.hours', {hours: Math.floor(total / 60), minutes: total % 60});
+  }
+  const days = Math.floor(total / 1440);
+  const hours = Math.floor((total % 1440) / 60);
+  const parts = days ? [[days, 'day'], [hours, 'hour']] : [[hours, 'hour'], [total % 60, 'minute']];
+  const units = parts
+    .filter(([value]) => value > 0)
+    .map(([value, unit]) => new Intl.NumberFormat(locale, {style: 'unit', unit, unitDisplay: 'long'}).format(value));
+  return new Intl.ListFormat(locale, {style: 'long', type: 'unit'}).format(units);
 }

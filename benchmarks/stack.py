@@ -83,17 +83,17 @@ def baseline_tree() -> Iterator[Path | None]:
 @contextmanager
 def running(*commands: tuple[list[str], dict[str, str] | None] | tuple[list[str], dict[str, str] | None, Path]):
     """Start each (command, env[, working directory]) quietly; stop them all at the end."""
-    processes = [
-        subprocess.Popen(
-            command,
-            cwd=spec[2] if len(spec) > 2 else ROOT,  # type: ignore[misc]
-            env=spec[1],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+    processes = []
+    for command, env, *directory in commands:
+        processes.append(
+            subprocess.Popen(
+                command,
+                cwd=directory[0] if directory else ROOT,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
         )
-        for spec in commands
-        for command in [spec[0]]
-    ]
     try:
         yield processes
     finally:

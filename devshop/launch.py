@@ -242,14 +242,13 @@ def stop_in_order(children: list[subprocess.Popen[bytes]], timeout: float = 20.0
         child.wait()
 
 
-def _exited(child: subprocess.Popen[bytes], timeout: float) -> bool:
+def _exited(child: subprocess.Popen[bytes], timeout: float) -> None:
     """Wait up to ``timeout`` for ``child`` to exit without reaping it (Popen.wait would)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if os.waitid(os.P_PID, child.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None:
-            return True
+            return
         time.sleep(0.1)
-    return False
 
 
 if __name__ == "__main__":

@@ -73,7 +73,7 @@ def offered_reasons(policy: Policy, t: Translator) -> list[dict[str, str]]:
     return [{"code": reason.code, "label": reason_label(reason, t)} for reason in policy.reasons]
 
 
-def order_total(view: OrderView, t: Translator) -> str | None:
+def order_total(view: OrderView) -> str | None:
     """The order's total with its currency code ("39.90 EUR"), or None when Shopify gave none."""
     order = view.order
     if order.total_amount is None or not order.currency_code:
@@ -97,7 +97,7 @@ def refund_terms(view: OrderView, t: Translator) -> dict[str, Any]:
     method, the sentence saying so, and whether Shopify's own e-mail follows."""
     method = view.policy.refund_method
     status = (view.order.display_financial_status or "").upper()
-    total = order_total(view, t)
+    total = order_total(view)
     if status in UNCAPTURED:
         message = t("refund.not_charged")
     elif method is RefundMethod.NONE:
@@ -120,7 +120,7 @@ def order_payload(view: OrderView, csrf_token: str | None = None) -> dict[str, A
         "order_id": view.order.legacy_resource_id,
         "name": view.order.name,
         "created_at": iso(view.order.created_at),
-        "total": order_total(view, t),
+        "total": order_total(view),
         "eligible": view.eligibility.eligible,
         "ineligible_reasons": [
             {"code": reason.code, "message": t(f"ineligible.{reason.code}")} for reason in view.eligibility.reasons

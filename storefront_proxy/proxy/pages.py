@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import functools
 import json
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import g, render_template, request
 from werkzeug.datastructures import LanguageAccept
@@ -48,15 +49,33 @@ SCRIPT_MESSAGES = (
 # Headers longer than this are parsed each time rather than kept (browsers send well under 100 characters).
 CACHED_HEADER_LENGTH = 200
 
+R = TypeVar("R")
+
+
+def per_header(maxsize: int) -> Callable[[Callable[..., R]], Callable[..., R]]:
+    """``functools.lru_cache`` for a function of raw request headers (None when absent), each distinct value parsed
+    once; a header longer than CACHED_HEADER_LENGTH is parsed each time, so no client fills the cache with its own."""
+
+    def decorate(parse: Callable[..., R]) -> Callable[..., R]:
+        cached = functools.lru_cache(maxsize=maxsize)(parse)
+
+        @functools.wraps(parse)
+        def call(*headers: str | None) -> R:
+            if any(header is not None and len(header) > CACHED_HEADER_LENGTH for header in headers):
+                return parse(*headers)
+            return cached(*headers)
+
+        return call
+
+    return decorate
+
 
 def translator_for(locale: str | None, accept_language: str | None) -> Translator:
     """The translator for a ``locale`` parameter and a raw Accept-Language header."""
-    if accept_language is not None and len(accept_language) > CACHED_HEADER_LENGTH:
-        return _translators(_language_for.__wrapped__(locale, accept_language))
     return _translators(_language_for(locale, accept_language))
 
 
-@functools.lru_cache(maxsize=512)
+@per_header(maxsize=512)
 def _language_for(locale: str | None, accept_language: str | None) -> str:
     # Parsed once per distinct pair: parsing the header was a tenth of a cached storefront read.
     return negotiate(locale, list(parse_accept_header(accept_language, LanguageAccept)))

@@ -6,7 +6,6 @@ otherwise. The contract's field names are relied on by the theme block and other
 
 from __future__ import annotations
 
-import functools
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -19,7 +18,7 @@ from werkzeug.wrappers import Response
 from storefront_proxy.cancellations.storefront import Cancellations, OrderView
 from storefront_proxy.http_errors import ApiError, answer_invalid_values
 from storefront_proxy.proxy.csrf import issue_token, token_is_valid
-from storefront_proxy.proxy.pages import CACHED_HEADER_LENGTH, render_page, translator
+from storefront_proxy.proxy.pages import per_header, render_page, translator
 from storefront_proxy.proxy.verification import proxy_verified
 from storefront_proxy.services import services
 from storefront_proxy.shopper_contract import (
@@ -49,13 +48,10 @@ CSRF_HEADER = "X-CSRF-Token"
 
 def wants_json() -> bool:
     """True when the client prefers JSON to HTML (the theme block's fetch sends Accept: application/json)."""
-    accept = request.headers.get("Accept")
-    if accept is not None and len(accept) > CACHED_HEADER_LENGTH:
-        return _prefers_json.__wrapped__(accept)
-    return _prefers_json(accept)
+    return _prefers_json(request.headers.get("Accept"))
 
 
-@functools.lru_cache(maxsize=256)
+@per_header(maxsize=256)
 def _prefers_json(accept: str | None) -> bool:
     # Browsers and the theme block send a handful of distinct Accept headers: each is parsed once.
     best = parse_accept_header(accept, MIMEAccept).best_match(["text/html", "application/json"])

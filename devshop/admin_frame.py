@@ -12,9 +12,12 @@ import re
 import time
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlencode
 
 import jwt
-from flask import Blueprint, current_app, jsonify, render_template
+from flask import Blueprint, current_app, jsonify, render_template, request, send_file
+from werkzeug.wrappers import Response
 
 bp = Blueprint("devshop_admin", __name__, template_folder="templates")
 
@@ -48,8 +51,20 @@ def issue_session_token(
     return jwt.encode(claims, config.api_secret, algorithm="HS256")
 
 
-# The admin's own routes (its script reads them from the fragment): a section, or one request.
+# The app's own pages: a section, or one request.
 SECTION = re.compile(r"(requests|policy|insights|holds)(/[A-Za-z0-9_-]{1,64})?")
+APP_BRIDGE = Path(__file__).with_name("static") / "app_bridge.js"
+# The staff languages the devshop's admin offers (the app's admin speaks these; Shopify's admin has more).
+ADMIN_LANGUAGES = [
+    ("en", "English"),
+    ("nl", "Nederlands"),
+    ("fi", "Suomi"),
+    ("de", "Deutsch"),
+    ("fr", "Français"),
+    ("es", "Español"),
+    ("sv", "Svenska"),
+    ("da", "Dansk"),
+]
 
 
 def _config() -> AdminConfig:
@@ -60,10 +75,30 @@ def _config() -> AdminConfig:
 @bp.get("/admin/apps/self-service/<path:section>")
 def admin_frame(section: str = "") -> str:
     """The Shopify admin with the app embedded in it; ``/admin/apps/self-service/policy`` and the like open a section,
-    as Shopify's deep links (admin.shopify.com/store/<shop>/apps/<app>/<path>) do."""
+    as Shopify's deep links (admin.shopify.com/store/<shop>/apps/<app>/<path>) do. ``?locale=nl`` is the staff
+    member's admin language, which Shopify passes to the app as ``locale``."""
     state = current_app.extensions["devshop"]
-    route = section.strip("/") if SECTION.fullmatch(section.strip("/")) else ""
-    return render_template("devshop_admin.html", app_url=_config().app_url, shop=state.shop_domain, route=route)
+    route = section.strip("/") if SECTION.fullmatch(section.strip("/")) else "requests"
+    codes = [code for code, _ in ADMIN_LANGUAGES]
+    locale = request.args.get("locale", "en") if request.args.get("locale") in codes else "en"
+    # What Shopify appends when it opens an embedded app (host is the base64 of the admin's address).
+    query = urlencode({"shop": state.shop_domain, "host": "ZGV2c2hvcC9hZG1pbg", "embedded": "1", "locale": locale})
+    return render_template(
+        "devshop_admin.html",
+        app_url=_config().app_url,
+        shop=state.shop_domain,
+        frame_src=f"{_config().app_url}/admin/{route}?{query}",
+        locale=locale,
+        languages=ADMIN_LANGUAGES,
+    )
+
+
+@bp.get("/shopifycloud/app-bridge.js")
+def app_bridge() -> Response:
+    """The stand-in for App Bridge, at the path of Shopify's CDN script."""
+    response = send_file(APP_BRIDGE, mimetype="text/javascript", max_age=0)
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
 
 
 @bp.post("/admin/session-token")

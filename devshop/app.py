@@ -31,7 +31,17 @@ def create_devshop(
 
     webhooks=True delivers order webhooks to ``{app_url}/webhooks`` (also switchable at /devshop/webhooks).
     """
-    from devshop import admin_api, admin_frame, control, customer_accounts, home, oauth, proxy, storefront
+    from devshop import (
+        admin_api,
+        admin_frame,
+        admin_orders,
+        control,
+        customer_accounts,
+        home,
+        oauth,
+        proxy,
+        storefront,
+    )
 
     app = Flask(__name__)
     app.json.sort_keys = False  # type: ignore[attr-defined]  # keep GraphQL responses in selection order
@@ -55,6 +65,7 @@ def create_devshop(
     app.register_blueprint(proxy.bp, url_prefix=prefix)
     app.extensions["devshop_admin"] = admin_frame.AdminConfig(app_url=app_url, api_key=api_key, api_secret=api_secret)
     app.register_blueprint(admin_frame.bp)
+    app.register_blueprint(admin_orders.bp)
     app.extensions["devshop_oauth"] = oauth.DevshopOAuth(
         api_key=api_key, api_secret=api_secret, app_url=app_url, shop_domain=shop_domain, clock=clock
     )

@@ -5,6 +5,8 @@
 - ``POST /admin/oauth/access_token`` answers the authorization-code grant (single-use codes), token exchange
   (an App Bridge session token, HS256 with the app secret, or a non-expiring offline token to migrate, which
   is revoked once traded: UNCONFIRMED that Shopify revokes it at once, the stricter case) and ``refresh_token``.
+  A session token can also be traded for an online token, answered as Shopify does with the staff member
+  (``associated_user``, ``associated_user_scope``, ``expires_in``): the token's ``sub`` is one of ``STAFF``.
 - Expiring offline tokens live ``expires_in`` seconds (3600, as Shopify's); a refresh rotates the pair. The
   spent refresh token stays usable until an access token issued for it is first used, then it is
   ``invalid_grant``, as Shopify does since its "more resilient refreshes" change.
@@ -31,6 +33,8 @@ from urllib.parse import quote, urlencode, urlparse
 import jwt
 from flask import Blueprint, Response, abort, current_app, jsonify, redirect, request
 
+from devshop.admin_frame import DEMO_STAFF_ID
+
 if TYPE_CHECKING:
     from devshop.state import DevshopState
 
@@ -43,6 +47,23 @@ SESSION_TOKEN_LEEWAY_SECONDS = 10
 TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
 ID_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:id_token"
 OFFLINE_TOKEN_TYPE = "urn:shopify:params:oauth:token-type:offline-access-token"
+ONLINE_TOKEN_TYPE = "urn:shopify:params:oauth:token-type:online-access-token"
+# An online token lives as long as the staff member's admin session, a day at most.
+ONLINE_EXPIRES_IN = 86399
+SCOPES = "read_orders,write_orders"
+# The shop's staff members by id (a session token's ``sub``), as Shopify's ``associated_user`` describes them.
+STAFF: dict[str, dict[str, Any]] = {
+    DEMO_STAFF_ID: {
+        "id": int(DEMO_STAFF_ID),
+        "first_name": "Ada",
+        "last_name": "Lovelace",
+        "email": "ada@example.com",
+        "account_owner": True,
+        "locale": "en",
+        "collaborator": False,
+        "email_verified": True,
+    }
+}
 
 
 class OAuthError(Exception):
@@ -119,10 +140,19 @@ class DevshopOAuth:
             return self._issue(expiring, spent=None)
 
     def exchange(self, subject_token: str, subject_token_type: str, requested: str, expiring: bool) -> dict[str, Any]:
+        if requested == ONLINE_TOKEN_TYPE and subject_token_type == ID_TOKEN_TYPE:
+            return self._online(self._session_claims(subject_token))
         if requested != OFFLINE_TOKEN_TYPE or subject_token_type not in (ID_TOKEN_TYPE, OFFLINE_TOKEN_TYPE):
-            raise OAuthError("invalid_request", "Only offline access tokens can be requested here")
+            raise OAuthError("invalid_request", "Only offline and online access tokens can be requested here")
         if subject_token_type == OFFLINE_TOKEN_TYPE:
             return self._migrate(subject_token, expiring)
+        self._session_claims(subject_token)
+        with self._lock:
+            self.counts["token_exchanges"] += 1
+            return self._issue(expiring, spent=None)
+
+    def _session_claims(self, subject_token: str) -> dict[str, Any]:
+        """The claims of an App Bridge session token of this shop, or invalid_subject_token."""
         try:
             claims = jwt.decode(
                 subject_token,
@@ -136,9 +166,26 @@ class DevshopOAuth:
             raise OAuthError("invalid_subject_token", "The session token could not be verified") from None
         if urlparse(str(claims["dest"])).hostname != self.shop_domain:
             raise OAuthError("invalid_subject_token", "The session token is for another shop")
+        return claims
+
+    def _online(self, claims: dict[str, Any]) -> dict[str, Any]:
+        """An online token for the session token's staff member, with who they are."""
+        staff = STAFF.get(str(claims["sub"]))
+        if staff is None:
+            raise OAuthError("invalid_subject_token", "The session token's user is not a staff member of the shop")
+        access_token = f"shpua_devshop_{secrets.token_hex(16)}"
         with self._lock:
-            self.counts["token_exchanges"] += 1
-            return self._issue(expiring, spent=None)
+            self.counts["online_token_exchanges"] += 1
+            self.access_tokens[access_token] = IssuedAccessToken(self.clock() + ONLINE_EXPIRES_IN)
+        return {
+            "access_token": access_token,
+            "scope": SCOPES,
+            "expires_in": ONLINE_EXPIRES_IN,
+            "associated_user_scope": SCOPES,
+            "session": f"devshop-session-{staff['id']}",
+            "account_number": 0,
+            "associated_user": dict(staff),
+        }
 
     def _migrate(self, subject_token: str, expiring: bool) -> dict[str, Any]:
         """A non-expiring offline token traded for an expiring pair; the old token stops working."""
@@ -169,14 +216,14 @@ class DevshopOAuth:
         access_token = f"shpat_devshop_{secrets.token_hex(16)}"
         if not expiring:
             self.access_tokens[access_token] = IssuedAccessToken(expires_at=None)
-            return {"access_token": access_token, "scope": "read_orders,write_orders"}
+            return {"access_token": access_token, "scope": SCOPES}
         refresh_token = f"shprt_devshop_{secrets.token_hex(16)}"
         self.access_tokens[access_token] = IssuedAccessToken(now + self.expires_in, spent_refresh_token=spent)
         self.refresh_tokens[refresh_token] = IssuedRefreshToken(now + self.refresh_token_expires_in)
         self.newest_refresh_token = refresh_token
         return {
             "access_token": access_token,
-            "scope": "read_orders,write_orders",
+            "scope": SCOPES,
             "expires_in": self.expires_in,
             "refresh_token": refresh_token,
             "refresh_token_expires_in": self.refresh_token_expires_in,
@@ -218,6 +265,7 @@ class DevshopOAuth:
                 "refreshes": dict(self.refreshes),
                 "refresh_requests": self.counts["refresh_requests"],
                 "token_exchanges": self.counts["token_exchanges"],
+                "online_token_exchanges": self.counts["online_token_exchanges"],
                 "code_grants": self.counts["code_grants"],
                 "migrations": self.counts["migrations"],
                 "migration_requests": self.counts["migration_requests"],

@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask
 
 from storefront_proxy import services
+from storefront_proxy.cancellations.request_orders import RequestOrders
 from storefront_proxy.cancellations.review import Review
 from storefront_proxy.cancellations.storefront import Cancellations
 from storefront_proxy.holds.service import HoldSupport
@@ -44,6 +45,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     store = Store(connect(settings.redis_url), token_cipher(settings))
     warn_if_not_durable(store.redis, "web")
     queue = make_queue(store.redis)
+    # One client cache for the web's reads of orders: the storefront's and support's.
+    shopify = web_shopify_clients(settings, store)
     services.init_app(
         app,
         services.Services(
@@ -54,12 +57,13 @@ def create_app(settings: Settings | None = None) -> Flask:
             cancellations=Cancellations(
                 store=store,
                 queue=queue,
-                shopify=web_shopify_clients(settings, store),
+                shopify=shopify,
                 clock=now,
                 retry_intervals=settings.cancel_retry_intervals,
                 auto_review_hour_seconds=settings.auto_review_hour_seconds,
             ),
             review=Review(store, queue, now, settings.cancel_retry_intervals),
+            request_orders=RequestOrders(store, shopify),
             policies=PolicyChanges(store, queue, now),
             holds=HoldSupport(store, queue, now, settings.hold_retry_intervals),
         ),

@@ -76,5 +76,10 @@ MINOR_UNITS = {
 
 def money(amount: Decimal, currency: str) -> str:
     """An amount with its currency code and the currency's own decimals ("39.90 EUR", "1000 JPY", "1.250 KWD")."""
+    return f"{decimal_amount(amount, currency)} {currency}"
+
+
+def decimal_amount(amount: Decimal, currency: str) -> str:
+    """An amount with the currency's own decimals, without the code ("39.90" for EUR, "1000" for JPY)."""
     places = MINOR_UNITS.get(currency.upper(), 2)
-    return f"{amount:.{places}f} {currency}"
+    return f"{amount:.{places}f}"

@@ -13,6 +13,7 @@ from datetime import datetime
 from flask import Flask, current_app
 from rq import Queue
 
+from storefront_proxy.cancellations.request_orders import RequestOrders
 from storefront_proxy.cancellations.review import Review
 from storefront_proxy.cancellations.storefront import Cancellations
 from storefront_proxy.holds.service import HoldSupport
@@ -31,8 +32,9 @@ class Services:
     clock: Callable[[], datetime]
     # The storefront's use cases (the shopper's orders and cancellation requests).
     cancellations: Cancellations
-    # Support's use cases: the review queue, the policy and the fulfillment holds.
+    # Support's use cases: the review queue (and the requests' orders), the policy and the fulfillment holds.
     review: Review
+    request_orders: RequestOrders
     policies: PolicyChanges
     holds: HoldSupport
 

@@ -3,7 +3,8 @@
 Each repository's module owns its keys: ``cancellations/repository.py`` (requests), ``holds/repository.py``,
 ``tokens/repository.py``, ``policy/repository.py``, ``audit.py``, ``webhooks/deliveries.py``,
 ``webhooks/data_requests.py``, ``proxy_path/repository.py``, ``order_facts/repository.py`` (cached orders),
-``cost_bucket/repository.py`` (Shopify's rate limit) and ``ratelimit.py``. The connection itself, and the
+``cost_bucket/repository.py`` (Shopify's rate limit), ``staff/repository.py`` (staff members' names) and
+``ratelimit.py``. The connection itself, and the
 transactions and read batches they share, are ``storage.py``'s.
 """
 
@@ -19,6 +20,7 @@ from storefront_proxy.order_facts.repository import OrderFacts
 from storefront_proxy.policy.repository import PolicyRepository
 from storefront_proxy.proxy_path.repository import ProxyPaths
 from storefront_proxy.ratelimit import RateCounter
+from storefront_proxy.staff.repository import StaffNames
 from storefront_proxy.storage import ReadBatch
 from storefront_proxy.tokens.model import TokenCipher
 from storefront_proxy.tokens.repository import TokenRepository
@@ -42,6 +44,7 @@ class Store:
         self.rates = RateCounter(connection)
         self.order_facts = OrderFacts(connection)
         self.cost_buckets = CostBuckets(connection)
+        self.staff_names = StaffNames(connection)
 
     def batch(self) -> ReadBatch:
         """Reads (and small writes) of several repositories sent in one round trip."""

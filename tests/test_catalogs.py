@@ -26,8 +26,12 @@ PYTHON_SOURCES = [
 ]
 SOURCES = [
     *PYTHON_SOURCES,
-    *ROOT.glob("storefront_proxy/**/*.html"),
-    *ROOT.glob("storefront_proxy/**/*.js"),
+    *(
+        p
+        for pattern in ("storefront_proxy/**/*.html", "storefront_proxy/**/*.js")
+        for p in ROOT.glob(pattern)
+        if not NOT_SHOPPER_FACING_PACKAGES & set(p.parts)
+    ),
     *ROOT.glob("workers/*.py"),
 ]
 SOURCE_TEXT = "\n".join(path.read_text(encoding="utf-8") for path in SOURCES)

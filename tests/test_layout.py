@@ -153,6 +153,8 @@ def test_every_redis_key_is_built_in_exactly_one_module():
         "order",
         "customer-orders",
         "cost-bucket",
+        "staff",
+        "staff-lookup",
     }
 
 
@@ -164,6 +166,7 @@ def test_keys_are_what_earlier_versions_wrote():
     from storefront_proxy.policy.repository import policy_key
     from storefront_proxy.proxy_path.repository import proxy_path_key
     from storefront_proxy.ratelimit import rate_key
+    from storefront_proxy.staff.repository import staff_key, staff_lookup_key
     from storefront_proxy.tokens.repository import shop_key, token_lock_key, token_pause_key, uninstalled_key
     from storefront_proxy.webhooks.data_requests import data_request_key
     from storefront_proxy.webhooks.deliveries import delivery_key
@@ -185,6 +188,8 @@ def test_keys_are_what_earlier_versions_wrote():
         data_request_key(shop, "9"),
         proxy_path_key(shop),
         rate_key("proxy", 7),
+        staff_key(shop),
+        staff_lookup_key(shop, "42"),
     ] == [
         "selfservice:request:ccr_1",
         f"selfservice:order-request:{shop}:5",
@@ -201,6 +206,8 @@ def test_keys_are_what_earlier_versions_wrote():
         f"selfservice:data-request:{shop}:9",
         f"selfservice:proxy-path:{shop}",
         "selfservice:rate:proxy:7",
+        f"selfservice:staff:{shop}",
+        f"selfservice:staff-lookup:{shop}:42",
     ]
 
 

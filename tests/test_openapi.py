@@ -118,19 +118,29 @@ def test_policy_schema_matches_the_model(spec):
             assert field["default"] == defaults[name], name
 
 
-def test_request_schemas_match_the_api(spec):
+def test_request_schemas_match_the_api(spec, app, shop):
     from datetime import UTC, datetime
 
     from storefront_proxy.admin.api import request_detail, request_summary
-    from storefront_proxy.cancellations.records import RequestStatus
+    from storefront_proxy.cancellations.records import Note, RequestStatus
+    from storefront_proxy.policy.model import Policy
     from tests.factories import cancellation_request
 
     now = datetime(2026, 1, 1, tzinfo=UTC)
-    item = cancellation_request(now=now, id="ccr_1", order_id=1, order_name="#1", reason="other")
+    item = cancellation_request(now=now, id="ccr_1", order_id=5001, order_name="#1", reason="other")
+    item.record(now, "requested", status=RequestStatus.PENDING_REVIEW)
+    item.notes.append(Note(at=now, author="staff:42", text="Called"))
     schemas = spec["components"]["schemas"]
-    assert set(request_summary(item)) == set(schemas["RequestSummary"]["properties"])
-    detail = set(schemas["RequestSummary"]["properties"]) | set(schemas["RequestDetail"]["allOf"][1]["properties"])
-    assert set(request_detail(item)) == detail
+    assert set(request_summary(item, Policy(), now)) == set(schemas["RequestSummary"]["properties"])
+    detail_schema = schemas["RequestDetail"]["allOf"][1]["properties"]
+    with app.app_context():
+        detail = request_detail(item)
+    assert set(detail) == set(schemas["RequestSummary"]["properties"]) | set(detail_schema)
+    assert set(detail["timeline"][0]) == set(detail_schema["timeline"]["items"]["properties"])
+    assert set(detail["timeline"][0]["actor"]) == set(schemas["Actor"]["properties"])
+    assert set(detail["notes"][0]) == set(detail_schema["notes"]["items"]["properties"])
+    assert set(detail["order"]) == set(schemas["Order"]["properties"])
+    assert set(detail["order"]["total"]) == set(schemas["Money"]["properties"])
     assert schemas["RequestStatus"]["enum"] == [status.value for status in RequestStatus]
 
 

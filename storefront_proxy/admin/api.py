@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
+from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from flask import Response, g, jsonify, request
@@ -11,20 +14,25 @@ from pydantic import ValidationError
 
 from storefront_proxy.admin.auth import admin_authenticated
 from storefront_proxy.admin.blueprint import bp
-from storefront_proxy.admin.charts import breakdown_chart, per_day_chart
 from storefront_proxy.cancellations.insights import MAX_RANGE_DAYS, DateRange, compute_insights, in_range, resolve_range
 from storefront_proxy.cancellations.records import CancellationRequest, RequestStatus
-from storefront_proxy.cancellations.review import REJECT_MESSAGE_MAX, Review
-from storefront_proxy.holds.records import HoldStatus
-from storefront_proxy.holds.service import HoldNotFailedError, hold_summary
+from storefront_proxy.cancellations.review import REJECT_MESSAGE_MAX, Actor, Review, actor_of, event_actor, is_overdue
+from storefront_proxy.holds.records import FulfillmentHoldRecord, HoldStatus
+from storefront_proxy.holds.service import HoldStatusError, hold_summary
 from storefront_proxy.http_errors import ApiError
-from storefront_proxy.i18n import LANGUAGES
-from storefront_proxy.policy.model import DEFAULT_REASONS
+from storefront_proxy.i18n import LANGUAGES, decimal_amount
+from storefront_proxy.policy.field_errors import describe_errors
+from storefront_proxy.policy.model import DEFAULT_REASONS, Policy
 from storefront_proxy.services import services
+from storefront_proxy.shopify.domains import order_admin_url
+from storefront_proxy.shopify.errors import ShopifyError
+from storefront_proxy.shopify.models import Order
 from storefront_proxy.storage import NotFoundError
 from storefront_proxy.text import has_visible_text
 from storefront_proxy.times import iso
 from storefront_proxy.validation import InvalidValueError
+
+log = logging.getLogger(__name__)
 
 MAX_BULK = 100
 CSV_COLUMNS = [
@@ -49,12 +57,14 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 # The query parameters each operation takes (openapi.yaml); anything else, or an empty value where a value has
 # to have a form, is a 400 rather than silently ignored.
 QUERY_PARAMETERS: dict[str, frozenset[str]] = {
-    "list_requests": frozenset({"status", "q", "page"}),
+    "list_requests": frozenset({"status", "q", "page", "from", "to", "type"}),
     "list_fulfillment_holds": frozenset({"status"}),
     "insights": frozenset({"from", "to"}),
     "export_requests": frozenset({"status", "q", "from", "to"}),
 }
 MAY_BE_EMPTY = frozenset({"q"})
+# The kinds of request the admin lists (``type``); order edits may join them.
+REQUEST_TYPES = frozenset({"cancellation"})
 
 
 @bp.before_request
@@ -86,7 +96,13 @@ def _json_body() -> dict[str, Any]:
     return body
 
 
-def request_summary(item: CancellationRequest) -> dict[str, Any]:
+def _money(amount: Decimal | None, currency: str | None) -> dict[str, str] | None:
+    if amount is None or not currency:
+        return None
+    return {"amount": decimal_amount(amount, currency), "currency_code": currency}
+
+
+def request_summary(item: CancellationRequest, policy: Policy, now: datetime) -> dict[str, Any]:
     return {
         "id": item.id,
         "order_id": item.order_id,
@@ -97,12 +113,54 @@ def request_summary(item: CancellationRequest) -> dict[str, Any]:
         "status": item.status.value,
         "created_at": iso(item.created_at),
         "updated_at": iso(item.updated_at),
+        "order_total": _money(item.order_total, item.currency_code),
+        "overdue": is_overdue(item, policy, now),
     }
 
 
-def request_detail(item: CancellationRequest) -> dict[str, Any]:
+def _actor(actor: Actor, staff_names: dict[str, str]) -> dict[str, Any]:
+    name = staff_names.get(actor.id) if actor.kind == "staff" and actor.id else None
+    return {"kind": actor.kind, "id": actor.id, "name": name}
+
+
+def _order(order: Order, shop: str) -> dict[str, Any]:
+    """The request's order as the Request detail page shows it, with its page in the Shopify admin."""
     return {
-        **request_summary(item),
+        "id": order.legacy_resource_id,
+        "name": order.name,
+        "created_at": iso(order.created_at),
+        "cancelled_at": iso(order.cancelled_at),
+        "total": _money(order.total_amount, order.currency_code),
+        "financial_status": order.display_financial_status,
+        "fulfillment_status": order.display_fulfillment_status,
+        "customer_email": order.email,
+        "line_items": [{"name": item.name, "quantity": item.quantity} for item in order.line_items],
+        "admin_url": order_admin_url(shop, order.legacy_resource_id, services().settings.shopify_admin_origin),
+    }
+
+
+def _request_order(item: CancellationRequest) -> tuple[dict[str, Any] | None, str | None]:
+    """The order and ``order_error``: the page shows the request whether or not Shopify can tell about its order."""
+    try:
+        order = services().request_orders.order_of(item)
+    except ShopifyError as exc:
+        log.warning("request's order not read: %s", exc, extra={"shop": item.shop, "order_id": item.order_id})
+        return None, "shop_unavailable"
+    if order is None:
+        return None, "order_not_found"
+    return _order(order, item.shop), None
+
+
+def request_detail(item: CancellationRequest) -> dict[str, Any]:
+    built = services()
+    policy = built.policies.policy(item.shop)
+    actors = [event_actor(item, event) for event in item.events]
+    authors = [actor_of(note.author) for note in item.notes]
+    staff_ids = [actor.id for actor in actors + authors if actor.kind == "staff" and actor.id]
+    staff_names = built.store.staff_names.names(item.shop, staff_ids)
+    order, order_error = _request_order(item)
+    return {
+        **request_summary(item, policy, built.clock()),
         "note": item.note,
         "message": item.message,
         "last_error": item.last_error,
@@ -114,10 +172,21 @@ def request_detail(item: CancellationRequest) -> dict[str, Any]:
                 "type": event.type,
                 "status": event.status.value if event.status else None,
                 "detail": event.detail,
+                "actor": _actor(actor, staff_names),
             }
-            for event in item.events
+            for event, actor in zip(item.events, actors, strict=True)
         ],
-        "notes": [{"at": iso(note.at), "author": note.author, "text": note.text} for note in item.notes],
+        "notes": [
+            {
+                "at": iso(note.at),
+                "author": note.author,
+                "author_name": _actor(author, staff_names)["name"],
+                "text": note.text,
+            }
+            for note, author in zip(item.notes, authors, strict=True)
+        ],
+        "order": order,
+        "order_error": order_error,
     }
 
 
@@ -144,8 +213,12 @@ def put_policy() -> Any:
     try:
         policy = services().policies.change(g.admin.shop, g.admin.actor, values)
     except ValidationError as exc:
-        fields = {".".join(str(part) for part in error["loc"]) or "policy": error["msg"] for error in exc.errors()}
-        raise ApiError(422, "invalid_policy", "Some values are not valid.", fields=fields) from None
+        problems = describe_errors(exc.errors())
+        fields = {field: problem.message for field, problem in problems.items()}
+        field_errors = {field: {"type": problem.type, "limit": problem.limit} for field, problem in problems.items()}
+        raise ApiError(
+            422, "invalid_policy", "Some values are not valid.", fields=fields, field_errors=field_errors
+        ) from None
     return jsonify({"policy": policy.model_dump(mode="json")})
 
 
@@ -159,13 +232,20 @@ def list_requests() -> Any:
     if not page_text.isascii() or not page_text.isdigit() or int(page_text) < 1:
         raise ApiError(400, "invalid_page", "The page must be a number from 1.")
     page = int(page_text)
-    result = _review().list_requests(g.admin.shop, status, request.args.get("q"), page)
+    kind = request.args.get("type")
+    if kind is not None and kind not in REQUEST_TYPES:
+        raise ApiError(400, "invalid_parameter", f"Unknown request type {kind[:40]!r}; the type is cancellation.")
+    days = _date_range(max_days=None) if request.args.get("from") or request.args.get("to") else None
+    result = _review().list_requests(g.admin.shop, status, request.args.get("q"), page, days)
+    policy = services().policies.policy(g.admin.shop)
+    now = services().clock()
     return jsonify(
         {
-            "requests": [request_summary(item) for item in result.requests],
+            "requests": [request_summary(item, policy, now) for item in result.requests],
             "page": result.page,
             "pages": result.pages,
             "total": result.total,
+            "review_target_hours": policy.review_target_hours,
         }
     )
 
@@ -233,13 +313,19 @@ def bulk_action() -> Any:
     return jsonify({"results": _review().bulk(g.admin.shop, g.admin.actor, action, ids, message)})
 
 
+def _hold(record: FulfillmentHoldRecord) -> dict[str, Any]:
+    """A hold with the link to its order in the Shopify admin."""
+    origin = services().settings.shopify_admin_origin
+    return {**hold_summary(record), "admin_url": order_admin_url(record.shop, record.order_id, origin)}
+
+
 @bp.get("/api/fulfillment-holds")
 @admin_authenticated
 def list_fulfillment_holds() -> Any:
     status = request.args.get("status") or None
     if status is not None and status not in {s.value for s in HoldStatus}:
         raise ApiError(400, "invalid_status", f"Unknown hold status {status!r}.")
-    return jsonify({"holds": [hold_summary(hold) for hold in services().holds.holds(g.admin.shop, status)]})
+    return jsonify({"holds": [_hold(hold) for hold in services().holds.holds(g.admin.shop, status)]})
 
 
 @bp.post("/api/fulfillment-holds/<int:order_id>/retry")
@@ -249,9 +335,22 @@ def retry_fulfillment_hold(order_id: int) -> Any:
         record = services().holds.retry(g.admin.shop, order_id, g.admin.actor)
     except NotFoundError:
         raise ApiError(404, "hold_not_found", "This order has no fulfillment hold.") from None
-    except HoldNotFailedError as error:
+    except HoldStatusError as error:
         raise ApiError(409, "wrong_status", str(error)) from None
-    return jsonify({"hold": hold_summary(record)})
+    return jsonify({"hold": _hold(record)})
+
+
+@bp.post("/api/fulfillment-holds/<int:order_id>/release")
+@admin_authenticated
+def release_fulfillment_hold(order_id: int) -> Any:
+    """Release a held order now; a worker releases it in Shopify shortly after (202)."""
+    try:
+        record = services().holds.release(g.admin.shop, order_id, g.admin.actor)
+    except NotFoundError:
+        raise ApiError(404, "hold_not_found", "This order has no fulfillment hold.") from None
+    except HoldStatusError as error:
+        raise ApiError(409, "wrong_status", str(error)) from None
+    return jsonify({"hold": _hold(record)}), 202
 
 
 @bp.get("/api/data-requests/<data_request_id>")
@@ -294,16 +393,12 @@ def insights() -> Any:
     days = _date_range(max_days=MAX_RANGE_DAYS)
     result = compute_insights(_review().all_requests(g.admin.shop), days)
     policy = services().policies.policy(g.admin.shop)
-    reasons = [(policy.reason_label(code) or code, count) for code, count in result.by_reason.items()]
-    return jsonify(
-        {
-            **result.to_dict(),
-            "charts": {
-                "per_day": per_day_chart(result.per_day),
-                "reasons": breakdown_chart(reasons, chart_id="reasons", title="Requests by reason"),
-            },
-        }
-    )
+    # A reason the shop no longer offers keeps its code as its label.
+    reasons = [
+        {"code": code, "label": policy.reason_label(code) or code, "count": count}
+        for code, count in result.by_reason.items()
+    ]
+    return jsonify({**result.to_dict(), "reasons": reasons})
 
 
 def _csv_cell(value: Any) -> Any:

@@ -7,6 +7,9 @@ Shopify's own ``shopifyapp`` package checks the signature, expiry, not-before an
 With Shopify-managed installation the app learns about a new shop from its first admin request: a verified
 session token is then traded for an expiring offline token (token exchange), which web and workers use from
 then on (https://shopify.dev/docs/apps/build/authentication-authorization/access-tokens/token-exchange).
+
+A staff member the app cannot name yet (``sub``) has the same token traded once for an online token, whose
+``associated_user`` names them (staff/names.py); only the name is kept, and a failure there never fails the request.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from storefront_proxy.shopify import oauth
 from storefront_proxy.shopify.domains import SHOP_DOMAIN
 from storefront_proxy.shopify.errors import ShopifyError, ShopifyTransientError
 from storefront_proxy.shopify.session_tokens import lifetime_problem
+from storefront_proxy.staff.names import learn_staff_name
 from storefront_proxy.tokens.lifecycle import ensure_offline_token
 
 log = logging.getLogger(__name__)
@@ -75,7 +79,16 @@ def verify_session_token(authorization: str, url: str) -> AdminContext:
     if not SHOP_DOMAIN.fullmatch(dest) or issuer != dest:
         raise _unauthorized("shop_mismatch")
     _ensure_offline_token(settings, dest, result.id_token)
-    return AdminContext(shop=dest, actor=f"staff:{claims.get('sub') or 'unknown'}")
+    staff_id = str(claims.get("sub") or "") or None
+    if staff_id is not None:
+        _learn_staff_name(settings, dest, staff_id, result.id_token)
+    return AdminContext(shop=dest, actor=f"staff:{staff_id or 'unknown'}")
+
+
+def _learn_staff_name(settings: Settings, shop: str, staff_id: str, id_token: Any) -> None:
+    """Name the staff member from an online token exchange, when the app does not know their name yet."""
+    built = services()
+    learn_staff_name(built.store, shop, staff_id, lambda: oauth.staff_member_name(settings, id_token), built.clock())
 
 
 def _ensure_offline_token(settings: Settings, shop: str, id_token: Any) -> None:

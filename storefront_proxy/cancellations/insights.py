@@ -116,7 +116,13 @@ def resolve_range(
 ) -> DateRange:
     """The range asked for: ``end`` defaults to today and ``start`` to 30 days up to ``end``."""
     end_day = parse_day(end, "to") if end else today
-    start_day = parse_day(start, "from") if start else end_day - timedelta(days=DEFAULT_RANGE_DAYS - 1)
+    if start:
+        start_day = parse_day(start, "from")
+    elif end_day < date.min + timedelta(days=DEFAULT_RANGE_DAYS - 1):
+        # The default start would be before the first day Python can count (a `to` in the year 1).
+        start_day = date.min
+    else:
+        start_day = end_day - timedelta(days=DEFAULT_RANGE_DAYS - 1)
     if start_day > end_day:
         raise InvalidValueError("from", "from must not be after to.", code="invalid_range")
     result = DateRange(start_day, end_day)

@@ -9,15 +9,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from redis.client import Pipeline
 from rq import Queue
 
 from storefront_proxy.cancellations.enqueue import enqueue_cancellation
-from storefront_proxy.cancellations.records import CancellationRequest, Note, RequestStatus
-from storefront_proxy.policy.model import AutoReviewAction
+from storefront_proxy.cancellations.insights import DateRange, utc_day
+from storefront_proxy.cancellations.records import CancellationRequest, Event, Note, RequestStatus
+from storefront_proxy.policy.model import AutoReviewAction, Policy
 from storefront_proxy.store import Store
 from storefront_proxy.text import strip_text
 from storefront_proxy.validation import InvalidValueError
@@ -29,6 +30,10 @@ REJECT_MESSAGE_MAX = 500
 NOTE_TEXT_MAX = 2000
 # Who the audit log and the timeline name when the policy's automatic review acts.
 AUTO_REVIEW_ACTOR = "auto-review"
+# How staff are named in the audit log, the timeline's review events and notes: ``staff:<session token sub>``.
+STAFF_ACTOR_PREFIX = "staff:"
+# Timeline events an order webhook records (order_events.py): Shopify acted, not the app.
+SHOPIFY_EVENTS = frozenset({"cancelled_in_shopify", "rejected"})
 
 
 class ReviewError(Exception):
@@ -46,6 +51,44 @@ class WrongStatusError(ReviewError):
         super().__init__(f"cannot {action} a request that is {status.value}")
         self.action = action
         self.status = status
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who did something to a request: ``kind`` is staff, policy (the automatic review), shopper, shopify or app;
+    ``id`` the staff member's (the session token's ``sub``) or the shopper's customer id."""
+
+    kind: str
+    id: str | None = None
+
+
+def actor_of(actor: str) -> Actor:
+    """The actor a review action or note records (``staff:<id>``, or the automatic review)."""
+    if actor == AUTO_REVIEW_ACTOR:
+        return Actor("policy")
+    if actor.startswith(STAFF_ACTOR_PREFIX):
+        staff_id = actor.removeprefix(STAFF_ACTOR_PREFIX)
+        return Actor("staff", staff_id if staff_id and staff_id != "unknown" else None)
+    return Actor("app")
+
+
+def event_actor(request: CancellationRequest, event: Event) -> Actor:
+    """Who made a timeline event: the shopper asked, staff or the policy reviewed (their actor is the event's
+    ``detail``, see ``_event``), Shopify reported through a webhook, and the app's worker did the rest."""
+    if event.type == "requested":
+        return Actor("shopper", str(request.customer_id))
+    if event.type.endswith(("_by_staff", "_automatically")) and event.detail:
+        return actor_of(event.detail)
+    if event.type in SHOPIFY_EVENTS:
+        return Actor("shopify")
+    return Actor("app")
+
+
+def is_overdue(request: CancellationRequest, policy: Policy, now: datetime) -> bool:
+    """Whether the request has waited for review longer than the policy's ``review_target_hours`` (a request is
+    pending review from the moment it is made until someone decides)."""
+    waited = now - request.created_at
+    return request.status is RequestStatus.PENDING_REVIEW and waited > timedelta(hours=policy.review_target_hours)
 
 
 @dataclass(frozen=True)
@@ -68,13 +111,21 @@ class Review:
     # -- the queue ------------------------------------------------------------------------------------
 
     def list_requests(
-        self, shop: str, status: str | None = None, query: str | None = None, page: int = 1
+        self,
+        shop: str,
+        status: str | None = None,
+        query: str | None = None,
+        page: int = 1,
+        days: DateRange | None = None,
     ) -> RequestPage:
-        """The shop's requests, newest first, filtered by status and by order name or customer e-mail."""
+        """The shop's requests, newest first, filtered by status, by order name or customer e-mail, and by the UTC
+        days they were made on."""
         needle = (query or "").strip().casefold()
         matching = []
         for request in self.store.requests.of_shop(shop):
             if status and request.status.value != status:
+                continue
+            if days is not None and utc_day(request.created_at) not in days:
                 continue
             if (
                 needle
@@ -196,7 +247,8 @@ class Review:
                 # Support decided to try again: a failed attempt's orderCancel is settled, send anew.
                 request.cancel_sent_at = None
                 request.shopify_job_id = None
-            request.record(self.clock(), _event(f"{action}d", actor), status=RequestStatus.QUEUED, detail=actor)
+            done = "retried" if action == "retry" else "approved"
+            request.record(self.clock(), _event(done, actor), status=RequestStatus.QUEUED, detail=actor)
             return before, request.dispatches
 
         def enqueue(pipe: Pipeline, changed: tuple[RequestStatus, int]) -> None:

@@ -3,9 +3,9 @@
 ``orders/create`` records a hold (``holds/service.py``) and queues the placing (workers/holds.py), which holds
 each open fulfillment order with the app's own ``handle`` and schedules ``release_fulfillment_hold`` for the
 end of the cancel window with RQ's scheduler; a policy change moves the releases of holds already placed
-(``reschedule_holds``). The release names the app's hold ids in ``holdIds``: without
-them Shopify releases every hold on the fulfillment order, the merchant's and other apps' too
-(https://shopify.dev/docs/api/admin-graphql/latest/mutations/fulfillmentOrderReleaseHold).
+(``reschedule_holds``), and support can release one at once (``holds/service.py``). The release names the app's
+hold ids in ``holdIds``: without them Shopify releases every hold on the fulfillment order, the merchant's and
+other apps' too (https://shopify.dev/docs/api/admin-graphql/latest/mutations/fulfillmentOrderReleaseHold).
 Failures raise, so RQ retries them; once retries are used up the record is ``failed`` and support retries it.
 """
 
@@ -142,8 +142,10 @@ def release_hold(ctx: JobContext, shop: str, order_id: int, number: int | None =
         return {**_outcome(shop, order_id, record), "superseded": True}
     request = ctx.store.requests.for_order(shop, order_id)
     holding = hold_wanted(ctx.store.policies.get(shop))
-    # A shop that turned holds off wants its orders shipped: no more waiting for open requests.
-    if request is not None and request.status in OPEN_REQUEST_STATUSES and holding:
+    by_staff = record.release_requested_by is not None
+    # A shop that turned holds off wants its orders shipped: no more waiting for open requests. Nor does staff who
+    # asked for the release: they decided with the open request in front of them.
+    if request is not None and request.status in OPEN_REQUEST_STATUSES and holding and not by_staff:
         return _extend(ctx, shop, order_id, f"request {request.id} is {request.status.value}")
     try:
         with ctx.shopify(shop) as client:
@@ -160,7 +162,7 @@ def release_hold(ctx: JobContext, shop: str, order_id: int, number: int | None =
                     raise HoldNotReleasedError("; ".join(error.message for error in errors))
     except UnknownShopError as exc:
         return _finish(ctx, shop, order_id, HoldStatus.FAILED, "failed", str(exc), error=str(exc))
-    why = "the cancel window closed" if holding else "the shop turned the hold off"
+    why = "released by staff" if by_staff else "the cancel window closed" if holding else "the shop turned the hold off"
     return _finish(ctx, shop, order_id, HoldStatus.RELEASED, "released", why)
 
 
@@ -187,8 +189,9 @@ def _schedule_release(
     """Schedule a new release of a held order's hold at ``release_at``; earlier scheduled ones are superseded."""
 
     def change(r: FulfillmentHoldRecord) -> int | None:
-        """Move the release; returns the new release's number, None when the order is no longer held."""
-        if r.status is not HoldStatus.HELD:
+        """Move the release; returns the new release's number, None when the order is no longer held or staff asked
+        for its release (that release is due now, and stays the one that runs)."""
+        if r.status is not HoldStatus.HELD or r.release_requested_by is not None:
             return None
         r.release_at = release_at
         r.releases_scheduled += 1

@@ -57,6 +57,9 @@ class FulfillmentHoldRecord(BaseModel):
     release_at: datetime | None = None
     # Each scheduling of the release gets its own RQ job id (a pending review extends the hold).
     releases_scheduled: int = 0
+    # Who asked (``staff:<id>``) to release the hold now: it is released then even while the order's request is
+    # open, and no later scheduling moves the release away again.
+    release_requested_by: str | None = None
     attempts: int = 0
     last_error: str | None = None
     events: list[HoldEvent] = Field(default_factory=list)

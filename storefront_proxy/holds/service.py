@@ -1,4 +1,4 @@
-"""The app's cancel-window fulfillment holds: recording one for a new order, and support's view and retry.
+"""The app's cancel-window fulfillment holds: recording one for a new order, and support's view, retry and release.
 
 The Shopify side (placing and releasing the hold) is ``holds/placement.py``, run by workers/holds.py.
 """
@@ -16,13 +16,28 @@ from storefront_proxy.holds.enqueue import enqueue_hold_placement, schedule_hold
 from storefront_proxy.holds.records import FulfillmentHoldRecord, HoldStatus, HoldStep
 from storefront_proxy.holds.rules import hold_wanted
 from storefront_proxy.store import Store
+from storefront_proxy.times import iso
 
 
-class HoldNotFailedError(Exception):
+class HoldStatusError(Exception):
+    """Base of the errors for a support action that does not apply to the hold's status."""
+
+    status: HoldStatus
+
+
+class HoldNotFailedError(HoldStatusError):
     """Only a failed hold can be retried."""
 
     def __init__(self, status: HoldStatus) -> None:
         super().__init__(f"The hold is {status.value}; only a failed hold can be retried.")
+        self.status = status
+
+
+class HoldNotHeldError(HoldStatusError):
+    """Only a hold in place can be released."""
+
+    def __init__(self, status: HoldStatus) -> None:
+        super().__init__(f"The hold is {status.value}; only a held order can be released.")
         self.status = status
 
 
@@ -74,13 +89,41 @@ def retry_hold(
     return record
 
 
+def release_hold_now(
+    store: Store, queue: Queue, now: datetime, intervals: list[int], shop: str, order_id: int, actor: str
+) -> tuple[FulfillmentHoldRecord, datetime | None]:
+    """Support releases a held order's hold now, not at the window's end; returns the hold and its release time
+    before (NotFoundError when there is no hold, HoldNotHeldError).
+
+    The release job is scheduled for now with the next number, so every release scheduled before is superseded;
+    it releases even while the order's cancellation request is open (``placement.release_hold``).
+    """
+
+    def change(record: FulfillmentHoldRecord) -> tuple[int, datetime | None]:
+        """The release job's number and the release time it replaces."""
+        if record.status is not HoldStatus.HELD:
+            raise HoldNotHeldError(record.status)
+        before = record.release_at
+        record.release_at = now
+        record.release_requested_by = actor
+        record.releases_scheduled += 1
+        record.record(now, "release_requested", detail=actor)
+        return record.releases_scheduled, before
+
+    def enqueue(pipe: Pipeline, job: tuple[int, datetime | None]) -> None:
+        schedule_hold_release(queue, shop, order_id, now, job[0], intervals, pipeline=pipe)
+
+    record, (_, before) = store.holds.update(shop, order_id, change, enqueue)
+    return record, before
+
+
 def hold_summary(record: FulfillmentHoldRecord) -> dict[str, Any]:
-    """A hold as the admin API shows it."""
-    return record.model_dump(mode="json", exclude={"releases_scheduled"})
+    """A hold as the admin API shows it (who asked for a release is on its ``release_requested`` event)."""
+    return record.model_dump(mode="json", exclude={"releases_scheduled", "release_requested_by"})
 
 
 class HoldSupport:
-    """Support's view of the shops' holds, and its retry of a failed one (audited)."""
+    """Support's view of the shops' holds, its retry of a failed one and its release of a held one (audited)."""
 
     def __init__(self, store: Store, queue: Queue, clock: Callable[[], datetime], retry_intervals: list[int]) -> None:
         self.store = store
@@ -98,4 +141,13 @@ class HoldSupport:
         record = retry_hold(self.store, self.queue, now, self.retry_intervals, shop, order_id, actor)
         before, after = {"status": "failed"}, {"status": record.status.value}
         self.store.audit.add(shop, now, actor, "hold.retry", str(order_id), before, after)
+        return record
+
+    def release(self, shop: str, order_id: int, actor: str) -> FulfillmentHoldRecord:
+        """Release a held order's hold now (NotFoundError when the order has no hold; HoldNotHeldError)."""
+        now = self.clock()
+        record, release_at = release_hold_now(self.store, self.queue, now, self.retry_intervals, shop, order_id, actor)
+        before = {"status": "held", "release_at": iso(release_at)}
+        after = {"status": "held", "release_at": iso(now)}
+        self.store.audit.add(shop, now, actor, "hold.release", str(order_id), before, after)
         return record

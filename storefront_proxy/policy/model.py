@@ -130,7 +130,7 @@ class Policy(BaseModel):
         is_web = value.startswith(("https://", "http://")) and len(value) > 8
         is_path = value.startswith("/") and not value.startswith("//") and "\\" not in value
         if not (is_web or is_path) or any(ch in WHITESPACE for ch in value):
-            raise ValueError("must be an https:// address or a path on the shop such as /pages/returns")
+            raise ValueError("enter an https:// address or a path on the shop such as /pages/returns")
         return value
 
     @field_validator("hold_fulfillment")

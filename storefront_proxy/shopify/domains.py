@@ -1,4 +1,4 @@
-"""Shop domains: the only shape trusted as a shop's name, and what operators may type for one."""
+"""Shop domains: the only shape trusted as a shop's name, what operators may type for one, and the admin's links."""
 
 from __future__ import annotations
 
@@ -14,3 +14,12 @@ def normalize_shop_domain(value: str) -> str:
     if "." not in domain:
         domain = f"{domain}.myshopify.com"
     return domain
+
+
+def order_admin_url(shop: str, order_id: int, admin_origin: str | None = None) -> str:
+    """The order's page in the Shopify admin, ``https://admin.shopify.com/store/<handle>/orders/<id>`` (the handle
+    is the myshopify subdomain); with ``admin_origin`` (SHOPIFY_ADMIN_ORIGIN: the devshop) its own order page."""
+    if admin_origin:
+        return f"{admin_origin.rstrip('/')}/admin/orders/{order_id}"
+    handle = shop.removesuffix(".myshopify.com")
+    return f"https://admin.shopify.com/store/{handle}/orders/{order_id}"

@@ -35,6 +35,8 @@ TRANSIENT_CODES = {"network_error", "server_error", "rate_limit_exceeded"}
 REAUTHORIZE_CODES = {"invalid_grant", "refresh_token_expired"}
 TOKEN_EXCHANGE_GRANT = "urn:ietf:params:oauth:grant-type:token-exchange"
 OFFLINE_TOKEN_TYPE = "urn:shopify:params:oauth:token-type:offline-access-token"
+# Learning a staff member's name is worth little waiting: the admin request that asks waits for it.
+STAFF_LOOKUP_TIMEOUT_SECONDS = 5.0
 
 
 class SessionTokenRefusedError(ShopifyAuthError):
@@ -81,10 +83,11 @@ class AdminOriginTransport(httpx.BaseTransport):
         self._inner.close()
 
 
-def http_client(settings: Settings) -> httpx.Client:
-    """An httpx client for Shopify's OAuth endpoints (close it after use)."""
+def http_client(settings: Settings, timeout: float | None = None) -> httpx.Client:
+    """An httpx client for Shopify's OAuth endpoints (close it after use); ``timeout`` below SHOPIFY_TIMEOUT_SECONDS."""
     transport = AdminOriginTransport(settings.shopify_admin_origin) if settings.shopify_admin_origin else None
-    return httpx.Client(timeout=settings.shopify_timeout_seconds, transport=transport)
+    seconds = min(timeout, settings.shopify_timeout_seconds) if timeout else settings.shopify_timeout_seconds
+    return httpx.Client(timeout=seconds, transport=transport)
 
 
 def shopify_app(settings: Settings) -> ShopifyApp:
@@ -102,6 +105,24 @@ def exchange_session_token(settings: Settings, id_token: Any) -> OfflineToken:
     if result.log.code == "invalid_subject_token":
         raise SessionTokenRefusedError("Shopify refused the session token in the token exchange")
     raise _failure(result, "token exchange")
+
+
+def staff_member_name(settings: Settings, id_token: Any) -> str | None:
+    """The name of the staff member a verified session token belongs to (its ``sub``), or None when Shopify names
+    no one; from an online token exchange, whose token is dropped here: the app acts with its offline token only.
+
+    Shopify answers an online exchange with ``associated_user`` (``first_name``, ``last_name``, ``email``);
+    without a first or last name the e-mail names the staff member.
+    """
+    with http_client(settings, timeout=STAFF_LOOKUP_TIMEOUT_SECONDS) as http:
+        result = shopify_app(settings).exchange_using_token_exchange("online", id_token=id_token, http_client=http)
+    if not result.ok or result.access_token is None:
+        raise _failure(result, "online token exchange")
+    user = result.access_token.user
+    if user is None:
+        return None
+    name = " ".join(part.strip() for part in (user.first_name or "", user.last_name or "") if part.strip())
+    return name or (user.email or "").strip() or None
 
 
 def refresh_token(settings: Settings, shop: str, token: OfflineToken) -> OfflineToken:

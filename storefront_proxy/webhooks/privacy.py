@@ -49,6 +49,7 @@ def erase_shop(store: Store, shop: str) -> None:
         store.data_requests,
         store.order_facts,
         store.cost_buckets,
+        store.staff_names,
     ):
         repository.delete_shop(shop)
 

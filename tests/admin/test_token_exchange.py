@@ -128,7 +128,7 @@ def test_simultaneous_first_requests_exchange_once(app, store, shopify_oauth, mo
         time.sleep(0.3)
         return shopify_oauth(request)
 
-    monkeypatch.setattr(oauth, "http_client", lambda *_: httpx.Client(transport=httpx.MockTransport(slow)))
+    monkeypatch.setattr(oauth, "http_client", lambda *_, **__: httpx.Client(transport=httpx.MockTransport(slow)))
     statuses: list[int] = []
 
     def load() -> None:

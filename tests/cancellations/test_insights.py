@@ -1,20 +1,17 @@
-"""Insights over cancellation requests: pure functions on fixed dates, and the charts drawn from them."""
+"""Insights over cancellation requests: pure functions on fixed dates."""
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
 
-from storefront_proxy.admin.charts import breakdown_chart, per_day_chart
 from storefront_proxy.cancellations.insights import DateRange, compute_insights, rejected_too_late, resolve_range
 from storefront_proxy.cancellations.records import CancellationRequest, RequestStatus
 from storefront_proxy.validation import InvalidValueError
 from tests.factories import cancellation_request
 
-SVG = "{http://www.w3.org/2000/svg}"
 JUNE = DateRange(date(2026, 6, 1), date(2026, 6, 3))
 
 
@@ -179,38 +176,5 @@ def test_bad_ranges(start, end, field):
     assert caught.value.field == field
 
 
-# -- charts -----------------------------------------------------------------------------------------------
-
-
-def test_per_day_chart_is_accessible_svg():
-    insights = compute_insights([req(at(1)), req(at(3), RequestStatus.CANCELLED)], JUNE)
-    svg = per_day_chart(insights.per_day)
-    root = ET.fromstring(svg)
-    assert root.tag == f"{SVG}svg" and root.get("role") == "img" and root.get("viewBox") == "0 0 720 260"
-    assert root.find(f"{SVG}title").text == "Requests and cancellations per day"
-    assert "2 requests and 1 cancellations from 2026-06-01 to 2026-06-03" in root.find(f"{SVG}desc").text
-    labels = [text.text for text in root.iter(f"{SVG}text")]
-    assert "Requests" in labels and "Cancellations" in labels and "06-01" in labels
-    assert "<script" not in svg and "http" not in svg.replace("http://www.w3.org/2000/svg", "")
-
-
-def test_per_day_chart_scales_to_a_year():
-    days = DateRange(date(2024, 1, 1), date(2024, 12, 31))
-    svg = per_day_chart(compute_insights([], days).per_day)
-    root = ET.fromstring(svg)
-    assert len(root.findall(f"{SVG}g")) == 366
-    assert len([t for t in root.iter(f"{SVG}text") if t.text and "-" in t.text]) <= 8
-
-
-def test_breakdown_chart_escapes_labels():
-    svg = breakdown_chart([('<script>"x" & y</script>', 3), ("Other", 1)], chart_id="reasons", title="By <reason>")
-    root = ET.fromstring(svg)
-    assert root.find(f"{SVG}title").text == "By <reason>"
-    assert '<script>"x" & y</script>' in [t.text for t in root.iter(f"{SVG}text")]
-    assert "<script>" not in svg
-    assert root.find(f"{SVG}desc").text == '<script>"x" & y</script>: 3; Other: 1. 4 in all.'
-
-
-def test_breakdown_chart_without_data():
-    root = ET.fromstring(breakdown_chart([]))
-    assert [t.text for t in root.iter(f"{SVG}text")] == ["No data"]
+def test_a_default_start_before_the_first_day_python_counts_is_that_day():
+    assert resolve_range(None, "0001-01-05", date(2026, 6, 30), max_days=None) == DateRange(date.min, date(1, 1, 5))

@@ -607,12 +607,27 @@ def test_the_home_pages_reset_tells_the_app_to_forget_the_shop(clock: Clock) -> 
 
 def test_deep_links_open_a_section_of_the_embedded_admin(client: FlaskClient) -> None:
     policy = client.get("/admin/apps/self-service/policy").get_data(as_text=True)
-    assert "embedded=devshop#/policy" in policy
+    assert "/admin/policy?shop=" in policy and "embedded=1" in policy and "locale=en" in policy
     one = client.get("/admin/apps/self-service/requests/abc-123").get_data(as_text=True)
-    assert "embedded=devshop#/requests/abc-123" in one
+    assert "/admin/requests/abc-123?shop=" in one
     odd = client.get("/admin/apps/self-service/%22onload=x").get_data(as_text=True)
-    assert 'embedded=devshop"' in odd and "onload" not in odd
+    assert "/admin/requests?shop=" in odd and "onload" not in odd
     assert 'href="/admin/apps/self-service/insights"' in client.get("/").get_data(as_text=True)
+
+
+def test_the_admin_passes_the_staff_language_to_the_app_as_shopify_does(client: FlaskClient) -> None:
+    assert "locale=nl" in client.get("/admin/apps/self-service/policy?locale=nl").get_data(as_text=True)
+    # Only the languages the devshop's admin offers; anything else is English.
+    unknown = client.get("/admin/apps/self-service?locale=%22x").get_data(as_text=True)
+    assert "locale=en" in unknown and "%22x" not in unknown
+
+
+def test_the_devshop_serves_its_app_bridge_where_shopify_serves_app_bridge(client: FlaskClient) -> None:
+    answer = client.get("/shopifycloud/app-bridge.js")
+    assert answer.status_code == 200 and answer.mimetype == "text/javascript"
+    script = answer.get_data(as_text=True)
+    for part in ("idToken", "toast", "saveBar", "ui-nav-menu", "ui-title-bar", "ui-save-bar", "shopify:navigate"):
+        assert part in script
 
 
 def test_the_reset_button_only_redirects_within_the_devshop_and_only_from_its_pages(client: FlaskClient) -> None:

@@ -256,3 +256,60 @@ def test_the_fixed_development_token_keeps_working(app, client):
 def test_unknown_grants_and_refresh_tokens(client):
     assert token_request(client, grant_type="password").get_json()["error"] == "unsupported_grant_type"
     assert refresh(client, "shprt_unknown").get_json()["error"] == "invalid_grant"
+
+
+# -- online tokens: who the staff member is ----------------------------------------------------------------------
+
+ONLINE_TOKEN = "urn:shopify:params:oauth:token-type:online-access-token"
+
+
+def online(client: FlaskClient, subject_token: str):
+    return token_request(
+        client,
+        grant_type=EXCHANGE,
+        subject_token=subject_token,
+        subject_token_type=ID_TOKEN,
+        requested_token_type=ONLINE_TOKEN,
+        expiring=1,
+    )
+
+
+def test_an_online_exchange_names_the_demo_staff_member_as_shopify_does(client, oauth):
+    response = online(client, issue_session_token(AdminConfig(APP_URL, API_KEY, SECRET), SHOP))
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["associated_user"] == {
+        "id": 1,
+        "first_name": "Ada",
+        "last_name": "Lovelace",
+        "email": "ada@example.com",
+        "account_owner": True,
+        "locale": "en",
+        "collaborator": False,
+        "email_verified": True,
+    }
+    assert body["associated_user_scope"] and body["expires_in"] > 0 and "refresh_token" not in body
+    assert admin_call(client, body["access_token"]).status_code == 200
+    assert (oauth.stats()["online_token_exchanges"], oauth.stats()["token_exchanges"]) == (1, 0)
+
+
+def test_an_online_exchange_refuses_a_stranger_and_a_bad_token(client):
+    stranger = issue_session_token(AdminConfig(APP_URL, API_KEY, SECRET), SHOP, staff_id="99")
+    for subject_token in (stranger, "not-a-jwt"):
+        response = online(client, subject_token)
+        assert response.status_code == 400 and response.get_json()["error"] == "invalid_subject_token"
+
+
+def test_the_apps_own_online_exchange_reads_the_name_from_the_devshop(app, monkeypatch):
+    """shopifyapp parses the devshop's answer (``associated_user`` and the fields it requires) into a name."""
+    import httpx
+
+    from storefront_proxy.settings import Settings
+    from storefront_proxy.shopify import oauth as app_oauth
+
+    token = issue_session_token(AdminConfig(APP_URL, API_KEY, SECRET), SHOP)
+    claims = jwt.decode(token, SECRET, algorithms=["HS256"], audience=API_KEY)
+    monkeypatch.setattr(app_oauth, "http_client", lambda *_, **__: httpx.Client(transport=httpx.WSGITransport(app=app)))
+    settings = Settings(APP_ENV="test", SHOPIFY_API_KEY=API_KEY, SHOPIFY_API_SECRET=SECRET, _env_file=None)
+    id_token = {"exchangeable": True, "token": token, "claims": claims}
+    assert app_oauth.staff_member_name(settings, id_token) == "Ada Lovelace"

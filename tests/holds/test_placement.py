@@ -328,3 +328,84 @@ def test_every_held_order_is_rescheduled_however_many_there_are(ctx):
     ctx.store.policies.save(SHOP, Policy(cancel_window_minutes=30, hold_fulfillment=True))
     assert placement.reschedule_holds(ctx, SHOP)["moved"] == 20
     assert {r.releases_scheduled for r in ctx.store.holds.iter_shop(SHOP)} == {1}
+
+
+# -- support releases a hold now ---------------------------------------------------------------------------------
+
+
+def test_staff_release_a_hold_now_even_while_the_orders_request_waits_for_review(ctx, devshop, app):
+    from tests.factories import stored_request
+
+    order_id = started(ctx, devshop, age_minutes=1)
+    place_hold(ctx, SHOP, order_id)
+    window_end = ctx.store.holds.get(SHOP, order_id).release_at
+    stored_request(ctx.store, order_id=order_id)
+    before = datetime.now(UTC)
+    record = services_of(app).holds.release(SHOP, order_id, "staff:42")
+
+    assert record.status is HoldStatus.HELD and record.releases_scheduled == 2
+    assert (record.events[-1].type, record.events[-1].detail) == ("release_requested", "staff:42")
+    assert before - timedelta(seconds=1) <= record.release_at <= datetime.now(UTC)
+    assert abs(release_due_at(ctx, order_id, 2) - record.release_at) < timedelta(seconds=1)
+    [entry] = ctx.store.audit.entries(SHOP)
+    assert (entry["actor"], entry["action"], entry["subject"]) == ("staff:42", "hold.release", str(order_id))
+    assert entry["before"]["release_at"] == window_end.strftime("%Y-%m-%dT%H:%M:%SZ")
+    # The release scheduled for the window's end is superseded; the one due now releases, request or not.
+    assert release_hold(ctx, SHOP, order_id, 1)["superseded"] is True
+    assert release_hold(ctx, SHOP, order_id, 2)["status"] == "released"
+    released = ctx.store.holds.get(SHOP, order_id)
+    assert (released.events[-1].type, released.events[-1].detail) == ("released", "released by staff")
+    assert devshop.get_order(order_id).fulfillment_orders[0].holds == []
+
+
+def test_the_automatic_release_still_waits_for_a_request_under_review(ctx, devshop):
+    from tests.factories import stored_request
+
+    order_id = started(ctx, devshop, age_minutes=1)
+    place_hold(ctx, SHOP, order_id)
+    stored_request(ctx.store, order_id=order_id)
+    assert release_hold(ctx, SHOP, order_id, 1)["status"] == "held"
+    assert ctx.store.holds.get(SHOP, order_id).events[-1].type == "extended"
+    assert len(devshop.get_order(order_id).fulfillment_orders[0].holds) == 1
+
+
+def test_a_policy_change_after_staff_asked_for_the_release_does_not_move_it(ctx, devshop, app):
+    order_id = started(ctx, devshop, age_minutes=1)
+    place_hold(ctx, SHOP, order_id)
+    services_of(app).holds.release(SHOP, order_id, "staff:42")
+    services_of(app).policies.change(SHOP, "staff:ada", {"cancel_window_minutes": 45, "hold_fulfillment": True})
+    assert placement.reschedule_holds(ctx, SHOP)["moved"] == 0
+    record = ctx.store.holds.get(SHOP, order_id)
+    assert record.releases_scheduled == 2 and record.events[-1].type == "release_requested"
+    assert release_hold(ctx, SHOP, order_id, 2)["status"] == "released"
+
+
+def test_a_failed_staff_release_retried_still_releases_while_a_request_waits(ctx, devshop, app):
+    from tests.factories import stored_request
+
+    order_id = started(ctx, devshop, age_minutes=1)
+    place_hold(ctx, SHOP, order_id)
+    stored_request(ctx.store, order_id=order_id)
+    services_of(app).holds.release(SHOP, order_id, "staff:42")
+
+    class ReleaseJob:
+        args = (SHOP, order_id, 2)
+        retries_left = 0
+
+    holds.on_hold_failure(ReleaseJob(), None, RuntimeError, RuntimeError("boom"), None)
+    assert ctx.store.holds.get(SHOP, order_id).status is HoldStatus.FAILED
+    retried = services_of(app).holds.retry(SHOP, order_id, "staff:42")
+    assert release_hold(ctx, SHOP, order_id, retried.releases_scheduled)["status"] == "released"
+
+
+def test_only_a_held_order_can_be_released_by_staff(ctx, devshop, app):
+    from storefront_proxy.holds.service import HoldNotHeldError
+    from storefront_proxy.storage import NotFoundError
+
+    order_id = started(ctx, devshop)
+    with pytest.raises(HoldNotHeldError) as caught:
+        services_of(app).holds.release(SHOP, order_id, "staff:42")
+    assert caught.value.status is HoldStatus.PLACING
+    with pytest.raises(NotFoundError):
+        services_of(app).holds.release(SHOP, 999, "staff:42")
+    assert ctx.store.audit.entries(SHOP) == []

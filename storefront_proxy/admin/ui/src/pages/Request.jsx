@@ -1,0 +1,329 @@
+// One request: the order (items, total, payment and fulfillment, a link to it in Shopify), the shopper's reason
+// and note, the timeline in words, internal notes, and the actions with confirmation. After an action the page
+// follows the request until it settles.
+import {
+  Badge,
+  Banner,
+  BlockStack,
+  Box,
+  Card,
+  Divider,
+  InlineGrid,
+  InlineStack,
+  Layout,
+  Link,
+  List,
+  Modal,
+  SkeletonBodyText,
+  Text,
+  TextField,
+  Button,
+} from "@shopify/polaris";
+import { useState } from "react";
+import { api } from "../api.js";
+import { toast } from "../bridge.js";
+import { AdminPage } from "../components/AdminPage.jsx";
+import { RejectModal } from "../components/RejectModal.jsx";
+import { FinancialBadge, FulfillmentBadge, RequestStatusBadge } from "../components/StatusBadge.jsx";
+import { useApi, usePolling } from "../hooks.js";
+import { formatDateTime, formatMoney, t, tOr } from "../i18n.js";
+import { reasonLabel, useReasonLabels } from "../reasons.js";
+import { BASE } from "../router.js";
+import { eventWords } from "../timeline.js";
+
+const SETTLING = new Set(["queued", "processing"]);
+const POLL_MS = 1500;
+
+export function RequestPage({ id }) {
+  const { data, error, reload, replace } = useApi(`/requests/${encodeURIComponent(id)}`);
+  const labels = useReasonLabels();
+  const [confirming, setConfirming] = useState(null);
+  const [busy, setBusy] = useState(false);
+  const item = data && data.request;
+  usePolling(Boolean(item && SETTLING.has(item.status)), POLL_MS, reload);
+
+  const back = { label: t("nav.requests"), url: `${BASE}/requests` };
+  if (!item) {
+    return (
+      <AdminPage title={t("request.loading_title")} back={back}>
+        {error ? (
+          <Banner tone="critical" title={error.status === 404 ? t("request.not_found") : t("error.load")}>
+            <p>{error.message}</p>
+          </Banner>
+        ) : (
+          <Card>
+            <SkeletonBodyText lines={6} />
+          </Card>
+        )}
+      </AdminPage>
+    );
+  }
+
+  const act = async (path, body, doneKey) => {
+    setBusy(true);
+    try {
+      const answer = await api("POST", `/requests/${encodeURIComponent(id)}${path}`, body);
+      replace(answer);
+      toast(t(doneKey, { order: answer.request.order_name }));
+      setConfirming(null);
+    } catch (failure) {
+      toast(failure.message, { error: true });
+      reload();
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const canApprove = item.status === "pending_review";
+  const canRetry = item.status === "failed";
+  const canReject = ["pending_review", "queued", "failed"].includes(item.status);
+  const primaryAction = canApprove
+    ? { content: t("request.approve"), onAction: () => setConfirming("approve"), disabled: busy }
+    : canRetry
+      ? { content: t("request.retry"), onAction: () => setConfirming("retry"), disabled: busy }
+      : undefined;
+  const secondaryActions = canReject ? [{ content: t("request.reject"), destructive: true, onAction: () => setConfirming("reject"), disabled: busy }] : [];
+
+  return (
+    <AdminPage
+      title={t("request.title", { order: item.order_name })}
+      back={back}
+      primaryAction={primaryAction}
+      secondaryActions={secondaryActions}
+    >
+      <BlockStack gap="400">
+        <InlineStack gap="200" blockAlign="center">
+          <RequestStatusBadge status={item.status} />
+          <Text as="span" tone="subdued">
+            {t("request.requested_at", { when: formatDateTime(item.created_at) })}
+          </Text>
+        </InlineStack>
+        {item.status === "failed" && item.last_error ? (
+          <Banner tone="critical" title={t("request.failed_banner")}>
+            <p>{item.last_error}</p>
+          </Banner>
+        ) : null}
+        <Layout>
+          <Layout.Section>
+            <BlockStack gap="400">
+              <OrderCard order={item.order} orderError={item.order_error} name={item.order_name} />
+              <Card>
+                <BlockStack gap="200">
+                  <Text as="h2" variant="headingMd">
+                    {t("request.shopper_heading")}
+                  </Text>
+                  <Fact label={t("request.reason")} value={reasonLabel(labels, item.reason)} />
+                  <Fact label={t("request.note")} value={item.note || t("request.no_note")} />
+                  {item.message ? <Fact label={t("request.message")} value={item.message} /> : null}
+                </BlockStack>
+              </Card>
+              <Timeline events={item.timeline} />
+            </BlockStack>
+          </Layout.Section>
+          <Layout.Section variant="oneThird">
+            <BlockStack gap="400">
+              <Card>
+                <BlockStack gap="200">
+                  <Text as="h2" variant="headingMd">
+                    {t("request.customer_heading")}
+                  </Text>
+                  <Text as="p">{item.customer_email || t("request.no_email")}</Text>
+                </BlockStack>
+              </Card>
+              <Notes item={item} onAdded={replace} />
+            </BlockStack>
+          </Layout.Section>
+        </Layout>
+      </BlockStack>
+
+      <Modal
+        open={confirming === "approve" || confirming === "retry"}
+        onClose={() => setConfirming(null)}
+        title={t(confirming === "retry" ? "request.retry_title" : "request.approve_title", { order: item.order_name })}
+        primaryAction={{
+          content: t(confirming === "retry" ? "request.retry" : "request.approve"),
+          loading: busy,
+          onAction: () => act(confirming === "retry" ? "/retry" : "/approve", undefined, confirming === "retry" ? "request.retried_toast" : "request.approved_toast"),
+        }}
+        secondaryActions={[{ content: t("action.cancel"), onAction: () => setConfirming(null) }]}
+      >
+        <Modal.Section>
+          <Text as="p">{t("request.approve_body")}</Text>
+        </Modal.Section>
+      </Modal>
+      <RejectModal
+        open={confirming === "reject"}
+        busy={busy}
+        onClose={() => setConfirming(null)}
+        onReject={(message) => act("/reject", { message }, "request.rejected_toast")}
+      />
+    </AdminPage>
+  );
+}
+
+function Fact({ label, value }) {
+  return (
+    <InlineGrid columns={{ xs: 1, sm: "1fr 2fr" }} gap="100">
+      <Text as="span" tone="subdued">
+        {label}
+      </Text>
+      <Text as="span" breakWord>
+        {value}
+      </Text>
+    </InlineGrid>
+  );
+}
+
+function OrderCard({ order, orderError, name }) {
+  if (!order) {
+    return (
+      <Card>
+        <BlockStack gap="200">
+          <Text as="h2" variant="headingMd">
+            {t("request.order_heading", { order: name })}
+          </Text>
+          <Banner tone="warning">
+            <p>{t(orderError === "order_not_found" ? "request.order_not_found" : "request.order_unavailable")}</p>
+          </Banner>
+        </BlockStack>
+      </Card>
+    );
+  }
+  return (
+    <Card>
+      <BlockStack gap="300">
+        <InlineStack align="space-between" blockAlign="center" gap="200">
+          <Text as="h2" variant="headingMd">
+            {t("request.order_heading", { order: order.name })}
+          </Text>
+          <InlineStack gap="100">
+            <FinancialBadge status={order.financial_status} />
+            <FulfillmentBadge status={order.fulfillment_status} />
+            {order.cancelled_at ? <Badge>{t("request.order_cancelled")}</Badge> : null}
+          </InlineStack>
+        </InlineStack>
+        <Text as="p" tone="subdued">
+          {t("request.ordered_at", { when: formatDateTime(order.created_at) })}
+        </Text>
+        <BlockStack gap="100">
+          {order.line_items.map((line, index) => (
+            <InlineStack key={index} align="space-between" gap="200" wrap={false}>
+              <Text as="span" breakWord>
+                {line.name}
+              </Text>
+              <Text as="span" numeric>
+                × {line.quantity}
+              </Text>
+            </InlineStack>
+          ))}
+        </BlockStack>
+        <Divider />
+        <InlineStack align="space-between">
+          <Text as="span" fontWeight="semibold">
+            {t("request.total")}
+          </Text>
+          <Text as="span" fontWeight="semibold" numeric>
+            {formatMoney(order.total)}
+          </Text>
+        </InlineStack>
+        <Box>
+          <Link url={order.admin_url} target="_top">
+            {t("request.view_in_shopify")}
+          </Link>
+        </Box>
+      </BlockStack>
+    </Card>
+  );
+}
+
+function Timeline({ events }) {
+  return (
+    <Card>
+      <BlockStack gap="300">
+        <Text as="h2" variant="headingMd">
+          {t("request.timeline_heading")}
+        </Text>
+        <ol style={{ listStyle: "none", margin: 0, padding: 0, display: "grid", gap: "12px" }}>
+          {[...events].reverse().map((event, index) => (
+            <li key={index} style={{ borderInlineStart: "2px solid var(--p-color-border)", paddingInlineStart: "12px" }}>
+              <Text as="p">{eventWords(event)}</Text>
+              <Text as="p" tone="subdued" variant="bodySm">
+                {formatDateTime(event.at)}
+              </Text>
+            </li>
+          ))}
+        </ol>
+      </BlockStack>
+    </Card>
+  );
+}
+
+function Notes({ item, onAdded }) {
+  const [text, setText] = useState("");
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState(null);
+  const add = async () => {
+    if (!text.trim()) {
+      setError(t("notes.required"));
+      return;
+    }
+    setBusy(true);
+    try {
+      onAdded(await api("POST", `/requests/${encodeURIComponent(item.id)}/notes`, { text }));
+      setText("");
+      toast(t("notes.added_toast"));
+    } catch (failure) {
+      setError(failure.message);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <Card>
+      <BlockStack gap="300">
+        <Text as="h2" variant="headingMd">
+          {t("notes.heading")}
+        </Text>
+        {item.notes.length ? (
+          <List type="bullet">
+            {item.notes.map((note, index) => (
+              <List.Item key={index}>
+                <Text as="span" fontWeight="semibold">
+                  {note.author_name || tOr("actor.staff_unknown", note.author)}
+                </Text>{" "}
+                <Text as="span" tone="subdued">
+                  {formatDateTime(note.at)}
+                </Text>
+                <Text as="p" breakWord>
+                  {note.text}
+                </Text>
+              </List.Item>
+            ))}
+          </List>
+        ) : (
+          <Text as="p" tone="subdued">
+            {t("notes.none")}
+          </Text>
+        )}
+        <TextField
+          label={t("notes.label")}
+          helpText={t("notes.help")}
+          value={text}
+          onChange={(value) => {
+            setText(value);
+            setError(null);
+          }}
+          multiline={2}
+          maxLength={2000}
+          autoComplete="off"
+          error={error}
+        />
+        <InlineStack align="end">
+          <Button onClick={add} loading={busy}>
+            {t("notes.add")}
+          </Button>
+        </InlineStack>
+      </BlockStack>
+    </Card>
+  );
+}

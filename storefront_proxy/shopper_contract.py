@@ -12,7 +12,7 @@ from flask import request
 
 from storefront_proxy.cancellations.storefront import OrderView
 from storefront_proxy.http_errors import ApiError
-from storefront_proxy.i18n import Translator, money
+from storefront_proxy.i18n import Translator, decimal_amount, money
 from storefront_proxy.policy.model import DEFAULT_REASONS, Policy, Reason, RefundMethod
 from storefront_proxy.proxy.pages import translator
 from storefront_proxy.ratelimit import Allowance
@@ -73,6 +73,15 @@ def offered_reasons(policy: Policy, t: Translator) -> list[dict[str, str]]:
     return [{"code": reason.code, "label": reason_label(reason, t)} for reason in policy.reasons]
 
 
+def order_total_money(view: OrderView) -> dict[str, str] | None:
+    """The order's total as an amount (the currency's own decimals) and currency code, for a client to format in
+    the shopper's language ("€ 39,90" in Dutch), or None when Shopify gave none."""
+    order = view.order
+    if order.total_amount is None or not order.currency_code:
+        return None
+    return {"amount": decimal_amount(order.total_amount, order.currency_code), "currency_code": order.currency_code}
+
+
 def order_total(view: OrderView) -> str | None:
     """The order's total with its currency code ("39.90 EUR"), or None when Shopify gave none."""
     order = view.order
@@ -121,6 +130,7 @@ def order_payload(view: OrderView, csrf_token: str | None = None) -> dict[str, A
         "name": view.order.name,
         "created_at": iso(view.order.created_at),
         "total": order_total(view),
+        "total_money": order_total_money(view),
         "eligible": view.eligibility.eligible,
         "ineligible_reasons": [
             {"code": reason.code, "message": t(f"ineligible.{reason.code}")} for reason in view.eligibility.reasons

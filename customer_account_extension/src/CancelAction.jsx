@@ -4,7 +4,7 @@ import '@shopify/ui-extensions/preact';
 import {render} from 'preact';
 import {useState} from 'preact/hooks';
 
-import {requestCancellation, timeLeft} from './backend.js';
+import {refundMessage, requestCancellation, timeLeft} from './backend.js';
 import {RequestStatus} from './RequestStatus.jsx';
 import {useCancellation} from './useCancellation.js';
 
@@ -82,7 +82,7 @@ function CancelAction() {
         <s-paragraph>
           {translate(order.goes_to_review ? 'action.confirm_text_review' : 'action.confirm_text', {name: order.name})}
         </s-paragraph>
-        {order.refund && order.refund.message ? <s-paragraph>{order.refund.message}</s-paragraph> : null}
+        {refundMessage(order) ? <s-paragraph>{refundMessage(order)}</s-paragraph> : null}
         {order.cancel_deadline ? <s-paragraph>{timeLeft(order.cancel_deadline)}</s-paragraph> : null}
         <s-choice-list
           label={translate('form.reason_label')}

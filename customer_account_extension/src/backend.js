@@ -65,6 +65,20 @@ export async function requestCancellation(orderId, reason, note) {
   return (await call(`${orderPath(orderId)}/cancellation`, {method: 'POST', body})).request;
 }
 
+// The refund sentence with the order's total in the shopper's format ("€ 39,90" in Dutch): the app writes the
+// amount as "39.90 EUR" (order.total) and gives it apart (order.total_money) for the client to format.
+export function refundMessage(order) {
+  const message = order && order.refund ? order.refund.message : '';
+  if (!message || !order.total || !order.total_money) return message;
+  try {
+    const {amount, currency_code: currency} = order.total_money;
+    const local = new Intl.NumberFormat(language(), {style: 'currency', currency}).format(Number(amount));
+    return message.split(order.total).join(local);
+  } catch {
+    return message;
+  }
+}
+
 export function isFinal(request) {
   return FINAL_STATUSES.includes(request.status);
 }

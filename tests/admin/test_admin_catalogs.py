@@ -63,7 +63,7 @@ def dynamic_keys() -> set[str]:
 
 # Prefixes the code builds keys under, where the catalog words only the values worth wording (Shopify's order
 # statuses, pydantic's error types, who did something); a value without a key falls back to readable text.
-OPEN_PREFIXES = ("financial.", "fulfillment.", "field_error.", "actor.", "policy.", "requests.bulk.")
+OPEN_PREFIXES = ("financial.", "fulfillment.", "field_error.", "actor.", "policy.", "requests.bulk.", "hold.event.")
 
 
 def test_english_has_every_key_the_admin_asks_for():

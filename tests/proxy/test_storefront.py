@@ -61,6 +61,7 @@ def test_order_shows_eligibility_deadline_reasons_and_token(client, shop):
         "name",
         "created_at",
         "total",
+        "total_money",
         "eligible",
         "ineligible_reasons",
         "cancel_deadline",
@@ -734,6 +735,8 @@ def test_the_order_says_what_happens_to_the_money_in_the_shoppers_language(clien
     body = get(client, "/proxy/orders/5001").get_json()
     total = body["total"]
     assert re.fullmatch(r"\d+\.\d\d [A-Z]{3}", total) and body["created_at"].endswith("Z"), body
+    # Apart too, for a client to write in the shopper's format ("€ 42,50" in Dutch).
+    assert body["total_money"] == {"amount": total.split()[0], "currency_code": total.split()[1]}
     assert body["refund"] == {
         "method": "original_payment",
         "message": f"The {total} you paid goes back to the way you paid. "

@@ -60,6 +60,17 @@
       }
     }
 
+    // `text` with the order's total ("39.90 EUR", as the app writes it) in the shopper's format ("€ 39,90").
+    money(order, text) {
+      const total = order.total_money;
+      try {
+        const local = new Intl.NumberFormat(this.locale, { style: 'currency', currency: total.currency_code });
+        return text && text.split(order.total).join(local.format(Number(total.amount)));
+      } catch {
+        return text;
+      }
+    }
+
     setStatus(text) {
       setText(this.statusEl, text);
     }
@@ -71,7 +82,7 @@
       if (request) {
         const status = this.t(`status.${request.status}`);
         // Once cancelled, the app's words for what happens to the money.
-        const refund = request.status === 'cancelled' && order.refund?.message;
+        const refund = request.status === 'cancelled' && this.money(order, order.refund?.message);
         view.message = [status, request.message !== status && request.message, refund].filter(Boolean).join(' ');
         if (POLL_STATUSES.includes(request.status)) view.fetch = -1;
         return view;
@@ -167,7 +178,7 @@
         const item = this.items.get(order.order_id) || this.item(order);
         setText(item.name, order.name);
         const date = new Intl.DateTimeFormat(this.locale, { dateStyle: 'medium' }).format(new Date(order.created_at));
-        setText(item.placed, [this.t('ordered_on', { date }), order.total].filter(Boolean).join(' · '));
+        setText(item.placed, [this.t('ordered_on', { date }), this.money(order, order.total)].filter(Boolean).join(' · '));
         setText(item.status, [views[index].message, views[index].timeLeft].filter(Boolean).join(' '));
         setText(item.link, views[index].label);
         items.set(order.order_id, item);

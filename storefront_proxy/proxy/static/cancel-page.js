@@ -50,6 +50,24 @@
     return new Intl.ListFormat(lang, { style: "long", type: "unit" }).format(units);
   }
 
+  // Amounts in the shopper's language ("€ 39,90" in Dutch); the server wrote "39.90 EUR".
+  function localMoney(element) {
+    try {
+      return new Intl.NumberFormat(lang, { style: "currency", currency: element.getAttribute("data-currency") })
+        .format(Number(element.getAttribute("data-amount")));
+    } catch (e) {
+      return null;
+    }
+  }
+
+  function localizeMoney(element) {
+    var written = element.getAttribute("data-money-text");
+    var local = written && localMoney(element);
+    if (local) element.textContent = element.textContent.split(written).join(local);
+  }
+
+  root.querySelectorAll("[data-money-text]").forEach(localizeMoney);
+
   root.querySelectorAll("[data-ordered-on]").forEach(function (element) {
     var date;
     try {
@@ -57,7 +75,7 @@
     } catch (e) {
       return;  // the ISO date the server wrote stays
     }
-    var total = element.getAttribute("data-total");
+    var total = element.getAttribute("data-total") && (localMoney(element) || element.getAttribute("data-total"));
     element.textContent = total
       ? t("page.ordered_on_total", { date: date, total: total })
       : t("page.ordered_on", { date: date });
@@ -179,7 +197,7 @@
       var refund = document.createElement("p");
       refund.setAttribute("data-refund", "");
       refund.hidden = true;
-      refund.textContent = refundText.textContent;
+      refund.textContent = refundText.textContent;  // already in the shopper's format
       section.querySelector("[aria-live]").appendChild(refund);
     }
     var contactUrl = root.getAttribute("data-contact-url");

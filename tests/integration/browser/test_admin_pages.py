@@ -223,6 +223,10 @@ def test_the_queue_updates_itself_and_bulk_actions_appear_on_selection(
     for name in names:
         app.get_by_role("row").filter(has_text=name).get_by_role("checkbox").check()
     app.get_by_role("button", name=t["requests.bulk.approve"], exact=True).click()
+    # Cancelling orders can't be undone: the bulk action asks first.
+    dialog = app.get_by_role("dialog")
+    dialog.get_by_text(t["request.approve_body"]).wait_for()
+    dialog.get_by_role("button", name=t["requests.bulk.approve_confirm.other"].replace("{count}", "2")).click()
     page.get_by_role("status").filter(has_text="2 requests approved").wait_for()
     # Nobody reloads: the list follows the worker until both are cancelled.
     for name in names:

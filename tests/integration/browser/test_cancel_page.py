@@ -24,6 +24,15 @@ def assert_accessible(axe_violations, page, state: str) -> None:
     assert violations == [], f"{state}: " + "; ".join(f"{v['id']}: {v['help']}" for v in violations)
 
 
+# A devshop order's 25.00 EUR as each language writes it (Intl, CLDR).
+LOCAL_TOTALS = {"en": "€25.00", "nl": "€ 25,00", "fi": "25,00 €"}
+
+
+def plain(text: str) -> str:
+    """Text with the no-break spaces Intl puts between amount and symbol as plain spaces."""
+    return text.replace("\u00a0", " ").replace("\u202f", " ")
+
+
 @pytest.mark.parametrize("locale", ["en", "nl", "fi"])
 def test_shopper_cancels_and_watches_it_reach_cancelled(
     locale, web, devshop, devshop_server, workers, store, new_page, login, axe_violations, shot
@@ -42,6 +51,9 @@ def test_shopper_cancels_and_watches_it_reach_cancelled(
     page.wait_for_url(re.compile(rf"{PREFIX}/orders/{order_id}\?locale={locale}"))
 
     assert page.locator(".ssc").get_attribute("lang") == locale
+    # Money in the shopper's format; the server wrote "25.00 EUR".
+    local_total = LOCAL_TOTALS[locale]
+    assert plain(page.locator("[data-money-text]").first.inner_text()) == local_total
     time_left = page.locator("[data-time-left]")
     assert re.search(r"\d", time_left.inner_text()), "the time left is shown"
     shot(page, f"cancel-page-{locale}-1-eligible")
@@ -66,6 +78,7 @@ def test_shopper_cancels_and_watches_it_reach_cancelled(
     refund = page.locator("[data-refund]")
     refund.wait_for()  # shown live, without a reload: what happens to the money
     assert "Shopify" in refund.inner_text() and not page.locator("[data-contact]").is_visible()
+    assert local_total in plain(refund.inner_text()) and "EUR" not in refund.inner_text()
     shot(page, f"cancel-page-{locale}-4-cancelled")
     assert_accessible(axe_violations, page, "cancelled")
 

@@ -4,16 +4,18 @@ import { api } from "./api.js";
 // Loads `path` (again whenever it changes); `reload` fetches it anew without clearing what is shown.
 export function useApi(path) {
   const [state, setState] = useState({ data: null, error: null, loading: true });
-  const current = useRef(path);
+  // Every load and every answer put in place counts; a load answered after a newer one is dropped (a poll in
+  // flight while an action's answer arrives must not bring the older state back).
+  const generation = useRef(0);
   const load = useCallback(async () => {
-    const asked = path;
-    current.current = asked;
+    generation.current += 1;
+    const mine = generation.current;
     try {
-      const data = await api("GET", asked);
-      if (current.current === asked) setState({ data, error: null, loading: false });
+      const data = await api("GET", path);
+      if (generation.current === mine) setState({ data, error: null, loading: false });
       return data;
     } catch (error) {
-      if (current.current === asked) setState((before) => ({ data: before.data, error, loading: false }));
+      if (generation.current === mine) setState((before) => ({ data: before.data, error, loading: false }));
       return null;
     }
   }, [path]);
@@ -21,7 +23,10 @@ export function useApi(path) {
     setState((before) => ({ ...before, loading: true }));
     load();
   }, [load]);
-  const replace = useCallback((data) => setState({ data, error: null, loading: false }), []);
+  const replace = useCallback((data) => {
+    generation.current += 1;
+    setState({ data, error: null, loading: false });
+  }, []);
   return { ...state, reload: load, replace };
 }
 

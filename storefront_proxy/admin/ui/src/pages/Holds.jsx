@@ -1,21 +1,28 @@
 // Holds: the fulfillment holds the app placed during cancel windows, each with one local release time, a link to
 // the order in Shopify, and "Release now" (or "Retry" for a failed one) with confirmation; both are audited.
-import { Banner, BlockStack, Button, Card, ChoiceList, EmptyState, IndexTable, Link, Modal, Text, Tabs, useBreakpoints, InlineStack } from "@shopify/polaris";
+import { Banner, BlockStack, Button, Card, EmptySearchResult, IndexTable, Link, Modal, Text, Tabs, useBreakpoints, InlineStack } from "@shopify/polaris";
 import { useState } from "react";
 import { api, query } from "../api.js";
 import { toast } from "../bridge.js";
 import { AdminPage } from "../components/AdminPage.jsx";
 import { HoldStatusBadge } from "../components/StatusBadge.jsx";
 import { useApi, usePolling } from "../hooks.js";
-import { formatDateTime, t } from "../i18n.js";
+import { formatDateTime, t, tOr } from "../i18n.js";
 import { BASE, navigate } from "../router.js";
 
 const TABS = ["", "held", "placing", "failed", "released"];
 
+function releaseAsked(hold) {
+  const last = hold.events[hold.events.length - 1];
+  return Boolean(last && last.type === "release_requested");
+}
+
+// The hold's latest step in words; the worker's own detail only where the catalog has no words for it.
 function lastDetail(hold) {
   if (hold.status === "failed") return hold.last_error || "";
   const last = hold.events[hold.events.length - 1];
-  return last ? last.detail || "" : "";
+  if (!last) return "";
+  return tOr(`hold.event.${last.type}`, last.detail || "");
 }
 
 export function HoldsPage({ params }) {
@@ -25,7 +32,9 @@ export function HoldsPage({ params }) {
   const [busy, setBusy] = useState(false);
   const { smDown } = useBreakpoints();
   const holds = data ? data.holds : [];
-  usePolling(holds.some((hold) => hold.status === "placing"), 3000, reload);
+  // A hold being placed, or one whose release is due (asked for now, or its window closed), changes shortly.
+  const due = (hold) => hold.status === "held" && hold.release_at && Date.parse(hold.release_at) <= Date.now();
+  usePolling(holds.some((hold) => hold.status === "placing" || due(hold)), 2000, reload);
 
   const act = async () => {
     const { hold, action } = confirming;
@@ -44,7 +53,7 @@ export function HoldsPage({ params }) {
 
   // The order goes after the button's words, which a voice user says to press it (WCAG 2.5.3).
   const actionFor = (hold) =>
-    hold.status === "held" ? (
+    hold.status === "held" && !releaseAsked(hold) ? (
       <Button size="slim" onClick={() => setConfirming({ hold, action: "release" })} accessibilityLabel={`${t("holds.release")} (${hold.order_name || hold.order_id})`}>
         {t("holds.release")}
       </Button>
@@ -112,7 +121,7 @@ export function HoldsPage({ params }) {
               { title: t("holds.column.detail") },
               { title: t("holds.column.action"), hidden: true },
             ]}
-            emptyState={<EmptyState heading={t("holds.empty.title")} image=""><p>{t("holds.empty.body")}</p></EmptyState>}
+            emptyState={<EmptySearchResult title={t("holds.empty.title")} description={t("holds.empty.body")} withIllustration />}
           >
             {rows}
           </IndexTable>

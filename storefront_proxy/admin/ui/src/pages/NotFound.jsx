@@ -1,4 +1,4 @@
-import { Card, EmptyState } from "@shopify/polaris";
+import { BlockStack, Button, Card, EmptySearchResult } from "@shopify/polaris";
 import { AdminPage } from "../components/AdminPage.jsx";
 import { t } from "../i18n.js";
 import { BASE } from "../router.js";
@@ -7,9 +7,10 @@ export function NotFoundPage() {
   return (
     <AdminPage title={t("not_found.title")}>
       <Card>
-        <EmptyState heading={t("not_found.title")} action={{ content: t("nav.requests"), url: `${BASE}/requests` }} image="">
-          <p>{t("not_found.body")}</p>
-        </EmptyState>
+        <BlockStack gap="400" inlineAlign="center">
+          <EmptySearchResult title={t("not_found.title")} description={t("not_found.body")} withIllustration />
+          <Button url={`${BASE}/requests`}>{t("nav.requests")}</Button>
+        </BlockStack>
       </Card>
     </AdminPage>
   );

@@ -42,8 +42,11 @@ const LANGUAGE_NAMES = (language) => {
 
 // The form's values as the inputs hold them (text for numbers, so a half-typed value stays as typed).
 function toForm(policy) {
+  const known = FINANCIAL_STATUSES.filter((status) => policy.allowed_financial_statuses.includes(status));
   return {
     ...policy,
+    // In one order, so ticking a status off and on again leaves the form unchanged.
+    allowed_financial_statuses: [...policy.allowed_financial_statuses.filter((status) => !FINANCIAL_STATUSES.includes(status)), ...known],
     cancel_window_minutes: String(policy.cancel_window_minutes ?? ""),
     review_threshold: policy.review_threshold ?? "",
     auto_review_after_hours: policy.auto_review_after_hours == null ? "" : String(policy.auto_review_after_hours),
@@ -71,6 +74,8 @@ function number(text) {
 function fromForm(form, reasonRows) {
   return {
     ...form,
+    // The hold needs a window in minutes; the checkbox is hidden otherwise, and the API refuses the pair.
+    hold_fulfillment: form.window_mode === "minutes" && form.hold_fulfillment,
     cancel_window_minutes: number(form.cancel_window_minutes),
     review_threshold: form.review_threshold.trim() === "" ? null : form.review_threshold.trim(),
     auto_review_after_hours: number(form.auto_review_after_hours),
@@ -162,7 +167,10 @@ export function PolicyPage() {
   };
 
   const save = async ({ holdConfirmed = false } = {}) => {
-    if (saved.hold_fulfillment && !form.hold_fulfillment && !holdConfirmed) {
+    // Held orders are released as soon as the policy no longer holds: holds turned off, the window no longer in
+    // minutes, or self-service turned off (storefront_proxy/holds/rules.py hold_wanted).
+    const holds = (policy) => policy.enabled && policy.hold_fulfillment && policy.window_mode === "minutes";
+    if (holds(saved) && !holds(form) && !holdConfirmed) {
       let held = 0;
       try {
         held = (await api("GET", "/fulfillment-holds?status=held")).holds.length;
@@ -214,7 +222,13 @@ export function PolicyPage() {
             <List>
               {errorNames.map((name) => (
                 <List.Item key={name}>
-                  <Link url={`#${fieldId(name)}`} onClick={() => focusField(name)}>
+                  <Link
+                    url={`#${fieldId(name)}`}
+                    onClick={(event) => {
+                      event.preventDefault();
+                      focusField(name);
+                    }}
+                  >
                     {fieldTitle(name)}
                   </Link>
                   {": "}
@@ -258,7 +272,10 @@ export function PolicyPage() {
               selected={form.allowed_financial_statuses}
               onChange={(value) =>
                 // Statuses set outside this page (the command line) are kept.
-                set("allowed_financial_statuses")([...form.allowed_financial_statuses.filter((status) => !FINANCIAL_STATUSES.includes(status)), ...value])
+                set("allowed_financial_statuses")([
+                  ...form.allowed_financial_statuses.filter((status) => !FINANCIAL_STATUSES.includes(status)),
+                  ...FINANCIAL_STATUSES.filter((status) => value.includes(status)),
+                ])
               }
               error={err("allowed_financial_statuses")}
             />
@@ -361,7 +378,13 @@ function Section({ title, description, children }) {
 }
 
 function fieldId(name) {
-  return `policy-${name.split(".")[0]}`;
+  const [field, index] = name.split(".");
+  // A reason's errors name its place among the offered ones; its inputs are named by code.
+  if (field === "reasons" && index !== undefined) {
+    const inputs = document.querySelectorAll('input[id^="reason-"][id$="-label"]');
+    return inputs[Number(index)] ? inputs[Number(index)].id : "policy-reasons";
+  }
+  return `policy-${field}`;
 }
 
 function fieldTitle(name) {

@@ -98,6 +98,11 @@ export function RequestPage({ id }) {
             {t("request.requested_at", { when: formatDateTime(item.created_at) })}
           </Text>
         </InlineStack>
+        {error ? (
+          <Banner tone="critical" title={t("error.refresh")}>
+            <p>{error.message}</p>
+          </Banner>
+        ) : null}
         {item.status === "failed" && item.last_error ? (
           <Banner tone="critical" title={t("request.failed_banner")}>
             <p>{item.last_error}</p>
@@ -142,13 +147,14 @@ export function RequestPage({ id }) {
         title={t(confirming === "retry" ? "request.retry_title" : "request.approve_title", { order: item.order_name })}
         primaryAction={{
           content: t(confirming === "retry" ? "request.retry" : "request.approve"),
+          destructive: true,
           loading: busy,
           onAction: () => act(confirming === "retry" ? "/retry" : "/approve", undefined, confirming === "retry" ? "request.retried_toast" : "request.approved_toast"),
         }}
         secondaryActions={[{ content: t("action.cancel"), onAction: () => setConfirming(null) }]}
       >
         <Modal.Section>
-          <Text as="p">{t("request.approve_body")}</Text>
+          <Text as="p">{t(confirming === "retry" ? "request.retry_body" : "request.approve_body")}</Text>
         </Modal.Section>
       </Modal>
       <RejectModal

@@ -17,8 +17,9 @@ import {
   BlockStack,
   InlineStack,
   Banner,
+  Modal,
 } from "@shopify/polaris";
-import { useEffect, useMemo, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { api, query } from "../api.js";
 import { toast } from "../bridge.js";
 import { AdminPage } from "../components/AdminPage.jsx";
@@ -51,6 +52,7 @@ export function RequestsPage({ params }) {
   const { mode, setMode } = useSetIndexFiltersMode();
   const { smDown } = useBreakpoints();
   const [rejecting, setRejecting] = useState(false);
+  const [approving, setApproving] = useState(false);
   const [busy, setBusy] = useState(false);
 
   useEffect(() => setSearch(params.q || ""), [params.q]);
@@ -63,12 +65,14 @@ export function RequestsPage({ params }) {
 
   const go = (changes) => navigate(requestsUrl({ status, q: params.q, type: params.type, from: params.from, to: params.to, ...changes }));
 
-  // The list follows the search box once the merchant pauses typing.
+  // The list follows the search box once the merchant pauses typing (with the filters as they are then).
+  const latestGo = useRef(go);
+  latestGo.current = go;
   useEffect(() => {
     if (search === (params.q || "")) return undefined;
-    const timer = window.setTimeout(() => go({ q: search || undefined, page: undefined }), SEARCH_PAUSE_MS);
+    const timer = window.setTimeout(() => latestGo.current({ q: search || undefined, page: undefined }), SEARCH_PAUSE_MS);
     return () => window.clearTimeout(timer);
-  }, [search]); // eslint-disable-line react-hooks/exhaustive-deps
+  }, [search, params.q]);
 
   const tabs = TABS.map((value, index) => ({
     id: `status-${value || "all"}`,
@@ -120,6 +124,7 @@ export function RequestsPage({ params }) {
       if (failed) toast(t("requests.bulk.not_done", { count: failed }), { error: true });
       clearSelection();
       setRejecting(false);
+      setApproving(false);
       reload();
     } catch (failure) {
       toast(failure.message, { error: true });
@@ -220,10 +225,10 @@ export function RequestsPage({ params }) {
               { title: t("requests.column.status") },
             ]}
             promotedBulkActions={[
-              { content: t("requests.bulk.approve"), onAction: () => bulk("approve"), disabled: busy },
+              { content: t("requests.bulk.approve"), onAction: () => setApproving(true), disabled: busy },
               { content: t("requests.bulk.reject"), destructive: true, onAction: () => setRejecting(true), disabled: busy },
             ]}
-            emptyState={emptyState}
+            emptyState={error && !data ? <div /> : emptyState}
             loading={loading}
             pagination={
               data && data.pages > 1
@@ -246,6 +251,17 @@ export function RequestsPage({ params }) {
           </Text>
         ) : null}
       </BlockStack>
+      <Modal
+        open={approving}
+        onClose={() => setApproving(false)}
+        title={t("requests.bulk.approve_title", { count: selectedResources.length })}
+        primaryAction={{ content: t("requests.bulk.approve_confirm", { count: selectedResources.length }), destructive: true, loading: busy, onAction: () => bulk("approve") }}
+        secondaryActions={[{ content: t("action.cancel"), onAction: () => setApproving(false) }]}
+      >
+        <Modal.Section>
+          <Text as="p">{t("request.approve_body")}</Text>
+        </Modal.Section>
+      </Modal>
       <RejectModal
         open={rejecting}
         count={selectedResources.length}
@@ -267,8 +283,8 @@ function DateFilter({ from, to, onChange }) {
   const apply = (nextStart, nextEnd) => onChange(nextStart || undefined, nextEnd || undefined);
   return (
     <BlockStack gap="200">
-      <TextField label={t("range.from")} type="date" value={start} autoComplete="off" onChange={setStart} onBlur={() => apply(start, end)} />
-      <TextField label={t("range.to")} type="date" value={end} autoComplete="off" onChange={setEnd} onBlur={() => apply(start, end)} />
+      <TextField label={t("range.from")} type="date" value={start} autoComplete="off" onChange={(value) => { setStart(value); apply(value, end); }} />
+      <TextField label={t("range.to")} type="date" value={end} autoComplete="off" onChange={(value) => { setEnd(value); apply(start, value); }} />
     </BlockStack>
   );
 }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -328,29 +329,28 @@ def list_fulfillment_holds() -> Any:
     return jsonify({"holds": [_hold(hold) for hold in services().holds.holds(g.admin.shop, status)]})
 
 
-@bp.post("/api/fulfillment-holds/<int:order_id>/retry")
-@admin_authenticated
-def retry_fulfillment_hold(order_id: int) -> Any:
+def _hold_action(action: Callable[[str, int, str], FulfillmentHoldRecord], order_id: int) -> dict[str, Any]:
+    """Support's action on an order's hold, answered with the hold (404 without one, 409 in the wrong status)."""
     try:
-        record = services().holds.retry(g.admin.shop, order_id, g.admin.actor)
+        record = action(g.admin.shop, order_id, g.admin.actor)
     except NotFoundError:
         raise ApiError(404, "hold_not_found", "This order has no fulfillment hold.") from None
     except HoldStatusError as error:
         raise ApiError(409, "wrong_status", str(error)) from None
-    return jsonify({"hold": _hold(record)})
+    return {"hold": _hold(record)}
+
+
+@bp.post("/api/fulfillment-holds/<int:order_id>/retry")
+@admin_authenticated
+def retry_fulfillment_hold(order_id: int) -> Any:
+    return jsonify(_hold_action(services().holds.retry, order_id))
 
 
 @bp.post("/api/fulfillment-holds/<int:order_id>/release")
 @admin_authenticated
 def release_fulfillment_hold(order_id: int) -> Any:
     """Release a held order now; a worker releases it in Shopify shortly after (202)."""
-    try:
-        record = services().holds.release(g.admin.shop, order_id, g.admin.actor)
-    except NotFoundError:
-        raise ApiError(404, "hold_not_found", "This order has no fulfillment hold.") from None
-    except HoldStatusError as error:
-        raise ApiError(409, "wrong_status", str(error)) from None
-    return jsonify({"hold": _hold(record)}), 202
+    return jsonify(_hold_action(services().holds.release, order_id)), 202
 
 
 @bp.get("/api/data-requests/<data_request_id>")

@@ -16,7 +16,7 @@ from redis.client import Pipeline
 from rq import Queue
 
 from storefront_proxy.cancellations.enqueue import enqueue_cancellation
-from storefront_proxy.cancellations.insights import DateRange, utc_day
+from storefront_proxy.cancellations.insights import DateRange, in_range
 from storefront_proxy.cancellations.records import CancellationRequest, Event, Note, RequestStatus
 from storefront_proxy.policy.model import AutoReviewAction, Policy
 from storefront_proxy.store import Store
@@ -120,20 +120,9 @@ class Review:
     ) -> RequestPage:
         """The shop's requests, newest first, filtered by status, by order name or customer e-mail, and by the UTC
         days they were made on."""
-        needle = (query or "").strip().casefold()
-        matching = []
-        for request in self.store.requests.of_shop(shop):
-            if status and request.status.value != status:
-                continue
-            if days is not None and utc_day(request.created_at) not in days:
-                continue
-            if (
-                needle
-                and needle not in request.order_name.casefold()
-                and needle not in (request.customer_email or "").casefold()
-            ):
-                continue
-            matching.append(request)
+        matching = self.all_requests(shop, status, query)
+        if days is not None:
+            matching = in_range(matching, days)
         pages = max(1, -(-len(matching) // PAGE_SIZE))
         page = min(max(page, 1), pages)
         return RequestPage(matching[(page - 1) * PAGE_SIZE : page * PAGE_SIZE], page, pages, len(matching))
@@ -264,7 +253,8 @@ class Review:
     # -- reports --------------------------------------------------------------------------------------
 
     def all_requests(self, shop: str, status: str | None = None, query: str | None = None) -> list[CancellationRequest]:
-        """Every request of the shop matching ``list_requests``' filters, newest first, unpaged (CSV, insights)."""
+        """Every request of the shop with the status and whose order name or customer e-mail holds ``query``, newest
+        first, unpaged (the list pages it; CSV, insights)."""
         needle = (query or "").strip().casefold()
         return [
             request

@@ -1,5 +1,5 @@
 import { Badge } from "@shopify/polaris";
-import { t, tOr } from "../i18n.js";
+import { tOr } from "../i18n.js";
 
 // The tone says how much a status needs someone (Polaris badge guidance): attention for a decision, critical for
 // a failure, success when done.
@@ -40,8 +40,3 @@ export function FulfillmentBadge({ status }) {
   return <Badge tone={tone}>{tOr(`fulfillment.${status}`, status.toLowerCase().replace(/_/g, " "))}</Badge>;
 }
 
-export function statusLabel(status) {
-  return tOr(`status.${status}`, status);
-}
-
-export { t };

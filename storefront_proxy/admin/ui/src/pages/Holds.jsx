@@ -1,10 +1,11 @@
 // Holds: the fulfillment holds the app placed during cancel windows, each with one local release time, a link to
 // the order in Shopify, and "Release now" (or "Retry" for a failed one) with confirmation; both are audited.
-import { Banner, BlockStack, Button, Card, EmptySearchResult, IndexTable, Link, Modal, Text, Tabs, useBreakpoints, InlineStack } from "@shopify/polaris";
+import { BlockStack, Button, Card, EmptySearchResult, IndexTable, Link, Modal, Text, Tabs, useBreakpoints, InlineStack } from "@shopify/polaris";
 import { useState } from "react";
 import { api, query } from "../api.js";
 import { toast } from "../bridge.js";
 import { AdminPage } from "../components/AdminPage.jsx";
+import { ErrorBanner } from "../components/ErrorBanner.jsx";
 import { HoldStatusBadge } from "../components/StatusBadge.jsx";
 import { useApi, usePolling } from "../hooks.js";
 import { formatDateTime, t, tOr } from "../i18n.js";
@@ -102,7 +103,7 @@ export function HoldsPage({ params }) {
     <AdminPage title={t("holds.title")} fullWidth>
       <BlockStack gap="400">
         <Text as="p" tone="subdued">{t("holds.intro")}</Text>
-        {error ? <Banner tone="critical" title={t("error.load")}><p>{error.message}</p></Banner> : null}
+        <ErrorBanner error={error} />
         <Card padding="0">
           <Tabs
             tabs={TABS.map((value) => ({ id: `holds-${value || "all"}`, content: value ? t(`hold.status.${value}`) : t("requests.tab.all") }))}

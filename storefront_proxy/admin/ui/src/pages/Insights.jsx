@@ -1,11 +1,13 @@
 // Insights: the range's numbers large with small labels, titled charts (Shopify's polaris-viz), the outcomes,
 // a date range picker with the usual presets, and the requests of the range as CSV.
-import { Banner, BlockStack, Box, Button, Card, InlineGrid, InlineStack, Popover, ActionList, SkeletonDisplayText, Text, TextField } from "@shopify/polaris";
+import { BlockStack, Box, Button, Card, InlineGrid, InlineStack, Popover, ActionList, SkeletonDisplayText, Text, TextField } from "@shopify/polaris";
 import { BarChart } from "@shopify/polaris-viz";
 import { useCallback, useState } from "react";
 import { api, query } from "../api.js";
 import { toast } from "../bridge.js";
 import { AdminPage } from "../components/AdminPage.jsx";
+import { ErrorBanner } from "../components/ErrorBanner.jsx";
+import { TitledCard } from "../components/TitledCard.jsx";
 import { RequestStatusBadge } from "../components/StatusBadge.jsx";
 import { useApi } from "../hooks.js";
 import { formatDate, formatMoney, formatNumber, formatPercent, formatShortDay, t } from "../i18n.js";
@@ -54,11 +56,7 @@ export function InsightsPage({ params }) {
             {t("insights.download_csv")}
           </Button>
         </InlineStack>
-        {error ? (
-          <Banner tone="critical" title={t("error.load")}>
-            <p>{error.message}</p>
-          </Banner>
-        ) : null}
+        <ErrorBanner error={error} />
         {data ? <Figures data={data} labels={labels} /> : loading ? <Card><SkeletonDisplayText size="large" /></Card> : null}
       </BlockStack>
     </AdminPage>
@@ -146,25 +144,20 @@ function Figures({ data, labels }) {
         <ChartCard title={t("insights.reasons_title")} summary={(data.reasons || []).map((reason) => `${reasonLabel(labels, reason.code) || reason.label}: ${formatNumber(reason.count)}`).join("; ") || t("insights.no_data")}>
           {(data.reasons || []).length ? <BarChart data={reasons} direction="horizontal" showLegend={false} xAxisOptions={{ integersOnly: true }} /> : <Text as="p" tone="subdued">{t("insights.no_data")}</Text>}
         </ChartCard>
-        <Card>
-          <BlockStack gap="300">
-            <Text as="h2" variant="headingMd">
-              {t("insights.outcomes_title")}
-            </Text>
-            {Object.keys(data.by_outcome).length ? (
-              Object.entries(data.by_outcome).map(([status, count]) => (
-                <InlineStack key={status} align="space-between">
-                  <RequestStatusBadge status={status} />
-                  <Text as="span" variant="headingMd" numeric>
-                    {formatNumber(count)}
-                  </Text>
-                </InlineStack>
-              ))
-            ) : (
-              <Text as="p" tone="subdued">{t("insights.no_data")}</Text>
-            )}
-          </BlockStack>
-        </Card>
+        <TitledCard title={t("insights.outcomes_title")}>
+          {Object.keys(data.by_outcome).length ? (
+            Object.entries(data.by_outcome).map(([status, count]) => (
+              <InlineStack key={status} align="space-between">
+                <RequestStatusBadge status={status} />
+                <Text as="span" variant="headingMd" numeric>
+                  {formatNumber(count)}
+                </Text>
+              </InlineStack>
+            ))
+          ) : (
+            <Text as="p" tone="subdued">{t("insights.no_data")}</Text>
+          )}
+        </TitledCard>
       </InlineGrid>
     </BlockStack>
   );
@@ -176,18 +169,13 @@ function Figures({ data, labels }) {
 function ChartCard({ title, summary, children }) {
   const inert = useCallback((node) => node && node.setAttribute("inert", ""), []);
   return (
-    <Card>
-      <BlockStack gap="300">
-        <Text as="h2" variant="headingMd">
-          {title}
-        </Text>
-        <Text as="p" visuallyHidden>
-          {summary}
-        </Text>
-        <div ref={inert} style={{ height: 260 }}>
-          {children}
-        </div>
-      </BlockStack>
-    </Card>
+    <TitledCard title={title}>
+      <Text as="p" visuallyHidden>
+        {summary}
+      </Text>
+      <div ref={inert} style={{ height: 260 }}>
+        {children}
+      </div>
+    </TitledCard>
   );
 }

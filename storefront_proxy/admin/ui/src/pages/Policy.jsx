@@ -26,6 +26,7 @@ import { useEffect, useMemo, useState } from "react";
 import { api } from "../api.js";
 import { hideSaveBar, showSaveBar, toast } from "../bridge.js";
 import { AdminPage } from "../components/AdminPage.jsx";
+import { ErrorBanner } from "../components/ErrorBanner.jsx";
 import { useApi } from "../hooks.js";
 import { formatNumber, t, tOr } from "../i18n.js";
 import { forgetPolicy } from "../reasons.js";
@@ -145,9 +146,7 @@ export function PolicyPage() {
     return (
       <AdminPage title={t("policy.title")}>
         {loadError ? (
-          <Banner tone="critical" title={t("error.load")}>
-            <p>{loadError.message}</p>
-          </Banner>
+          <ErrorBanner error={loadError} />
         ) : (
           <Card>
             <SkeletonBodyText lines={8} />

@@ -23,6 +23,8 @@ import { useState } from "react";
 import { api } from "../api.js";
 import { toast } from "../bridge.js";
 import { AdminPage } from "../components/AdminPage.jsx";
+import { ErrorBanner } from "../components/ErrorBanner.jsx";
+import { TitledCard } from "../components/TitledCard.jsx";
 import { RejectModal } from "../components/RejectModal.jsx";
 import { FinancialBadge, FulfillmentBadge, RequestStatusBadge } from "../components/StatusBadge.jsx";
 import { useApi, usePolling } from "../hooks.js";
@@ -32,6 +34,11 @@ import { BASE } from "../router.js";
 import { eventWords } from "../timeline.js";
 
 const SETTLING = new Set(["queued", "processing"]);
+// The actions that send the order to Shopify, each confirmed first.
+const CONFIRMED_ACTIONS = {
+  approve: { path: "/approve", title: "request.approve_title", button: "request.approve", body: "request.approve_body", done: "request.approved_toast" },
+  retry: { path: "/retry", title: "request.retry_title", button: "request.retry", body: "request.retry_body", done: "request.retried_toast" },
+};
 const POLL_MS = 1500;
 
 export function RequestPage({ id }) {
@@ -47,9 +54,7 @@ export function RequestPage({ id }) {
     return (
       <AdminPage title={t("request.loading_title")} back={back}>
         {error ? (
-          <Banner tone="critical" title={error.status === 404 ? t("request.not_found") : t("error.load")}>
-            <p>{error.message}</p>
-          </Banner>
+          <ErrorBanner error={error} title={error.status === 404 ? t("request.not_found") : undefined} />
         ) : (
           <Card>
             <SkeletonBodyText lines={6} />
@@ -74,6 +79,7 @@ export function RequestPage({ id }) {
     }
   };
 
+  const confirmed = CONFIRMED_ACTIONS[confirming];
   const canApprove = item.status === "pending_review";
   const canRetry = item.status === "failed";
   const canReject = ["pending_review", "queued", "failed"].includes(item.status);
@@ -98,11 +104,7 @@ export function RequestPage({ id }) {
             {t("request.requested_at", { when: formatDateTime(item.created_at) })}
           </Text>
         </InlineStack>
-        {error ? (
-          <Banner tone="critical" title={t("error.refresh")}>
-            <p>{error.message}</p>
-          </Banner>
-        ) : null}
+        <ErrorBanner error={error} title={t("error.refresh")} />
         {item.status === "failed" && item.last_error ? (
           <Banner tone="critical" title={t("request.failed_banner")}>
             <p>{item.last_error}</p>
@@ -112,29 +114,19 @@ export function RequestPage({ id }) {
           <Layout.Section>
             <BlockStack gap="400">
               <OrderCard order={item.order} orderError={item.order_error} name={item.order_name} />
-              <Card>
-                <BlockStack gap="200">
-                  <Text as="h2" variant="headingMd">
-                    {t("request.shopper_heading")}
-                  </Text>
-                  <Fact label={t("request.reason")} value={reasonLabel(labels, item.reason)} />
-                  <Fact label={t("request.note")} value={item.note || t("request.no_note")} />
-                  {item.message ? <Fact label={t("request.message")} value={item.message} /> : null}
-                </BlockStack>
-              </Card>
+              <TitledCard title={t("request.shopper_heading")} gap="200">
+                <Fact label={t("request.reason")} value={reasonLabel(labels, item.reason)} />
+                <Fact label={t("request.note")} value={item.note || t("request.no_note")} />
+                {item.message ? <Fact label={t("request.message")} value={item.message} /> : null}
+              </TitledCard>
               <Timeline events={item.timeline} />
             </BlockStack>
           </Layout.Section>
           <Layout.Section variant="oneThird">
             <BlockStack gap="400">
-              <Card>
-                <BlockStack gap="200">
-                  <Text as="h2" variant="headingMd">
-                    {t("request.customer_heading")}
-                  </Text>
-                  <Text as="p">{item.customer_email || t("request.no_email")}</Text>
-                </BlockStack>
-              </Card>
+              <TitledCard title={t("request.customer_heading")} gap="200">
+                <Text as="p">{item.customer_email || t("request.no_email")}</Text>
+              </TitledCard>
               <Notes item={item} onAdded={replace} />
             </BlockStack>
           </Layout.Section>
@@ -142,19 +134,19 @@ export function RequestPage({ id }) {
       </BlockStack>
 
       <Modal
-        open={confirming === "approve" || confirming === "retry"}
+        open={Boolean(confirmed)}
         onClose={() => setConfirming(null)}
-        title={t(confirming === "retry" ? "request.retry_title" : "request.approve_title", { order: item.order_name })}
+        title={confirmed ? t(confirmed.title, { order: item.order_name }) : ""}
         primaryAction={{
-          content: t(confirming === "retry" ? "request.retry" : "request.approve"),
+          content: confirmed ? t(confirmed.button) : "",
           destructive: true,
           loading: busy,
-          onAction: () => act(confirming === "retry" ? "/retry" : "/approve", undefined, confirming === "retry" ? "request.retried_toast" : "request.approved_toast"),
+          onAction: () => act(confirmed.path, undefined, confirmed.done),
         }}
         secondaryActions={[{ content: t("action.cancel"), onAction: () => setConfirming(null) }]}
       >
         <Modal.Section>
-          <Text as="p">{t(confirming === "retry" ? "request.retry_body" : "request.approve_body")}</Text>
+          <Text as="p">{confirmed ? t(confirmed.body) : ""}</Text>
         </Modal.Section>
       </Modal>
       <RejectModal
@@ -183,16 +175,11 @@ function Fact({ label, value }) {
 function OrderCard({ order, orderError, name }) {
   if (!order) {
     return (
-      <Card>
-        <BlockStack gap="200">
-          <Text as="h2" variant="headingMd">
-            {t("request.order_heading", { order: name })}
-          </Text>
-          <Banner tone="warning">
-            <p>{t(orderError === "order_not_found" ? "request.order_not_found" : "request.order_unavailable")}</p>
-          </Banner>
-        </BlockStack>
-      </Card>
+      <TitledCard title={t("request.order_heading", { order: name })} gap="200">
+        <Banner tone="warning">
+          <p>{t(orderError === "order_not_found" ? "request.order_not_found" : "request.order_unavailable")}</p>
+        </Banner>
+      </TitledCard>
     );
   }
   return (
@@ -244,23 +231,18 @@ function OrderCard({ order, orderError, name }) {
 
 function Timeline({ events }) {
   return (
-    <Card>
-      <BlockStack gap="300">
-        <Text as="h2" variant="headingMd">
-          {t("request.timeline_heading")}
-        </Text>
-        <ol style={{ listStyle: "none", margin: 0, padding: 0, display: "grid", gap: "12px" }}>
-          {[...events].reverse().map((event, index) => (
-            <li key={index} style={{ borderInlineStart: "2px solid var(--p-color-border)", paddingInlineStart: "12px" }}>
-              <Text as="p">{eventWords(event)}</Text>
-              <Text as="p" tone="subdued" variant="bodySm">
-                {formatDateTime(event.at)}
-              </Text>
-            </li>
-          ))}
-        </ol>
-      </BlockStack>
-    </Card>
+    <TitledCard title={t("request.timeline_heading")}>
+      <ol style={{ listStyle: "none", margin: 0, padding: 0, display: "grid", gap: "12px" }}>
+        {[...events].reverse().map((event, index) => (
+          <li key={index} style={{ borderInlineStart: "2px solid var(--p-color-border)", paddingInlineStart: "12px" }}>
+            <Text as="p">{eventWords(event)}</Text>
+            <Text as="p" tone="subdued" variant="bodySm">
+              {formatDateTime(event.at)}
+            </Text>
+          </li>
+        ))}
+      </ol>
+    </TitledCard>
   );
 }
 
@@ -285,51 +267,46 @@ function Notes({ item, onAdded }) {
     }
   };
   return (
-    <Card>
-      <BlockStack gap="300">
-        <Text as="h2" variant="headingMd">
-          {t("notes.heading")}
+    <TitledCard title={t("notes.heading")}>
+      {item.notes.length ? (
+        <List type="bullet">
+          {item.notes.map((note, index) => (
+            <List.Item key={index}>
+              <Text as="span" fontWeight="semibold">
+                {note.author_name || tOr("actor.staff_unknown", note.author)}
+              </Text>{" "}
+              <Text as="span" tone="subdued">
+                {formatDateTime(note.at)}
+              </Text>
+              <Text as="p" breakWord>
+                {note.text}
+              </Text>
+            </List.Item>
+          ))}
+        </List>
+      ) : (
+        <Text as="p" tone="subdued">
+          {t("notes.none")}
         </Text>
-        {item.notes.length ? (
-          <List type="bullet">
-            {item.notes.map((note, index) => (
-              <List.Item key={index}>
-                <Text as="span" fontWeight="semibold">
-                  {note.author_name || tOr("actor.staff_unknown", note.author)}
-                </Text>{" "}
-                <Text as="span" tone="subdued">
-                  {formatDateTime(note.at)}
-                </Text>
-                <Text as="p" breakWord>
-                  {note.text}
-                </Text>
-              </List.Item>
-            ))}
-          </List>
-        ) : (
-          <Text as="p" tone="subdued">
-            {t("notes.none")}
-          </Text>
-        )}
-        <TextField
-          label={t("notes.label")}
-          helpText={t("notes.help")}
-          value={text}
-          onChange={(value) => {
-            setText(value);
-            setError(null);
-          }}
-          multiline={2}
-          maxLength={2000}
-          autoComplete="off"
-          error={error}
-        />
-        <InlineStack align="end">
-          <Button onClick={add} loading={busy}>
-            {t("notes.add")}
-          </Button>
-        </InlineStack>
-      </BlockStack>
-    </Card>
+      )}
+      <TextField
+        label={t("notes.label")}
+        helpText={t("notes.help")}
+        value={text}
+        onChange={(value) => {
+          setText(value);
+          setError(null);
+        }}
+        multiline={2}
+        maxLength={2000}
+        autoComplete="off"
+        error={error}
+      />
+      <InlineStack align="end">
+        <Button onClick={add} loading={busy}>
+          {t("notes.add")}
+        </Button>
+      </InlineStack>
+    </TitledCard>
   );
 }

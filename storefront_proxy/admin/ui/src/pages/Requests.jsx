@@ -16,13 +16,13 @@ import {
   useSetIndexFiltersMode,
   BlockStack,
   InlineStack,
-  Banner,
   Modal,
 } from "@shopify/polaris";
 import { useEffect, useRef, useState } from "react";
 import { api, query } from "../api.js";
 import { toast } from "../bridge.js";
 import { AdminPage } from "../components/AdminPage.jsx";
+import { ErrorBanner } from "../components/ErrorBanner.jsx";
 import { RejectModal } from "../components/RejectModal.jsx";
 import { RequestStatusBadge } from "../components/StatusBadge.jsx";
 import { useApi, usePolling } from "../hooks.js";
@@ -188,7 +188,7 @@ export function RequestsPage({ params }) {
   return (
     <AdminPage title={t("requests.title")} fullWidth>
       <BlockStack gap="400">
-        {error ? <Banner tone="critical" title={t("error.load")}><p>{error.message}</p></Banner> : null}
+        <ErrorBanner error={error} />
         <Card padding="0">
           <IndexFilters
             tabs={tabs}

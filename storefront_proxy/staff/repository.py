@@ -3,7 +3,8 @@
 - ``selfservice:staff:<shop>``: a hash, staff id (the session token's ``sub``) → ``{"name", "learned_at"}`` (JSON,
   ``learned_at`` in Unix seconds). Only the name is kept of what Shopify tells about the staff member.
 - ``selfservice:staff-lookup:<shop>:<staff id>``: set for ``LOOKUP_PAUSE_SECONDS`` while a name is being looked
-  up or after a lookup failed, so one staff member costs Shopify at most one lookup a minute.
+  up or after a lookup failed, so one staff member costs Shopify at most one lookup a minute; for
+  ``UNNAMED_PAUSE_SECONDS`` when Shopify answered but named no one, or refused the exchange.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import redis
 from storefront_proxy.storage import key, text
 
 LOOKUP_PAUSE_SECONDS = 60
+# Asking again soon would get the same answer (no name, or an exchange the shop's app can't make).
+UNNAMED_PAUSE_SECONDS = 24 * 3600
 # Staff members can change their names in Shopify: a name this old is looked up again (and kept meanwhile).
 REFRESH_AFTER_SECONDS = 30 * 24 * 3600
 
@@ -52,6 +55,10 @@ class StaffNames:
     def claim_lookup(self, shop: str, staff_id: str) -> bool:
         """True for the one caller a minute that may look the staff member's name up."""
         return bool(self.redis.set(staff_lookup_key(shop, staff_id), "1", nx=True, ex=LOOKUP_PAUSE_SECONDS))
+
+    def pause_lookup(self, shop: str, staff_id: str, seconds: int = UNNAMED_PAUSE_SECONDS) -> None:
+        """Ask Shopify about the staff member again only after ``seconds``."""
+        self.redis.set(staff_lookup_key(shop, staff_id), "1", ex=seconds)
 
     def remember(self, shop: str, staff_id: str, name: str, now: datetime) -> None:
         entry = json.dumps({"name": name, "learned_at": int(now.timestamp())})

@@ -9,7 +9,7 @@ import pytest
 
 from storefront_proxy.services import services_of
 from storefront_proxy.shopify import oauth
-from storefront_proxy.staff.repository import LOOKUP_PAUSE_SECONDS, staff_lookup_key
+from storefront_proxy.staff.repository import LOOKUP_PAUSE_SECONDS, UNNAMED_PAUSE_SECONDS, staff_lookup_key
 from storefront_proxy.webhooks.privacy import erase_shop
 from tests.factories import stored_request
 from tests.helpers import SHOP, auth, session_token
@@ -67,13 +67,12 @@ def test_without_a_first_or_last_name_the_email_names_the_staff_member(client, s
     assert approved_by_42(client, store)["notes"][0]["author_name"] == "ops@example.com"
 
 
-def test_the_exchange_is_not_repeated_within_a_minute(client, store, redis_conn, shopify_oauth):
+def test_the_exchange_is_not_repeated_for_a_day_when_shopify_names_no_one(client, store, redis_conn, shopify_oauth):
     for _ in range(3):
         assert client.get("/admin/api/policy", headers=auth()).status_code == 200
     assert len(shopify_oauth.online_requests) == 1
-    assert 0 < redis_conn.ttl(staff_lookup_key(SHOP, "42")) <= LOOKUP_PAUSE_SECONDS
-    # A minute on (the pause expired), a staff member still without a name is looked up again, and once named
-    # never again.
+    assert LOOKUP_PAUSE_SECONDS < redis_conn.ttl(staff_lookup_key(SHOP, "42")) <= UNNAMED_PAUSE_SECONDS
+    # Once the pause expired, a staff member still without a name is looked up again, and once named never again.
     redis_conn.delete(staff_lookup_key(SHOP, "42"))
     shopify_oauth.staff["42"] = GRACE
     client.get("/admin/api/policy", headers=auth())
@@ -92,16 +91,26 @@ def test_each_staff_member_is_looked_up_on_their_own(client, shopify_oauth):
 
 
 @pytest.mark.parametrize(
-    "failure", ["network", (500, "internal_error"), (400, "invalid_subject_token")], ids=["network", "5xx", "refused"]
+    ("failure", "pause", "logged"),
+    [
+        ("network", LOOKUP_PAUSE_SECONDS, "staff name lookup failed"),
+        ((500, "internal_error"), LOOKUP_PAUSE_SECONDS, "staff name lookup failed"),
+        # A refusal would be repeated: asked again a day later.
+        ((400, "invalid_subject_token"), UNNAMED_PAUSE_SECONDS, "staff name lookup refused"),
+    ],
+    ids=["network", "5xx", "refused"],
 )
-def test_a_failing_exchange_does_not_fail_the_admin_request(client, store, shopify_oauth, caplog, failure):
+def test_a_failing_exchange_does_not_fail_the_admin_request(
+    client, store, redis_conn, shopify_oauth, caplog, failure, pause, logged
+):
     shopify_oauth.online_fail_with = failure
     token = session_token()
     with caplog.at_level(logging.INFO):
         response = client.get("/admin/api/requests", headers=auth(token))
     assert response.status_code == 200
     assert len(shopify_oauth.online_requests) == 1
-    assert "staff name lookup failed" in caplog.text
+    assert pause - 5 < redis_conn.ttl(staff_lookup_key(SHOP, "42")) <= pause
+    assert logged in caplog.text
     assert token not in caplog.text and "client_secret" not in caplog.text
     assert store.staff_names.names(SHOP, ["42"]) == {}
 

@@ -335,3 +335,44 @@ def test_support_releases_a_hold_now_and_retries_a_failed_one(
     app.get_by_role("dialog").get_by_role("button", name=t["holds.retry"]).click()
     wait_until(lambda: hold_status(failed_order) is not HoldStatus.FAILED, message="the retry")
     admin_shot(page, shot, "admin-holds-after-release")
+
+
+def test_support_works_a_request_by_keyboard_alone(web, devshop, devshop_server, workers, store, new_page):
+    manual_review(store)
+    shopper = proxy_session(devshop_server.url, ADA)
+    order_id = devshop.create_order(customer_id=ADA)
+    ask_to_cancel(shopper, devshop_server, order_id).raise_for_status()
+    workers.start()
+    t = words("en")
+    name = devshop.get_order(order_id).name
+    page, app = open_admin(new_page, devshop_server)
+    app.get_by_role("link", name=name).wait_for()
+
+    def focused() -> str:
+        """What has the keyboard's focus inside the app's frame ('' while it is outside the frame)."""
+        frame = app_frame(page)
+        return frame.evaluate(
+            "document.hasFocus() ? (document.activeElement.getAttribute('aria-label') ||"
+            " document.activeElement.textContent || '').trim() : ''"
+        )
+
+    def tab_to(text: str, limit: int = 80) -> None:
+        for _ in range(limit):
+            page.keyboard.press("Tab")
+            if focused() == text:
+                return
+        raise AssertionError(f"Tab never reached {text!r}; last: {focused()!r}")
+
+    # From the admin's top bar, through its menu, into the app and down to the request.
+    tab_to(name)
+    page.keyboard.press("Enter")
+    app.get_by_role("heading", name=t["request.title"].replace("{order}", name)).wait_for()
+    tab_to(t["request.approve"])
+    page.keyboard.press("Enter")
+    dialog = app.get_by_role("dialog")
+    dialog.get_by_text(t["request.approve_body"]).wait_for()
+    # The dialog holds the focus; its confirm button is a few tabs away.
+    tab_to(t["request.approve"], limit=10)
+    page.keyboard.press("Enter")
+    badge(app, t["status.cancelled"]).wait_for(timeout=20_000)
+    assert wait_for_status(store, SHOP, order_id, {"cancelled"}).status.value == "cancelled"

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import base64
 import logging
+import re
 import socket
 import struct
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import graphql
@@ -26,24 +28,36 @@ from graphql import (
     OperationType,
     SelectionSetNode,
 )
+from graphql.execution.values import get_directive_values
 
 from devshop.schema import API_VERSION, load_admin_schema
 from devshop.state import (
+    COUNTRY_NAMES,
+    PAYMENT_GATEWAY,
     REQUEST_FAULT_KINDS,
     REQUESTING_APP,
     AppMetafield,
+    CalculatedLine,
     Customer,
     DevshopState,
+    EditOutcome,
     Fulfillment,
     FulfillmentHold,
     FulfillmentOrder,
     Job,
     LineItem,
+    MailingAddress,
     MetafieldInputError,
     Order,
+    OrderEditSession,
+    Product,
+    ProductVariant,
+    Refund,
+    Transaction,
     UnknownOrderError,
     iso_utc,
     legacy_id_from_gid,
+    money_amount,
 )
 
 log = logging.getLogger(__name__)
@@ -366,6 +380,12 @@ def root_value(state: DevshopState, operation: OperationDefinitionNode | None) -
             "tagsAdd": _resolve_tags_add,
             "fulfillmentOrderHold": _resolve_fulfillment_order_hold,
             "fulfillmentOrderReleaseHold": _resolve_fulfillment_order_release_hold,
+            "orderEditBegin": _resolve_order_edit_begin,
+            "orderEditSetQuantity": _resolve_order_edit_set_quantity,
+            "orderEditAddVariant": _resolve_order_edit_add_variant,
+            "orderEditCommit": _resolve_order_edit_commit,
+            "refundCreate": _resolve_refund_create,
+            "orderUpdate": _resolve_order_update,
         }
     return query_root(state)
 
@@ -388,6 +408,24 @@ def query_root(state: DevshopState) -> dict[str, Any]:
     def node(info: GraphQLResolveInfo, id: str) -> dict[str, Any] | None:  # noqa: A002
         return node_by_gid(state, id)
 
+    def product(info: GraphQLResolveInfo, id: str | None = None, **_: Any) -> dict[str, Any] | None:  # noqa: A002
+        found = state.get_product(legacy_id_from_gid(id or "", "Product"))
+        return product_node(state, found) if found else None
+
+    def product_variant(
+        info: GraphQLResolveInfo,
+        id: str | None = None,  # noqa: A002
+        **_: Any,
+    ) -> dict[str, Any] | None:
+        found = state.get_variant(legacy_id_from_gid(id or "", "ProductVariant"))
+        return variant_node(state, found) if found else None
+
+    def products(info: GraphQLResolveInfo, **args: Any) -> dict[str, Any]:
+        for unmodelled in ("query", "sortKey", "savedSearchId"):
+            args.pop(unmodelled, None)
+        nodes = [product_node(state, found) for found in state.list_products()]
+        return connection(nodes, field_name="products", **args)
+
     def nodes(info: GraphQLResolveInfo, ids: list[str]) -> list[dict[str, Any] | None]:
         return [node_by_gid(state, gid) for gid in ids]
 
@@ -398,6 +436,9 @@ def query_root(state: DevshopState) -> dict[str, Any]:
         "customer": customer,
         "node": node,
         "nodes": nodes,
+        "product": product,
+        "productVariant": product_variant,
+        "products": products,
         "currentAppInstallation": lambda info: app_installation_node(state),
         "shop": {
             "__typename": "Shop",
@@ -413,26 +454,49 @@ def query_root(state: DevshopState) -> dict[str, Any]:
 
 def node_by_gid(state: DevshopState, gid: str) -> dict[str, Any] | None:
     """Resolve `node(id:)` for the kinds of object the devshop models."""
-    if gid.startswith("gid://shopify/Order/"):
+    resource = gid.removeprefix("gid://shopify/").split("/", 1)[0] if gid.startswith("gid://shopify/") else ""
+    if resource == "Order":
         order = state.get_order(legacy_id_from_gid(gid, "Order"))
         return order_node(state, order) if order else None
-    if gid.startswith("gid://shopify/Customer/"):
+    if resource == "Customer":
         customer = state.get_customer(legacy_id_from_gid(gid, "Customer"))
         return customer_node(state, customer) if customer else None
-    if gid.startswith("gid://shopify/FulfillmentOrder/"):
+    if resource == "Product":
+        product = state.get_product(legacy_id_from_gid(gid, "Product"))
+        return product_node(state, product) if product else None
+    if resource == "ProductVariant":
+        variant = state.get_variant(legacy_id_from_gid(gid, "ProductVariant"))
+        return variant_node(state, variant) if variant else None
+    if resource == "FulfillmentOrder":
         found = state.find_fulfillment_order(gid)
         return fulfillment_order_node(state, *found) if found else None
-    if gid.startswith("gid://shopify/Job/"):
+    if resource == "Job":
         job = state.get_job(gid)
         return job_node(state, job) if job else None
     if gid == state.app_installation_id:
         return app_installation_node(state)
-    if gid.startswith("gid://shopify/Metafield/"):
-        found = next((m for m in state.list_app_metafields() if m.gid == gid), None)
-        return metafield_node(state, found) if found else None
-    if gid.startswith("gid://shopify/OrderCancelJobResult/"):
+    if resource == "Metafield":
+        metafield = next((m for m in state.list_app_metafields() if m.gid == gid), None)
+        return metafield_node(state, metafield) if metafield else None
+    if resource == "OrderCancelJobResult":
         job = state.get_job_by_result_id(gid)
         return job_result_node(state, job) if job else None
+    if resource in ("CalculatedOrder", "OrderEditSession"):
+        session = state.find_edit_session(gid)
+        if session is None:
+            return None
+        return (
+            calculated_order_node(state, session) if resource == "CalculatedOrder" else order_edit_session_node(session)
+        )
+    if resource == "Refund":
+        refunded = state.find_refund(gid)
+        return refund_node(state, *refunded) if refunded else None
+    if resource == "OrderTransaction":
+        wanted = legacy_id_from_gid(gid, "OrderTransaction")
+        for order in state.list_orders():
+            transaction = order.transaction(wanted)
+            if transaction is not None:
+                return transaction_node(state, order, transaction)
     return None
 
 
@@ -573,12 +637,14 @@ def customer_node(state: DevshopState, customer: Customer) -> dict[str, Any]:
     }
 
 
-def line_item_node(order: Order, item: LineItem) -> dict[str, Any]:
-    """LineItem as a GraphQL object; quantities reflect fulfilment and cancellation."""
+def line_item_node(state: DevshopState, order: Order, item: LineItem) -> dict[str, Any]:
+    """LineItem as a GraphQL object; quantities reflect edits, fulfilment and cancellation."""
     fulfilled = item.fulfilled_quantity
-    current = 0 if order.cancelled_at is not None else item.quantity
+    current = 0 if order.cancelled_at is not None else item.current_quantity
     unit = money_bag(item.unit_price, order.currency)
-    total = money_bag(f"{float(item.unit_price) * item.quantity:.2f}", order.currency)
+    original_total = money_bag(money_amount(Decimal(item.unit_price) * item.quantity), order.currency)
+    variant = state.get_variant(item.variant_id)
+    product = state.get_product(item.product_id)
     return {
         "__typename": "LineItem",
         "id": item.gid,
@@ -596,20 +662,162 @@ def line_item_node(order: Order, item: LineItem) -> dict[str, Any]:
         "requiresShipping": True,
         "restockable": current > 0,
         "canRestock": current > 0,
-        "merchantEditable": order.cancelled_at is None and not order.fulfillments,
+        "merchantEditable": order.merchant_editable and current > fulfilled,
         "fulfillmentStatus": item.fulfillment_status or "unfulfilled",
         "originalUnitPriceSet": unit,
         "discountedUnitPriceSet": unit,
-        "originalTotalSet": total,
-        "discountedTotalSet": total,
-        "product": {
+        "originalTotalSet": original_total,
+        "discountedTotalSet": money_bag(item.total if order.cancelled_at is None else "0.00", order.currency),
+        "variant": variant_node(state, variant) if variant else None,
+        # A line item's product is its variant's (null once deleted, which the devshop never does).
+        "product": product_node(state, product)
+        if product
+        else {
             "__typename": "Product",
             "id": item.product_gid,
-            "legacyResourceId": str(item.legacy_id),
+            "legacyResourceId": str(item.product_id),
             "title": item.title,
             "vendor": item.vendor,
             "tags": list(item.product_tags),
         },
+    }
+
+
+def product_node(state: DevshopState, product: Product) -> dict[str, Any]:
+    """Product as a GraphQL object, with its variants in position order."""
+
+    def variants(info: GraphQLResolveInfo, **args: Any) -> dict[str, Any]:
+        args.pop("sortKey", None)
+        nodes = [variant_node(state, variant) for variant in product.variants]
+        return connection(nodes, field_name="variants", **args)
+
+    default_only = len(product.variants) == 1 and product.variants[0].is_default
+    return {
+        "__typename": "Product",
+        "id": product.gid,
+        "legacyResourceId": str(product.legacy_id),
+        "title": product.title,
+        "handle": re.sub(r"[^a-z0-9]+", "-", product.title.lower()).strip("-"),
+        "vendor": product.vendor,
+        "tags": list(product.tags),
+        "status": "ACTIVE",
+        "hasOnlyDefaultVariant": default_only,
+        "totalInventory": sum(v.inventory_quantity for v in product.variants),
+        "tracksInventory": True,
+        "variantsCount": {"__typename": "Count", "count": len(product.variants), "precision": "EXACT"},
+        "variants": variants,
+    }
+
+
+def variant_node(state: DevshopState, variant: ProductVariant) -> dict[str, Any]:
+    """ProductVariant as a GraphQL object; its selectedOptions are its title's parts under the product's options."""
+    product = state.get_product(variant.product_id)
+    options = product.options if product else ["Title"]
+    values = [variant.title] if len(options) == 1 else variant.title.split(" / ")
+    return {
+        "__typename": "ProductVariant",
+        "id": variant.gid,
+        "legacyResourceId": str(variant.legacy_id),
+        "title": variant.title,
+        "displayName": f"{product.title} - {variant.title}" if product else variant.title,
+        "price": variant.price,
+        "sku": variant.sku,
+        "availableForSale": variant.available_for_sale,
+        "inventoryQuantity": variant.inventory_quantity,
+        "sellableOnlineQuantity": max(0, variant.inventory_quantity),
+        "inventoryPolicy": "DENY",
+        "position": product.variants.index(variant) + 1 if product and variant in product.variants else 1,
+        "selectedOptions": [
+            {"__typename": "SelectedOption", "name": name, "value": value}
+            for name, value in zip(options, values, strict=False)
+        ],
+        "product": (lambda info: product_node(state, product)) if product else None,
+    }
+
+
+def mailing_address_node(order: Order, address: MailingAddress) -> dict[str, Any]:
+    """MailingAddress (an order's shipping address) as a GraphQL object."""
+    country = COUNTRY_NAMES.get(address.country_code or "", address.country_code)
+    city_line = " ".join(part for part in (address.zip, address.city, address.province_code) if part)
+    return {
+        "__typename": "MailingAddress",
+        "id": f"gid://shopify/MailingAddress/{order.legacy_id}?model_name=Address",
+        "firstName": address.first_name,
+        "lastName": address.last_name,
+        "name": address.name,
+        "company": address.company,
+        "address1": address.address1,
+        "address2": address.address2,
+        "city": address.city,
+        "province": address.province_code,
+        "provinceCode": address.province_code,
+        "zip": address.zip,
+        "country": country,
+        "countryCodeV2": address.country_code,
+        "countryCode": address.country_code,
+        "phone": address.phone,
+        "coordinatesValidated": False,
+        "formattedArea": ", ".join(part for part in (address.city, address.province_code, country) if part) or None,
+        "formatted": lambda info, **args: [
+            line
+            for line in (
+                address.name if args.get("withName") else None,
+                address.company if args.get("withCompany", True) else None,
+                address.address1,
+                address.address2,
+                city_line,
+                country,
+            )
+            if line
+        ],
+    }
+
+
+def transaction_node(state: DevshopState, order: Order, transaction: Transaction) -> dict[str, Any]:
+    """OrderTransaction as a GraphQL object."""
+    amount = money_bag(transaction.amount, order.currency)
+    parent = order.transaction(transaction.parent_id) if transaction.parent_id is not None else None
+    refundable = transaction.is_payment
+    return {
+        "__typename": "OrderTransaction",
+        "id": transaction.gid,
+        "kind": transaction.kind,
+        "status": transaction.status,
+        "gateway": transaction.gateway,
+        "formattedGateway": transaction.gateway.replace("_", " ").capitalize(),
+        "amountSet": amount,
+        "amount": transaction.amount,
+        "amountV2": amount["shopMoney"],
+        "createdAt": iso_utc(transaction.created_at),
+        "processedAt": iso_utc(transaction.created_at),
+        "test": transaction.gateway == PAYMENT_GATEWAY,
+        "manualPaymentGateway": False,
+        "manuallyCapturable": False,
+        "multiCapturable": False,
+        "maximumRefundableV2": {"amount": transaction.amount, "currencyCode": order.currency} if refundable else None,
+        "parentTransaction": (lambda info: transaction_node(state, order, parent)) if parent else None,
+        "order": lambda info: order_node(state, order),
+    }
+
+
+def refund_node(state: DevshopState, order: Order, refund: Refund) -> dict[str, Any]:
+    """Refund as a GraphQL object."""
+    total = money_bag(refund.amount, order.currency)
+    made = [t for t in order.transactions if t.legacy_id in refund.transaction_ids]
+    return {
+        "__typename": "Refund",
+        "id": refund.gid,
+        "legacyResourceId": str(refund.legacy_id),
+        "createdAt": iso_utc(refund.created_at),
+        "updatedAt": iso_utc(refund.created_at),
+        "processedAt": iso_utc(refund.created_at),
+        "note": refund.note,
+        "totalRefundedSet": total,
+        "totalRefunded": total["shopMoney"],
+        "order": lambda info: order_node(state, order),
+        "transactions": lambda info, **args: connection(
+            [transaction_node(state, order, t) for t in made], field_name="transactions", **args
+        ),
     }
 
 
@@ -632,9 +840,18 @@ def order_node(state: DevshopState, order: Order) -> dict[str, Any]:
     """Order as a GraphQL object, with callables for fields that take arguments."""
     customer = state.get_customer(order.customer_id) if order.customer_id is not None else None
     total = money_bag(order.total_price, order.currency)
-    zero = money_bag("0.00", order.currency)
-    current_total = zero if order.cancelled_at is not None else total
-    quantity = sum(item.quantity for item in order.line_items)
+    current_total = money_bag(order.current_total_price, order.currency)
+    zero = "0.00"
+    quantity = sum(item.current_quantity for item in order.line_items)
+    net_payment = order.net_payment
+    outstanding = max(Decimal(order.current_total_price) - net_payment, Decimal("0"))
+    if order.display_financial_status in ("VOIDED", "EXPIRED", "REFUNDED"):
+        outstanding = Decimal("0")
+    authorized = sum(
+        (Decimal(t.amount) for t in order.transactions if t.kind == "AUTHORIZATION" and t.status == "SUCCESS"),
+        Decimal("0"),
+    )
+    capturable = authorized if order.display_financial_status == "AUTHORIZED" else Decimal("0")
 
     def fulfillments(
         info: GraphQLResolveInfo, first: int | None = None, query: str | None = None
@@ -643,7 +860,7 @@ def order_node(state: DevshopState, order: Order) -> dict[str, Any]:
         return items[:first] if first is not None else items
 
     def line_items(info: GraphQLResolveInfo, **args: Any) -> dict[str, Any]:
-        nodes = [line_item_node(order, item) for item in order.line_items]
+        nodes = [line_item_node(state, order, item) for item in order.line_items]
         return connection(nodes, field_name="lineItems", **args)
 
     def fulfillment_orders(info: GraphQLResolveInfo, displayable: bool | None = None, **args: Any) -> dict[str, Any]:
@@ -654,6 +871,23 @@ def order_node(state: DevshopState, order: Order) -> dict[str, Any]:
         nodes = [fulfillment_order_node(state, order, fo) for fo in found]
         return connection(nodes, field_name="fulfillmentOrders", **args)
 
+    def transactions(
+        info: GraphQLResolveInfo,
+        first: int | None = None,
+        capturable: bool | None = None,
+        manuallyResolvable: bool | None = None,  # noqa: N803, ARG001 - GraphQL argument name; none are
+    ) -> list[dict[str, Any]]:
+        found = order.transactions
+        if capturable:
+            found = [t for t in found if t.kind == "AUTHORIZATION" and order.display_financial_status == "AUTHORIZED"]
+        items = [transaction_node(state, order, t) for t in found]
+        return items[:first] if first is not None else items
+
+    def refunds(info: GraphQLResolveInfo, first: int | None = None) -> list[dict[str, Any]]:
+        items = [refund_node(state, order, refund) for refund in order.refunds]
+        return items[:first] if first is not None else items
+
+    address = mailing_address_node(order, order.shipping_address) if order.shipping_address else None
     return {
         "__typename": "Order",
         "id": order.gid,
@@ -677,31 +911,45 @@ def order_node(state: DevshopState, order: Order) -> dict[str, Any]:
         "fullyPaid": order.display_financial_status in ("PAID", "PARTIALLY_REFUNDED", "REFUNDED"),
         "unpaid": order.display_financial_status in ("AUTHORIZED", "PENDING", "EXPIRED", "VOIDED"),
         "capturable": order.display_financial_status == "AUTHORIZED",
-        "refundable": order.display_financial_status in ("PAID", "PARTIALLY_REFUNDED"),
+        "refundable": order.display_financial_status in ("PAID", "PARTIALLY_PAID", "PARTIALLY_REFUNDED")
+        and net_payment > 0,
         "restockable": order.cancelled_at is None,
-        "fulfillable": order.cancelled_at is None and not order.fulfillments,
+        "fulfillable": order.cancelled_at is None and any(item.unfulfilled_quantity for item in order.line_items),
         "requiresShipping": True,
         "canNotifyCustomer": order.email is not None,
-        "merchantEditable": order.cancelled_at is None and not order.fulfillments,
-        "edited": False,
+        # Shopify: false for an archived or cancelled order, and the devshop's orders are all of channels apps may
+        # edit; an order with nothing left unshipped has nothing to edit either.
+        "merchantEditable": order.merchant_editable,
+        "merchantEditableErrors": [] if order.merchant_editable else ["The order can't be edited."],
+        "edited": bool(order.edits),
         "customer": customer_node(state, customer) if customer else None,
         "tags": list(order.tags),
         "note": None,
         "currencyCode": order.currency,
         "presentmentCurrencyCode": order.currency,
-        "paymentGatewayNames": ["bogus"],
+        "paymentGatewayNames": sorted({t.gateway for t in order.transactions if t.kind != "REFUND"}) or ["bogus"],
+        "shippingAddress": address,
+        "displayAddress": address,
         "totalPriceSet": total,
-        "originalTotalPriceSet": total,
+        "originalTotalPriceSet": money_bag(order.original_total_price, order.currency),
         "subtotalPriceSet": total,
         "currentTotalPriceSet": current_total,
         "currentSubtotalPriceSet": current_total,
         "totalPrice": order.total_price,
+        "netPaymentSet": money_bag(money_amount(net_payment), order.currency),
+        "totalReceivedSet": money_bag(money_amount(order.total_received), order.currency),
+        "totalRefundedSet": money_bag(money_amount(order.total_refunded), order.currency),
+        "totalOutstandingSet": money_bag(money_amount(outstanding), order.currency),
+        "totalCapturableSet": money_bag(money_amount(capturable), order.currency),
+        "totalDiscountsSet": money_bag(zero, order.currency),
         "subtotalLineItemsQuantity": quantity,
         "currentSubtotalLineItemsQuantity": 0 if order.cancelled_at is not None else quantity,
         "statusPageUrl": f"https://{state.shop_domain}/account/orders/{order.legacy_id}",
         "fulfillments": fulfillments,
         "lineItems": line_items,
         "fulfillmentOrders": fulfillment_orders,
+        "transactions": transactions,
+        "refunds": refunds,
     }
 
 
@@ -911,3 +1159,178 @@ def _resolve_tags_add(info: GraphQLResolveInfo, id: str, tags: list[str]) -> dic
     except UnknownOrderError:
         return {"node": None, "userErrors": [{"field": ["id"], "message": "Resource not found"}]}
     return {"node": order_node(state, order), "userErrors": []}
+
+
+# -- order editing ----------------------------------------------------------------------------------------------
+
+
+def order_edit_session_node(session: OrderEditSession) -> dict[str, Any]:
+    return {"__typename": "OrderEditSession", "id": session.session_gid}
+
+
+def calculated_line_item_node(state: DevshopState, order: Order, line: CalculatedLine) -> dict[str, Any]:
+    """CalculatedLineItem as a GraphQL object: a line of the edit session's order with the staged change."""
+    unit = money_bag(line.unit_price, order.currency)
+    editable = money_amount(Decimal(line.unit_price) * line.editable_quantity)
+    uneditable = money_amount(Decimal(line.unit_price) * (line.quantity - line.editable_quantity))
+    variant = state.get_variant(line.variant_id)
+    return {
+        "__typename": "CalculatedLineItem",
+        "id": line.gid,
+        "title": line.title,
+        "variantTitle": line.variant_title,
+        "sku": line.sku,
+        "quantity": line.quantity,
+        "editableQuantity": line.editable_quantity,
+        "editableQuantityBeforeChanges": line.editable_quantity_before_changes,
+        "restockable": not line.added,
+        "restocking": line.restocking,
+        "hasStagedLineItemDiscount": False,
+        "originalUnitPriceSet": unit,
+        "discountedUnitPriceSet": unit,
+        "editableSubtotalSet": money_bag(editable, order.currency),
+        "uneditableSubtotalSet": money_bag(uneditable, order.currency),
+        "variant": variant_node(state, variant) if variant else None,
+        "calculatedDiscountAllocations": [],
+        "discountAllocations": [],
+        "customAttributes": [],
+        "stagedChanges": [],
+        "taxLines": [],
+    }
+
+
+def calculated_order_node(state: DevshopState, session: OrderEditSession) -> dict[str, Any]:
+    """CalculatedOrder as a GraphQL object: the order as it would be with the session's staged changes."""
+    order = state.orders[session.order_id]
+    lines = state.calculated_lines(session)
+    total = state.calculated_total(session)
+    outstanding = max(Decimal(total) - order.net_payment, Decimal("0"))
+
+    def line_items(info: GraphQLResolveInfo, **args: Any) -> dict[str, Any]:
+        args.pop("query", None)
+        nodes = [calculated_line_item_node(state, order, line) for line in lines if not line.added]
+        return connection(nodes, field_name="lineItems", **args)
+
+    def added_line_items(info: GraphQLResolveInfo, **args: Any) -> dict[str, Any]:
+        nodes = [calculated_line_item_node(state, order, line) for line in lines if line.added]
+        return connection(nodes, field_name="addedLineItems", **args)
+
+    return {
+        "__typename": "CalculatedOrder",
+        "id": session.gid,
+        "committed": session.committed,
+        "totalPriceSet": money_bag(total, order.currency),
+        "subtotalPriceSet": money_bag(total, order.currency),
+        "totalOutstandingSet": money_bag(money_amount(outstanding), order.currency),
+        "subtotalLineItemsQuantity": sum(line.quantity for line in lines),
+        "notificationPreviewTitle": f"Order {order.name} was edited",
+        "originalOrder": lambda info: order_node(state, order),
+        "lineItems": line_items,
+        "addedLineItems": added_line_items,
+        "shippingLines": [],
+        "taxLines": [],
+    }
+
+
+def _edit_payload(state: DevshopState, outcome: EditOutcome) -> dict[str, Any]:
+    """What every staging mutation answers: the session's calculated order and the line it changed, or errors."""
+    session = outcome.session
+    order = state.orders.get(session.order_id) if session else None
+    return {
+        "calculatedOrder": calculated_order_node(state, session) if session else None,
+        "calculatedLineItem": calculated_line_item_node(state, order, outcome.line)
+        if session and order and outcome.line
+        else None,
+        "orderEditSession": order_edit_session_node(session) if session else None,
+        "userErrors": outcome.user_errors,
+    }
+
+
+def _resolve_order_edit_begin(info: GraphQLResolveInfo, id: str) -> dict[str, Any]:  # noqa: A002
+    """Mutation orderEditBegin: a session on the order (nothing changes on the order until the commit)."""
+    return _edit_payload(info.context.state, info.context.state.begin_order_edit(id))
+
+
+def _resolve_order_edit_set_quantity(
+    info: GraphQLResolveInfo,
+    id: str,  # noqa: A002 - GraphQL argument names
+    lineItemId: str,  # noqa: N803
+    quantity: int,
+    restock: bool | None = None,
+    locationId: str | None = None,  # noqa: N803, ARG001 - deprecated and ignored, as on Shopify
+) -> dict[str, Any]:
+    """Mutation orderEditSetQuantity: stage a calculated line item's quantity."""
+    state = info.context.state
+    return _edit_payload(state, state.set_edit_quantity(id, lineItemId, quantity, restock=bool(restock)))
+
+
+def _resolve_order_edit_add_variant(
+    info: GraphQLResolveInfo,
+    id: str,  # noqa: A002 - GraphQL argument names
+    variantId: str,  # noqa: N803
+    quantity: int,
+    allowDuplicates: bool | None = False,  # noqa: N803
+    locationId: str | None = None,  # noqa: N803, ARG001 - one location in the devshop
+) -> dict[str, Any]:
+    """Mutation orderEditAddVariant: stage a new line of a variant."""
+    state = info.context.state
+    outcome = state.add_edit_variant(id, variantId, quantity, allow_duplicates=bool(allowDuplicates))
+    return _edit_payload(state, outcome)
+
+
+def _resolve_order_edit_commit(
+    info: GraphQLResolveInfo,
+    id: str,  # noqa: A002 - GraphQL argument names
+    notifyCustomer: bool | None = None,  # noqa: N803
+    staffNote: str | None = None,  # noqa: N803
+) -> dict[str, Any]:
+    """Mutation orderEditCommit: apply the session's staged changes to the order."""
+    state = info.context.state
+    order, errors = state.commit_order_edit(id, notify_customer=notifyCustomer, staff_note=staffNote)
+    return {
+        "order": order_node(state, order) if order else None,
+        "successMessages": ["Order updated"] if order else [],
+        "userErrors": errors,
+    }
+
+
+# -- refundCreate and orderUpdate -------------------------------------------------------------------------------
+
+# What Shopify answers a refundCreate without the directive from 2026-04 on (the schema's text of refundCreate:
+# "As of 2026-04, the idempotency key is required"), as a top-level error with the field null.
+IDEMPOTENCY_REQUIRED_MESSAGE = "The @idempotent directive is required for this mutation but was not provided."
+# The directive's own text in the schema: "The idempotency key cannot be an empty string or whitespace only."
+IDEMPOTENCY_BLANK_MESSAGE = "The idempotency key cannot be an empty string or whitespace only."
+
+
+def idempotency_key(info: GraphQLResolveInfo) -> str:
+    """The key of the ``@idempotent(key:)`` directive on the field being resolved (a variable resolved through the
+    request's variables); a GraphQLError (BAD_REQUEST) when it is missing or blank."""
+    directive = info.schema.get_directive("idempotent")
+    values = get_directive_values(directive, info.field_nodes[0], info.variable_values) if directive else None
+    key = values.get("key") if values else None
+    if not isinstance(key, str):
+        raise GraphQLError(IDEMPOTENCY_REQUIRED_MESSAGE, extensions={"code": "BAD_REQUEST"})
+    if not key.strip():
+        raise GraphQLError(IDEMPOTENCY_BLANK_MESSAGE, extensions={"code": "BAD_REQUEST"})
+    return key
+
+
+def _resolve_refund_create(info: GraphQLResolveInfo, input: dict[str, Any]) -> dict[str, Any]:  # noqa: A002
+    """Mutation refundCreate (with its required @idempotent key): money back to the payments or store credit."""
+    state: DevshopState = info.context.state
+    key = idempotency_key(info)
+    outcome = state.create_refund(input, idempotency_key=key)
+    order, refund = outcome.order, outcome.refund
+    return {
+        "refund": refund_node(state, order, refund) if refund and order else None,
+        "order": order_node(state, order) if order and refund else None,
+        "userErrors": outcome.user_errors,
+    }
+
+
+def _resolve_order_update(info: GraphQLResolveInfo, input: dict[str, Any]) -> dict[str, Any]:  # noqa: A002
+    """Mutation orderUpdate: the shipping address (replaced whole) and e-mail."""
+    state: DevshopState = info.context.state
+    order, errors = state.update_order_input(input)
+    return {"order": order_node(state, order) if order else None, "userErrors": errors}

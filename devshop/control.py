@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any
+from typing import Any, Literal
 
 from flask import Blueprint, Response, current_app, jsonify, redirect, request
 
 from devshop.state import (
+    DEFAULT_VARIANT_TITLE,
     DEMO_CUSTOMER_ID,
     REQUESTING_APP,
     DevshopState,
     FulfillmentOnHoldError,
+    MailingAddress,
     NotFulfillableError,
     UnknownCustomerError,
     UnknownOrderError,
+    UnknownVariantError,
     iso_utc,
 )
 from devshop.webhooks import WebhookSender
@@ -39,7 +42,8 @@ def _customer_id(body: dict[str, Any]) -> int | None:
 
 
 @bp.errorhandler(UnknownOrderError)
-def _unknown_order(error: UnknownOrderError) -> tuple[Response, int]:
+@bp.errorhandler(UnknownVariantError)
+def _unknown_order(error: Exception) -> tuple[Response, int]:
     return jsonify({"error": str(error)}), 404
 
 
@@ -90,7 +94,14 @@ def list_orders() -> Response:
 
 @bp.post("/orders")
 def create_order() -> tuple[Response, int]:
-    """Create an order from JSON (customer_id, age_minutes or created_at, statuses, tags, flags, name, line_items)."""
+    """Create an order from JSON (customer_id, age_minutes or created_at, statuses, tags, flags, name, line_items,
+    variants, shipping_address).
+
+    ``line_items`` make a product each; ``variants`` (``[{"id": 21001, "quantity": 2}]``) sell catalogue variants
+    (``POST /devshop/products``) from their stock (400 for an unknown or sold-out one). ``shipping_address`` takes
+    snake_case fields (first_name, last_name, company, address1, address2, city, province_code, zip, country_code,
+    phone); absent ships to the customer in Amsterdam, null ships nowhere.
+    """
     body = _body()
     state = _state()
     legacy_id = state.create_order(
@@ -105,11 +116,35 @@ def create_order() -> tuple[Response, int]:
         fulfilled=bool(body.get("fulfilled", False)),
         name=body.get("name"),
         line_items=_line_items(body.get("line_items")),
+        variants=_order_variants(body.get("variants")),
+        shipping_address=_shipping_address(body),
         test=bool(body.get("test", False)),
     )
     order = state.get_order(legacy_id)
     assert order is not None
     return jsonify(order.to_json()), 201
+
+
+def _order_variants(items: Any) -> list[tuple[int, int]] | None:
+    """``[{"id": <variant id>, "quantity": 1}]`` from the control API; an unknown variant is a 400."""
+    if items is None:
+        return None
+    if not isinstance(items, list) or not items or not all(isinstance(item, dict) for item in items):
+        raise ValueError('variants must be a non-empty list of {"id", "quantity"}')
+    variants = [(int(item["id"]), int(item.get("quantity", 1))) for item in items]
+    for variant_id, _ in variants:
+        if _state().get_variant(variant_id) is None:
+            raise ValueError(f"Variant {variant_id} does not exist")
+    return variants
+
+
+def _shipping_address(body: dict[str, Any]) -> MailingAddress | Literal["default"] | None:
+    if "shipping_address" not in body:
+        return "default"
+    address = body["shipping_address"]
+    if address is not None and not isinstance(address, dict):
+        raise ValueError("shipping_address must be an object or null")
+    return MailingAddress.from_json(address) if address is not None else None
 
 
 def _line_items(items: Any) -> list[tuple[str, int, str, list[str]]] | None:
@@ -140,8 +175,72 @@ def get_order(legacy_id: int) -> tuple[Response, int] | Response:
 
 @bp.patch("/orders/<int:legacy_id>")
 def update_order(legacy_id: int) -> Response:
-    """Change the order's e-mail or name as staff would (``{"email": ...}``, ``{"name": ...}``); orders/updated."""
+    """Change the order's e-mail, name or shipping address as staff would (``{"email": ...}``, ``{"name": ...}``,
+    ``{"shipping_address": {"city": ..., ...}}`` replacing the whole address, or null); orders/updated."""
     return jsonify(_state().update_order(legacy_id, _body()).to_json())
+
+
+@bp.get("/order-edits")
+def list_order_edits() -> Response:
+    """Every order edit session (orderEditBegin), oldest first: what is staged on it and whether it was committed.
+
+    Committed edits are also on their order (``GET /devshop/orders/<id>``: ``edits``, with the staff note).
+    """
+    return jsonify([session.to_json() for session in _state().list_edit_sessions()])
+
+
+@bp.get("/products")
+def list_products() -> Response:
+    """Every product by id: the catalogue's and the one-variant products of line items created as titles."""
+    return jsonify([product.to_json() for product in _state().list_products()])
+
+
+@bp.post("/products")
+def create_product() -> tuple[Response, int]:
+    """Add a product: ``{"title", "tags", "options": ["Size"], "variants": [{"title": "M", "price": "29.00",
+    "inventory_quantity": 3}]}`` (without variants, one "Default Title" variant); orders sell its variants by id."""
+    body = _body()
+    variants = body.get("variants")
+    if variants is not None and (not isinstance(variants, list) or not all(isinstance(v, dict) for v in variants)):
+        raise ValueError('variants must be a list of {"title", "price", "inventory_quantity"}')
+    rows = [
+        (
+            str(v.get("title") or DEFAULT_VARIANT_TITLE),
+            str(v.get("price", "25.00")),
+            int(v.get("inventory_quantity", 10)),
+        )
+        for v in variants or [{}]
+    ]
+    options = body.get("options")
+    product = _state().add_product(
+        str(body.get("title") or ""),
+        rows,
+        tags=[str(tag) for tag in body.get("tags", [])],
+        options=[str(option) for option in options] if isinstance(options, list) else None,
+    )
+    return jsonify(product.to_json()), 201
+
+
+@bp.get("/products/<int:legacy_id>")
+def get_product(legacy_id: int) -> tuple[Response, int] | Response:
+    """One product with its variants and their stock."""
+    product = _state().get_product(legacy_id)
+    if product is None:
+        return jsonify({"error": f"Product {legacy_id} does not exist"}), 404
+    return jsonify(product.to_json())
+
+
+@bp.post("/variants/<int:variant_id>/inventory")
+def set_inventory(variant_id: int) -> Response:
+    """Set a variant's stock: ``{"inventory_quantity": 0}`` sells it out (availableForSale false); 404 if unknown."""
+    body = _body()
+    if "inventory_quantity" not in body:
+        raise ValueError("inventory_quantity is required")
+    state = _state()
+    variant = state.set_inventory(variant_id, int(body["inventory_quantity"]))
+    product = state.get_product(variant.product_id)
+    assert product is not None
+    return jsonify(product.to_json())
 
 
 @bp.post("/orders/<int:legacy_id>/fulfill")

@@ -275,7 +275,7 @@ def order_object(order: Order) -> dict[str, Any]:
         "currency": order.currency,
         "total_price": _cents(order.total_price),
         "line_items": [
-            {"title": item.title, "quantity": item.quantity, "price": _cents(item.unit_price)}
+            {"title": item.name, "quantity": item.current_quantity, "price": _cents(item.unit_price)}
             for item in order.line_items
         ],
         "customer_url": f"/account/orders/{order.legacy_id}",

@@ -22,7 +22,7 @@ from typing import Any
 
 import requests
 
-from devshop.state import Order, iso_utc
+from devshop.state import MailingAddress, Order, iso_utc
 
 log = logging.getLogger(__name__)
 
@@ -34,12 +34,30 @@ def sign_webhook(body: bytes, secret: str) -> str:
     return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
 
 
+def _money_set(amount: str, currency: str) -> dict[str, Any]:
+    """REST's *_set: the amount in the shop's and the presentment currency (the same in the devshop)."""
+    money = {"amount": amount, "currency_code": currency}
+    return {"shop_money": money, "presentment_money": dict(money)}
+
+
+def address_payload(address: MailingAddress | None) -> dict[str, Any] | None:
+    """A shipping address as REST spells it (snake_case; ``country_code`` is the CountryCode)."""
+    if address is None:
+        return None
+    return {**asdict(address), "name": address.name}
+
+
 def order_payload(order: Order, shop_domain: str) -> dict[str, Any]:
-    """The order in the REST shape order webhooks carry (the fields the app reads, and a few more)."""
+    """The order in the REST shape order webhooks carry (the fields the app reads, and a few more).
+
+    ``quantity`` is what was ordered and ``current_quantity`` what is left after edits; ``total_price`` and
+    ``current_total_price`` follow the edits (REST's current_total_price is also 0 once cancelled).
+    """
     # The REST spelling of displayFulfillmentStatus; null while nothing has shipped.
     fulfillment_status = {"FULFILLED": "fulfilled", "PARTIALLY_FULFILLED": "partial", "RESTOCKED": "restocked"}.get(
         order.display_fulfillment_status
     )
+    cancelled = order.cancelled_at is not None
     return {
         "id": order.legacy_id,
         "admin_graphql_api_id": order.gid,
@@ -55,17 +73,33 @@ def order_payload(order: Order, shop_domain: str) -> dict[str, Any]:
         "fulfillment_status": fulfillment_status,
         "currency": order.currency,
         "total_price": order.total_price,
+        "total_price_set": _money_set(order.total_price, order.currency),
+        "current_total_price": order.current_total_price,
+        "current_total_price_set": _money_set(order.current_total_price, order.currency),
+        "subtotal_price": order.total_price,
+        "total_discounts": "0.00",
         "tags": ", ".join(order.tags),
         "test": order.test,
         "customer": {"id": order.customer_id} if order.customer_id is not None else None,
+        "shipping_address": address_payload(order.shipping_address),
         "line_items": [
             {
                 "id": item.legacy_id,
+                "admin_graphql_api_id": item.gid,
+                "variant_id": item.variant_id,
+                "product_id": item.product_id,
                 "title": item.title,
+                "variant_title": item.variant_title,
+                "name": item.name,
+                "sku": item.sku,
+                "vendor": item.vendor,
                 "quantity": item.quantity,
-                "price": item.unit_price,
-                "fulfillable_quantity": 0 if order.cancelled_at else item.quantity - item.fulfilled_quantity,
+                "current_quantity": 0 if cancelled else item.current_quantity,
+                "fulfillable_quantity": 0 if cancelled else item.unfulfilled_quantity,
                 "fulfillment_status": item.fulfillment_status,
+                "price": item.unit_price,
+                "price_set": _money_set(item.unit_price, order.currency),
+                "total_discount": "0.00",
             }
             for item in order.line_items
         ],
@@ -77,6 +111,27 @@ def order_payload(order: Order, shop_domain: str) -> dict[str, Any]:
                 "line_items": f.line_items_json(),
             }
             for f in order.fulfillments
+        ],
+        "refunds": [
+            {
+                "id": refund.legacy_id,
+                "admin_graphql_api_id": refund.gid,
+                "created_at": iso_utc(refund.created_at),
+                "note": refund.note,
+                "transactions": [
+                    {
+                        "id": t.legacy_id,
+                        "kind": t.kind.lower(),
+                        "status": t.status.lower(),
+                        "gateway": t.gateway,
+                        "amount": t.amount,
+                        "parent_id": t.parent_id,
+                    }
+                    for t in order.transactions
+                    if t.legacy_id in refund.transaction_ids
+                ],
+            }
+            for refund in order.refunds
         ],
         "order_status_url": f"https://{shop_domain}/account/orders/{order.legacy_id}",
     }

@@ -12,6 +12,7 @@ from storefront_proxy import services
 from storefront_proxy.cancellations.request_orders import RequestOrders
 from storefront_proxy.cancellations.review import Review
 from storefront_proxy.cancellations.storefront import Cancellations
+from storefront_proxy.edits.storefront import Edits
 from storefront_proxy.holds.service import HoldSupport
 from storefront_proxy.http_errors import register_error_handlers
 from storefront_proxy.job_queue import make_queue
@@ -55,6 +56,14 @@ def create_app(settings: Settings | None = None) -> Flask:
             queue=queue,
             clock=now,
             cancellations=Cancellations(
+                store=store,
+                queue=queue,
+                shopify=shopify,
+                clock=now,
+                retry_intervals=settings.cancel_retry_intervals,
+                auto_review_hour_seconds=settings.auto_review_hour_seconds,
+            ),
+            edits=Edits(
                 store=store,
                 queue=queue,
                 shopify=shopify,

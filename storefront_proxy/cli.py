@@ -101,9 +101,8 @@ def _operator() -> str:
 
 
 def _line(item: CancellationRequest) -> str:
-    return (
-        f"{item.id}  {item.order_name:<10} {item.status.value:<15} {item.reason:<22} {item.created_at:%Y-%m-%d %H:%M}"
-    )
+    what = item.reason or item.kind.value
+    return f"{item.id}  {item.order_name:<10} {item.status.value:<15} {what:<22} {item.created_at:%Y-%m-%d %H:%M}"
 
 
 @requests_cli.command("list")

@@ -11,8 +11,11 @@ from flask import Blueprint, Flask, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
+from storefront_proxy.cancellations.repository import EDIT_IN_PROGRESS, OrderBusyError
 from storefront_proxy.cancellations.review import RequestNotFoundError, WrongStatusError
 from storefront_proxy.cancellations.storefront import NotEligibleError, OrderNotFoundError
+from storefront_proxy.edits.rules import EditInvalidError
+from storefront_proxy.edits.storefront import EditNotEligibleError, EditNotFoundError
 from storefront_proxy.proxy.pages import render_page, translator
 from storefront_proxy.ratelimit import AllowanceSpentError
 from storefront_proxy.shopify.errors import ShopifyError, ShopifyThrottledError, UnknownShopError
@@ -96,14 +99,33 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(NotEligibleError)
     def not_eligible(error: NotEligibleError) -> Response:
         t = translator()
+        # An edit's reasons are worded for changing the order ("... can no longer be changed here").
+        words = "edit_ineligible" if isinstance(error, EditNotEligibleError) else "ineligible"
         return render_error(
             ApiError(
                 409,
                 "not_eligible",
-                t(f"ineligible.{error.reasons[0].code}"),
-                reasons=[{"code": r.code, "message": t(f"ineligible.{r.code}")} for r in error.reasons],
+                t(f"{words}.{error.reasons[0].code}"),
+                reasons=[{"code": r.code, "message": t(f"{words}.{r.code}")} for r in error.reasons],
             )
         )
+
+    @app.errorhandler(EditInvalidError)
+    def invalid_edit(error: EditInvalidError) -> Response:
+        return render_error(ApiError(400, error.code, error.message, field=error.field))
+
+    @app.errorhandler(OrderBusyError)
+    def order_busy(error: OrderBusyError) -> Response:
+        message = (
+            "This order already has changes being made; wait until they are done."
+            if error.code == EDIT_IN_PROGRESS
+            else "This order has a cancellation request; it can't be changed meanwhile."
+        )
+        return render_error(ApiError(409, error.code, message, request_id=error.existing.id))
+
+    @app.errorhandler(EditNotFoundError)
+    def edit_not_found(_: EditNotFoundError) -> Response:
+        return render_error(ApiError(404, "edit_not_found", "There is no such change of this order."))
 
     @app.errorhandler(RequestNotFoundError)
     def request_not_found(_: RequestNotFoundError) -> Response:

@@ -16,6 +16,7 @@ from rq import Queue
 from storefront_proxy.cancellations.request_orders import RequestOrders
 from storefront_proxy.cancellations.review import Review
 from storefront_proxy.cancellations.storefront import Cancellations
+from storefront_proxy.edits.storefront import Edits
 from storefront_proxy.holds.service import HoldSupport
 from storefront_proxy.policy.changes import PolicyChanges
 from storefront_proxy.settings import Settings
@@ -32,6 +33,8 @@ class Services:
     clock: Callable[[], datetime]
     # The storefront's use cases (the shopper's orders and cancellation requests).
     cancellations: Cancellations
+    # The storefront's edit use cases (what may change, asking to change it).
+    edits: Edits
     # Support's use cases: the review queue (and the requests' orders), the policy and the fulfillment holds.
     review: Review
     request_orders: RequestOrders

@@ -6,18 +6,29 @@ same parsing of a cancellation, the same per-shopper rate limits; only how the s
 from __future__ import annotations
 
 import re
-from typing import Any
+from decimal import Decimal
+from typing import Any, TypeGuard
 
 from flask import request
 
+from storefront_proxy.cancellations.records import Address
 from storefront_proxy.cancellations.storefront import OrderView
+from storefront_proxy.edits.rules import (
+    RequestedLine,
+    check_edit_eligibility,
+    current_address,
+    editable_lines,
+    editable_quantity,
+    variant_options,
+)
+from storefront_proxy.edits.storefront import EditOptions
 from storefront_proxy.http_errors import ApiError
 from storefront_proxy.i18n import Translator, decimal_amount, money
 from storefront_proxy.policy.model import DEFAULT_REASONS, Policy, Reason, RefundMethod
 from storefront_proxy.proxy.pages import translator
 from storefront_proxy.ratelimit import Allowance
 from storefront_proxy.services import services
-from storefront_proxy.shopify.models import ORDER_GID_PREFIX
+from storefront_proxy.shopify.models import ORDER_GID_PREFIX, legacy_id
 from storefront_proxy.storage import ReadBatch
 from storefront_proxy.times import iso
 
@@ -48,6 +59,12 @@ def limit_reads_in(reads: ReadBatch, shop: str, customer_id: int) -> ReadBatch:
     """``limit_reads`` queued on the request's batch, checked when the use case sends its reads with it."""
     services().store.rates.spend_in(reads, read_allowance(shop, customer_id))
     return reads
+
+
+def limit_edits(shop: str, customer_id: int) -> None:
+    """The shopper's budget of edit requests an hour (the cancellation budget's size, counted apart)."""
+    allowance = Allowance(f"edit:{shop}:{customer_id}", services().settings.cancel_rate_limit_per_hour, 3600)
+    services().store.rates.spend(allowance)
 
 
 def limit_cancellations(shop: str, customer_id: int) -> None:
@@ -122,8 +139,9 @@ def refund_terms(view: OrderView, t: Translator) -> dict[str, Any]:
     }
 
 
-def order_payload(view: OrderView, csrf_token: str | None = None) -> dict[str, Any]:
-    """The contract's order object, its messages in the shopper's language (``csrf_token`` where a form needs one)."""
+def order_payload(view: OrderView, csrf_token: str | None = None, options: EditOptions | None = None) -> dict[str, Any]:
+    """The contract's order object, its messages in the shopper's language (``csrf_token`` where a form needs one;
+    ``options``: what may be edited, where the order's own page is answered)."""
     t = translator()
     payload: dict[str, Any] = {
         "order_id": view.order.legacy_resource_id,
@@ -145,7 +163,126 @@ def order_payload(view: OrderView, csrf_token: str | None = None) -> dict[str, A
     if csrf_token is not None:
         payload["csrf_token"] = csrf_token
     payload["request"] = view.request.public_dict(t) if view.request else None
+    payload.update(edit_fields(view, options, t))
     return payload
+
+
+def money_of(amount: Decimal | None, currency: str | None) -> dict[str, str] | None:
+    if amount is None or not currency:
+        return None
+    return {"amount": decimal_amount(amount, currency), "currency_code": currency}
+
+
+def edit_fields(view: OrderView, options: EditOptions | None, t: Translator) -> dict[str, Any]:
+    """The order's edit part of the contract: may it be edited, until when, its line items with the quantities
+    and variants they may take, its shipping address, and the open or latest edit."""
+    eligibility = (
+        options.eligibility
+        if options is not None
+        else check_edit_eligibility(view.order, view.policy, services().clock())
+    )
+    products = options.products if options is not None else {}
+    order = view.order
+    # An open edit or cancellation request must finish first (409 edit_in_progress / cancellation_in_progress).
+    busy = any(found is not None and not found.status.is_final for found in (view.edit, view.request))
+    editable = eligibility.eligible and not busy
+    lines = []
+    for item in editable_lines(order):
+        offered = variant_options(item, products, view.policy) if eligibility.eligible else []
+        lines.append(
+            {
+                "id": item.legacy_id,
+                "title": item.title or item.name,
+                "variant_title": item.variant_title,
+                "quantity": item.quantity_now,
+                "editable_quantity": editable_quantity(item) if view.policy.edit_quantities or offered else 0,
+                "unit_price": money_of(item.unit_price, order.currency_code),
+                "variant_id": legacy_id(item.variant_id) if item.variant_id else None,
+                "variant_options": [
+                    {"variant_id": option.legacy_id, "title": option.title, "available": option.available_for_sale}
+                    for option in offered
+                ],
+            }
+        )
+    address = current_address(order)
+    return {
+        "editable": editable,
+        "edit_ineligible_reasons": [
+            {"code": reason.code, "message": t(f"edit_ineligible.{reason.code}")} for reason in eligibility.reasons
+        ],
+        "edit_deadline": iso(eligibility.deadline),
+        "edits_offered": {
+            "quantities": view.policy.edit_quantities,
+            "variants": view.policy.edit_variants,
+            "shipping_address": view.policy.edit_shipping_address and address is not None,
+            "address_same_country": view.policy.edit_address_same_country,
+        },
+        "line_items": lines,
+        "shipping_address": address.model_dump() if address is not None else None,
+        "edit": view.edit.public_dict(t) if view.edit is not None else None,
+    }
+
+
+ADDRESS_KEYS = frozenset(Address.model_fields)
+ADDRESS_FIELD_MAX = 255
+MAX_EDIT_LINES = 50
+
+
+def edit_request(fields: dict[str, Any]) -> tuple[list[RequestedLine], dict[str, str | None] | None]:
+    """The line items and address of an edit from a JSON body (the contract) or the page's form (400 otherwise)."""
+    if "line_items" in fields or "shipping_address" in fields:
+        return _lines(fields.get("line_items")), _address_fields(fields.get("shipping_address"))
+    lines, address = [], {}
+    for name, value in fields.items():
+        if name.startswith("quantity-"):
+            line_id = name.removeprefix("quantity-")
+            variant = fields.get(f"variant-{line_id}")
+            lines.append({"id": line_id, "quantity": value, "variant_id": variant or None})
+        elif name.startswith("address-"):
+            address[name.removeprefix("address-")] = value
+    return _lines([_numbers(line) for line in lines] if lines else None), _address_fields(address or None)
+
+
+def _numbers(line: dict[str, Any]) -> dict[str, Any]:
+    """A form's text fields as the contract's numbers (anything not a number stays text and is refused)."""
+    return {
+        key: int(value) if isinstance(value, str) and value.isascii() and value.isdigit() else value
+        for key, value in line.items()
+    }
+
+
+def _lines(raw: Any) -> list[RequestedLine]:
+    if raw is None:
+        return []
+    invalid = ApiError(
+        400, "invalid_line_items", "line_items must be a list of {id, quantity, variant_id} with whole numbers."
+    )
+    if not isinstance(raw, list) or len(raw) > MAX_EDIT_LINES:
+        raise invalid
+    lines = []
+    for entry in raw:
+        if not isinstance(entry, dict) or set(entry) - {"id", "quantity", "variant_id"}:
+            raise invalid
+        line_id, quantity, variant = entry.get("id"), entry.get("quantity"), entry.get("variant_id")
+        if not _whole(line_id, 1) or not _whole(quantity, 0) or (variant is not None and not _whole(variant, 1)):
+            raise invalid
+        lines.append(RequestedLine(line_id, quantity, variant))
+    return lines
+
+
+def _whole(value: Any, least: int) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool) and least <= value < 2**63
+
+
+def _address_fields(raw: Any) -> dict[str, str | None] | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict) or set(raw) - ADDRESS_KEYS:
+        raise ApiError(400, "invalid_address", f"shipping_address takes these keys: {', '.join(sorted(ADDRESS_KEYS))}.")
+    for value in raw.values():
+        if value is not None and (not isinstance(value, str) or len(value) > ADDRESS_FIELD_MAX or not _is_text(value)):
+            raise ApiError(400, "invalid_address", "Each address field is text of at most 255 characters.")
+    return dict(raw)
 
 
 def request_fields() -> dict[str, Any]:

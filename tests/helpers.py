@@ -121,11 +121,20 @@ class FakeAdmin:
 
     def __init__(self, orders: list[dict[str, Any]] | None = None) -> None:
         self.orders = {int(o["legacyResourceId"]): o for o in orders or []}
+        # Products (by GID) with their variants, as GetVariantOptions answers them.
+        self.products: dict[str, dict[str, Any]] = {}
         self.calls: list[tuple[str, dict[str, Any]]] = []
 
     @staticmethod
     def operation(query: str) -> str:
-        for name in ("GetOrderForCancellation", "GetOrderToDecide", "ListCustomerOrders", "CancelOrder", "GetJob"):
+        for name in (
+            "GetOrderForCancellation",
+            "GetOrderToDecide",
+            "ListCustomerOrders",
+            "CancelOrder",
+            "GetJob",
+            "GetVariantOptions",
+        ):
             if name in query:
                 return name
         raise AssertionError(f"unexpected document: {query[:80]}")
@@ -145,6 +154,8 @@ class FakeAdmin:
             customer = variables["query"].split(":", 1)[1]
             nodes = [o for o in self.orders.values() if o["customer"] and o["customer"]["id"].endswith(f"/{customer}")]
             data = {"orders": {"nodes": nodes}}
+        elif name == "GetVariantOptions":
+            data = {"nodes": [self.products.get(product_id) for product_id in variables["ids"]]}
         else:
             raise AssertionError(f"{name} is not expected in this test")
         # A bucket that never runs dry: these tests are about answers, not pacing (tests/cost_bucket/).

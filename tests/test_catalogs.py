@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 
 from storefront_proxy.cancellations.eligibility import MESSAGES
-from storefront_proxy.cancellations.records import RequestStatus
+from storefront_proxy.cancellations.records import Address, RequestStatus
+from storefront_proxy.cancellations.repository import CANCELLATION_IN_PROGRESS, EDIT_IN_PROGRESS
+from storefront_proxy.edits.rules import MESSAGES as EDIT_MESSAGES
 from storefront_proxy.http_errors import HTTP_ERROR_CODES
 from storefront_proxy.i18n import DEFAULT_LANGUAGE, LANGUAGES, Translator, catalog, negotiate, placeholders
 from storefront_proxy.policy.model import DEFAULT_REASONS, RefundMethod
@@ -44,6 +46,8 @@ ADMIN_ONLY_CODES = {"wrong_status"}
 def error_codes() -> set[str]:
     """Every error code the app can answer with."""
     codes = set(re.findall(r'ApiError\(\s*\d+,\s*"([a-z_]+)"', SOURCE_TEXT))
+    codes |= set(re.findall(r'EditInvalidError\(\s*"([a-z_]+)"', SOURCE_TEXT))
+    codes |= {EDIT_IN_PROGRESS, CANCELLATION_IN_PROGRESS}
     codes |= {code for path in PYTHON_SOURCES for code in invalid_value_codes(path)}
     codes |= set(HTTP_ERROR_CODES.values()) - {"method_not_allowed", "unsupported_media_type", "bad_request"}
     return codes - ADMIN_ONLY_CODES
@@ -68,6 +72,9 @@ def dynamic_keys() -> set[str]:
     return (
         {f"status.{status.value}" for status in RequestStatus}
         | {f"ineligible.{code}" for code in MESSAGES}
+        | {f"edit_ineligible.{code}" for code in {**MESSAGES, **EDIT_MESSAGES} if code != "window_closed"}
+        | {f"edit_status.{status.value}" for status in RequestStatus if status is not RequestStatus.CANCELLED}
+        | {f"page.address.{field}" for field in Address.model_fields}
         | {f"reason.{code}" for code in DEFAULT_REASONS}
         | {f"error.{code}" for code in error_codes()}
         | {f"refund.{method.value}" for method in RefundMethod if method is not RefundMethod.NONE}

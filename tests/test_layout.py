@@ -137,6 +137,7 @@ def test_every_redis_key_is_built_in_exactly_one_module():
     assert set(owners) == {
         "request",
         "order-request",
+        "order-edit",
         "requests",
         "hold",
         "holds",
@@ -152,6 +153,7 @@ def test_every_redis_key_is_built_in_exactly_one_module():
         "rate",
         "order",
         "customer-orders",
+        "product-variants",
         "cost-bucket",
         "staff",
         "staff-lookup",
@@ -161,8 +163,14 @@ def test_every_redis_key_is_built_in_exactly_one_module():
 def test_keys_are_what_earlier_versions_wrote():
     """Renaming a key would orphan every record a running deployment has."""
     from storefront_proxy.audit import audit_key
-    from storefront_proxy.cancellations.repository import order_request_key, request_key, shop_requests_key
+    from storefront_proxy.cancellations.repository import (
+        order_edit_key,
+        order_request_key,
+        request_key,
+        shop_requests_key,
+    )
     from storefront_proxy.holds.repository import hold_key, shop_holds_key
+    from storefront_proxy.order_facts.repository import product_variants_key
     from storefront_proxy.policy.repository import policy_key
     from storefront_proxy.proxy_path.repository import proxy_path_key
     from storefront_proxy.ratelimit import rate_key
@@ -175,6 +183,8 @@ def test_keys_are_what_earlier_versions_wrote():
     assert [
         request_key("ccr_1"),
         order_request_key(shop, 5),
+        order_edit_key(shop, 5),
+        product_variants_key(shop, "gid://shopify/Product/8"),
         shop_requests_key(shop),
         hold_key(shop, 5),
         shop_holds_key(shop),
@@ -193,6 +203,8 @@ def test_keys_are_what_earlier_versions_wrote():
     ] == [
         "selfservice:request:ccr_1",
         f"selfservice:order-request:{shop}:5",
+        f"selfservice:order-edit:{shop}:5",
+        f"selfservice:product-variants:{shop}:8",
         f"selfservice:requests:{shop}",
         f"selfservice:hold:{shop}:5",
         f"selfservice:holds:{shop}",

@@ -18,9 +18,9 @@ started (so a worker killed in between loses nothing: maintenance puts it back) 
 with several it pops with BLPOP, and a job popped by a worker killed right then would be gone.
 ``SafeRoundRobinQueue`` moves it for every queue (LMOVE, in the worker's order, in one script).
 
-The jobs every cancellation runs (webhooks, the cancel job and its looks at Shopify's Job) run in the worker
-process itself, as rq's SimpleWorker runs every job: a fork per job (rq's Worker) cost more than the job, and
-held a Plus shop's drain to about half of what its Shopify rate limit allows. rq's timeout still applies
+The jobs every cancellation and edit runs (webhooks, the cancel and edit jobs, the looks at Shopify's Job) run
+in the worker process itself, as rq's SimpleWorker runs every job: a fork per job (rq's Worker) cost more than
+the job, and held a Plus shop's drain to about half of what its Shopify rate limit allows. rq's timeout still applies
 (perform_job's death penalty). While such a job runs, a thread keeps its heartbeat as rq's parent process keeps
 a work horse's (``maintain_heartbeats`` every job monitoring interval), so a job that waits on Shopify longer
 than a heartbeat's TTL is not taken for abandoned, and a worker killed mid-job has its job noticed as quickly
@@ -48,6 +48,7 @@ from rq.worker import DequeueStrategy, WorkerStatus
 from rq.worker.base import SHUTDOWN_SIGNAL
 
 from storefront_proxy.cancellations.enqueue import CANCEL_JOB, CONFIRM_JOB
+from storefront_proxy.edits.enqueue import EDIT_JOB
 from storefront_proxy.storage import waiting_retry
 from storefront_proxy.webhooks.enqueue import WEBHOOK_JOB
 
@@ -57,7 +58,7 @@ MAINTENANCE_INTERVAL = 30
 # As rq's monitor_work_horse: a job still running this long past its timeout is killed.
 HUNG_JOB_GRACE_SECONDS = 60
 # Jobs run without a work horse (and the name earlier versions queued webhooks as): see the module's docstring.
-IN_PROCESS_JOBS = frozenset({WEBHOOK_JOB, "workers.jobs.handle_webhook", CANCEL_JOB, CONFIRM_JOB})
+IN_PROCESS_JOBS = frozenset({WEBHOOK_JOB, "workers.jobs.handle_webhook", CANCEL_JOB, CONFIRM_JOB, EDIT_JOB})
 
 
 # How often an idle worker looks at its queues again (one script for all of them).

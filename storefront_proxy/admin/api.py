@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from storefront_proxy.admin.auth import admin_authenticated
 from storefront_proxy.admin.blueprint import bp
 from storefront_proxy.cancellations.insights import MAX_RANGE_DAYS, DateRange, compute_insights, in_range, resolve_range
-from storefront_proxy.cancellations.records import CancellationRequest, RequestStatus
+from storefront_proxy.cancellations.records import CancellationRequest, RequestKind, RequestStatus
 from storefront_proxy.cancellations.review import REJECT_MESSAGE_MAX, Actor, Review, actor_of, event_actor, is_overdue
 from storefront_proxy.holds.records import FulfillmentHoldRecord, HoldStatus
 from storefront_proxy.holds.service import HoldStatusError, hold_summary
@@ -38,15 +38,18 @@ log = logging.getLogger(__name__)
 MAX_BULK = 100
 CSV_COLUMNS = [
     "id",
+    "type",
     "created_at",
     "order_name",
     "order_id",
     "customer_email",
     "reason",
     "note",
+    "changes",
     "status",
     "message",
     "order_total",
+    "refund",
     "currency_code",
     "attempts",
     "last_error",
@@ -64,8 +67,8 @@ QUERY_PARAMETERS: dict[str, frozenset[str]] = {
     "export_requests": frozenset({"status", "q", "from", "to"}),
 }
 MAY_BE_EMPTY = frozenset({"q"})
-# The kinds of request the admin lists (``type``); order edits may join them.
-REQUEST_TYPES = frozenset({"cancellation"})
+# The kinds of request the admin lists (``type``).
+REQUEST_TYPES = frozenset(kind.value for kind in RequestKind)
 
 
 @bp.before_request
@@ -106,6 +109,7 @@ def _money(amount: Decimal | None, currency: str | None) -> dict[str, str] | Non
 def request_summary(item: CancellationRequest, policy: Policy, now: datetime) -> dict[str, Any]:
     return {
         "id": item.id,
+        "type": item.kind.value,
         "order_id": item.order_id,
         "order_name": item.order_name,
         "customer_id": item.customer_id,
@@ -116,6 +120,9 @@ def request_summary(item: CancellationRequest, policy: Policy, now: datetime) ->
         "updated_at": iso(item.updated_at),
         "order_total": _money(item.order_total, item.currency_code),
         "overdue": is_overdue(item, policy, now),
+        # An edit's changes and what it refunds (null for a cancellation).
+        "changes": item.edit.public_changes() if item.edit is not None else None,
+        "refund": item.refund_money(),
     }
 
 
@@ -188,6 +195,12 @@ def request_detail(item: CancellationRequest) -> dict[str, Any]:
         ],
         "order": order,
         "order_error": order_error,
+        # An edit's address before the change, beside the new one in ``changes``.
+        "previous_address": (
+            item.edit.previous_address.model_dump()
+            if item.edit is not None and item.edit.previous_address is not None and item.edit.shipping_address
+            else None
+        ),
     }
 
 
@@ -235,9 +248,11 @@ def list_requests() -> Any:
     page = int(page_text)
     kind = request.args.get("type")
     if kind is not None and kind not in REQUEST_TYPES:
-        raise ApiError(400, "invalid_parameter", f"Unknown request type {kind[:40]!r}; the type is cancellation.")
+        raise ApiError(
+            400, "invalid_parameter", f"Unknown request type {kind[:40]!r}; the types are cancellation and edit."
+        )
     days = _date_range(max_days=None) if request.args.get("from") or request.args.get("to") else None
-    result = _review().list_requests(g.admin.shop, status, request.args.get("q"), page, days)
+    result = _review().list_requests(g.admin.shop, status, request.args.get("q"), page, days, kind=kind)
     policy = services().policies.policy(g.admin.shop)
     now = services().clock()
     return jsonify(
@@ -408,6 +423,21 @@ def _csv_cell(value: Any) -> Any:
     return "'" + text if text.startswith(FORMULA_PREFIXES) else text
 
 
+def _changes_text(item: CancellationRequest) -> str | None:
+    """An edit's changes in one cell: "Mug 2 → 1; T-shirt → L ×1; shipping address"."""
+    if item.edit is None:
+        return None
+    parts = []
+    for line in item.edit.line_items:
+        if line.is_swap:
+            parts.append(f"{line.title} → {line.new_variant_title} ×{line.to_quantity}")
+        else:
+            parts.append(f"{line.title} {line.from_quantity} → {line.to_quantity}")
+    if item.edit.shipping_address is not None:
+        parts.append("shipping address")
+    return "; ".join(parts)
+
+
 @bp.get("/api/requests.csv")
 @admin_authenticated
 def export_requests() -> Any:
@@ -421,15 +451,18 @@ def export_requests() -> Any:
     for item in matching:
         row = [
             item.id,
+            item.kind.value,
             iso(item.created_at),
             item.order_name,
             item.order_id,
             item.customer_email,
             item.reason,
             item.note,
+            _changes_text(item),
             item.status.value,
             item.message,
             item.order_total,
+            (item.refund_money() or {}).get("amount"),
             item.currency_code,
             item.attempts,
             item.last_error,

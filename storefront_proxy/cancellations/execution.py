@@ -110,7 +110,7 @@ def _cancel_in_shopify(ctx: JobContext, client: ShopifyClient, request: Cancella
             refund_method=_refund_method(policy.refund_method),
             restock=policy.restock,
             notify_customer=policy.notify_customer,
-            staff_note=staff_note(request, policy.reason_label(request.reason)),
+            staff_note=staff_note(request, policy.reason_label(request.reason or "")),
         )
     except ShopifyThrottledError:
         # Throttled requests are refused before they run: nothing was sent, the next attempt may send.

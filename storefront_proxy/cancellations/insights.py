@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -64,6 +64,11 @@ class Insights:
     by_outcome: dict[str, int]
     cancelled_value: dict[str, Decimal]
     rejected_too_late: int
+    # Order edits: how many shoppers asked for and had applied, and the value the shop kept by editing rather
+    # than cancelling (each applied edit's order total less what it refunded).
+    edits_requested: int = 0
+    edits_applied: int = 0
+    kept_value: dict[str, Decimal] = field(default_factory=dict)
 
     @property
     def total_requests(self) -> int:
@@ -89,6 +94,8 @@ class Insights:
                 "requests": self.total_requests,
                 "cancellations": self.total_cancellations,
                 "rejected_too_late": self.rejected_too_late,
+                "edits": self.edits_requested,
+                "edits_applied": self.edits_applied,
             },
             "per_day": [
                 {"date": day.day.isoformat(), "requests": day.requests, "cancellations": day.cancellations}
@@ -98,6 +105,7 @@ class Insights:
             "by_outcome": dict(self.by_outcome),
             "cancelled_value": {currency: str(amount) for currency, amount in self.cancelled_value.items()},
             "too_late_share": self.too_late_share,
+            "kept_by_editing": {currency: str(amount) for currency, amount in self.kept_value.items()},
         }
 
 
@@ -161,12 +169,22 @@ def compute_insights(requests: Iterable[CancellationRequest], days: DateRange) -
     reasons: Counter[str] = Counter()
     outcomes: Counter[str] = Counter()
     value: dict[str, Decimal] = {}
+    kept: dict[str, Decimal] = {}
+    edits = applied = 0
     too_late = 0
     for request in chosen:
         day = utc_day(request.created_at)
         made[day] += 1
-        reasons[request.reason] += 1
         outcomes[request.status.value] += 1
+        if request.edit is not None:
+            edits += 1
+            if request.status is RequestStatus.APPLIED and request.order_total is not None:
+                applied += 1
+                currency = request.currency_code or UNKNOWN_CURRENCY
+                refunded = request.edit.refunded_amount or Decimal("0")
+                kept[currency] = kept.get(currency, Decimal("0")) + request.order_total - refunded
+            continue
+        reasons[request.reason or ""] += 1
         if request.status is RequestStatus.CANCELLED:
             cancelled[day] += 1
             if request.order_total is not None:
@@ -183,4 +201,7 @@ def compute_insights(requests: Iterable[CancellationRequest], days: DateRange) -
         by_outcome={status.value: outcomes[status.value] for status in RequestStatus},
         cancelled_value=dict(sorted(value.items())),
         rejected_too_late=too_late,
+        edits_requested=edits,
+        edits_applied=applied,
+        kept_value=dict(sorted(kept.items())),
     )

@@ -1,4 +1,5 @@
-"""The durable record of a shopper's cancellation request, as stored in Redis."""
+"""The durable record of a shopper's request about an order, as stored in Redis: a cancellation, or an edit
+(fewer items, another variant, a corrected shipping address: ``kind`` and ``edit``)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,13 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from storefront_proxy.i18n import decimal_amount
 from storefront_proxy.times import iso
+
+
+class RequestKind(StrEnum):
+    CANCELLATION = "cancellation"
+    EDIT = "edit"
 
 
 class RequestStatus(StrEnum):
@@ -18,6 +25,8 @@ class RequestStatus(StrEnum):
     QUEUED = "queued"
     PROCESSING = "processing"
     CANCELLED = "cancelled"
+    # An edit's changes are in Shopify (and the difference refunded).
+    APPLIED = "applied"
     REJECTED = "rejected"
     FAILED = "failed"
 
@@ -26,16 +35,114 @@ class RequestStatus(StrEnum):
         return self in FINAL_STATUSES
 
 
-FINAL_STATUSES = frozenset({RequestStatus.CANCELLED, RequestStatus.REJECTED, RequestStatus.FAILED})
+FINAL_STATUSES = frozenset(
+    {RequestStatus.CANCELLED, RequestStatus.APPLIED, RequestStatus.REJECTED, RequestStatus.FAILED}
+)
 
 NOTE_MAX_LENGTH = 500
 # Shopify's reason, as shown to the shopper, is cut at this length.
 MESSAGE_DETAIL_MAX = 300
 
 
-def new_request_id() -> str:
+def new_request_id(kind: RequestKind = RequestKind.CANCELLATION) -> str:
     """A random id that is also a valid RQ job id suffix (letters, digits, ``_`` and ``-`` only)."""
-    return f"ccr_{secrets.token_hex(10)}"
+    prefix = "ccr" if kind is RequestKind.CANCELLATION else "edt"
+    return f"{prefix}_{secrets.token_hex(10)}"
+
+
+class Address(BaseModel):
+    """A shipping address in the storefront contract's keys (Shopify's MailingAddressInput in snake case)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    first_name: str | None = None
+    last_name: str | None = None
+    company: str | None = None
+    address1: str | None = None
+    address2: str | None = None
+    city: str | None = None
+    province_code: str | None = None
+    zip: str | None = None
+    country_code: str | None = None
+    phone: str | None = None
+
+    def mailing_address_input(self) -> dict[str, str | None]:
+        """The address as Shopify's MailingAddressInput (orderUpdate replaces the whole address with it)."""
+        return {
+            "firstName": self.first_name,
+            "lastName": self.last_name,
+            "company": self.company,
+            "address1": self.address1,
+            "address2": self.address2,
+            "city": self.city,
+            "provinceCode": self.province_code,
+            "zip": self.zip,
+            "countryCode": self.country_code,
+            "phone": self.phone,
+        }
+
+
+class LineChange(BaseModel):
+    """One line item the shopper changes: a lower quantity (0 removes it), or another variant of its product."""
+
+    line_item_id: int
+    title: str
+    variant_title: str | None = None
+    from_quantity: int
+    to_quantity: int
+    unit_price: Decimal | None = None
+    # The variant the line is swapped to (the same product, at the same unit price).
+    variant_id: int | None = None
+    new_variant_title: str | None = None
+
+    @property
+    def is_swap(self) -> bool:
+        return self.variant_id is not None and self.to_quantity > 0
+
+    def public_dict(self) -> dict[str, object]:
+        change: dict[str, object] = {
+            "type": "variant" if self.is_swap else "quantity",
+            "line_item_id": self.line_item_id,
+            "title": self.title,
+            "variant_title": self.variant_title,
+            "from_quantity": self.from_quantity,
+            "to_quantity": self.to_quantity,
+        }
+        if self.is_swap:
+            change.update(variant_id=self.variant_id, new_variant_title=self.new_variant_title)
+        return change
+
+
+class EditDetails(BaseModel):
+    """What an edit changes, what it refunds, and how far a worker has carried it out."""
+
+    line_items: list[LineChange] = Field(default_factory=list)
+    shipping_address: Address | None = None
+    # The address before the edit, for support.
+    previous_address: Address | None = None
+    # What the shopper was shown they get back (None: nothing is refunded, e.g. the payment was only authorized).
+    refund_estimate: Decimal | None = None
+    # The edit session the current attempt stages its changes on (orderEditBegin's CalculatedOrder).
+    session_id: str | None = None
+    # orderEditCommit was sent (claimed before sending, like orderCancel) and when it was confirmed.
+    commit_sent_at: datetime | None = None
+    committed_at: datetime | None = None
+    # The difference to refund, fixed from Shopify's calculated totals when the commit was claimed, so a retry
+    # after a crash refunds the same amount under the same key.
+    refund_due: Decimal | None = None
+    refund_id: str | None = None
+    refunded_amount: Decimal | None = None
+    address_updated_at: datetime | None = None
+
+    @property
+    def changes_line_items(self) -> bool:
+        return bool(self.line_items)
+
+    def public_changes(self) -> list[dict[str, object]]:
+        changes = [line.public_dict() for line in self.line_items]
+        if self.shipping_address is not None:
+            changes.append({"type": "shipping_address", "shipping_address": self.shipping_address.model_dump()})
+        return changes
 
 
 class Event(BaseModel):
@@ -66,11 +173,14 @@ class CancellationRequest(BaseModel):
     order_name: str
     customer_id: int
     customer_email: str | None = None
+    kind: RequestKind = RequestKind.CANCELLATION
     # The order's total when the shopper asked, for the merchant's insights.
     order_total: Decimal | None = None
     currency_code: str | None = None
-    reason: str
+    # A cancellation's reason code (an edit has none).
+    reason: str | None = None
     note: str | None = Field(None, max_length=NOTE_MAX_LENGTH)
+    edit: EditDetails | None = None
     status: RequestStatus
     attempts: int = 0
     events: list[Event] = Field(default_factory=list)
@@ -122,8 +232,32 @@ class CancellationRequest(BaseModel):
                 pass
         return self.message
 
+    @property
+    def is_edit(self) -> bool:
+        return self.kind is RequestKind.EDIT
+
+    def refund_money(self) -> dict[str, str] | None:
+        """An edit's refund: what was refunded once it was, what the shopper was shown before."""
+        edit = self.edit
+        if edit is None or not self.currency_code:
+            return None
+        amount = edit.refunded_amount if edit.refunded_amount is not None else edit.refund_estimate
+        if amount is None or amount <= 0:
+            return None
+        return {"amount": decimal_amount(amount, self.currency_code), "currency_code": self.currency_code}
+
     def public_dict(self, translate: Callable[..., str] | None = None) -> dict[str, object]:
         """The fields the storefront contract promises, and nothing internal."""
+        if self.edit is not None:
+            return {
+                "id": self.id,
+                "status": self.status.value,
+                "changes": self.edit.public_changes(),
+                "refund": self.refund_money(),
+                "message": self.shopper_message(translate),
+                "created_at": iso(self.created_at),
+                "updated_at": iso(self.updated_at),
+            }
         return {
             "id": self.id,
             "status": self.status.value,

@@ -1,8 +1,12 @@
-"""Where cancellation requests live in Redis; the only module that knows their keys.
+"""Where shoppers' requests (cancellations and edits) live in Redis; the only module that knows their keys.
 
 - ``selfservice:request:<id>``: the request (JSON).
-- ``selfservice:order-request:<shop>:<order id>``: the order's request id (at most one request per order).
-- ``selfservice:requests:<shop>``: the shop's request ids, scored by creation time (a sorted set).
+- ``selfservice:order-request:<shop>:<order id>``: the order's cancellation request id (at most one per order).
+- ``selfservice:order-edit:<shop>:<order id>``: the id of the order's latest edit (an order may be edited again
+  once its edit has finished; at most one is open at a time).
+- ``selfservice:requests:<shop>``: the shop's request ids of both kinds, scored by creation time (a sorted set).
+
+A cancellation and an open edit of the same order exclude each other: each is created watching the other's key.
 """
 
 from __future__ import annotations
@@ -45,8 +49,25 @@ def order_request_key(shop: str, order_id: int) -> str:
     return key("order-request", shop, order_id)
 
 
+def order_edit_key(shop: str, order_id: int) -> str:
+    return key("order-edit", shop, order_id)
+
+
 def shop_requests_key(shop: str) -> str:
     return key("requests", shop)
+
+
+class OrderBusyError(Exception):
+    """The order has an open request of the other kind (or an open edit), so this one is not created."""
+
+    def __init__(self, code: str, existing: CancellationRequest) -> None:
+        super().__init__(code)
+        self.code = code
+        self.existing = existing
+
+
+EDIT_IN_PROGRESS = "edit_in_progress"
+CANCELLATION_IN_PROGRESS = "cancellation_in_progress"
 
 
 class RequestRepository:
@@ -60,8 +81,32 @@ class RequestRepository:
         return self._records.get(request_key(request_id))
 
     def for_order(self, shop: str, order_id: int) -> CancellationRequest | None:
+        """The order's cancellation request."""
         request_id = self.redis.get(order_request_key(shop, order_id))
         return self.get(text(request_id)) if request_id else None
+
+    def latest_edit(self, shop: str, order_id: int) -> CancellationRequest | None:
+        """The order's latest edit request."""
+        request_id = self.redis.get(order_edit_key(shop, order_id))
+        return self.get(text(request_id)) if request_id else None
+
+    def latest_edits_in(
+        self, batch: ReadBatch, shop: str, order_ids: list[int]
+    ) -> Pending[list[CancellationRequest | None]]:
+        """The orders' latest edits (None for an order never edited), read with the batch."""
+        index_keys = [order_edit_key(shop, order_id) for order_id in order_ids]
+        batch.pipe.eval(_REQUESTS_OF_ORDERS, len(index_keys), *index_keys, request_key(""))
+
+        def read(records: list[bytes | None]) -> list[CancellationRequest | None]:
+            return [CancellationRequest.model_validate_json(raw) if raw else None for raw in records]
+
+        return batch.add(1, read)
+
+    def _open_request(self, pipe: Pipeline, index_key: str) -> CancellationRequest | None:
+        """The request ``index_key`` points at if it has not finished (the caller watches the key)."""
+        request_id = pipe.get(index_key)
+        found = self.get(text(request_id)) if request_id else None
+        return found if found is not None and not found.status.is_final else None
 
     def for_orders_in(
         self, batch: ReadBatch, shop: str, order_ids: list[int]
@@ -86,10 +131,11 @@ class RequestRepository:
         nothing half-written.
         """
         index_key = order_request_key(request.shop, request.order_id)
+        edit_key = order_edit_key(request.shop, request.order_id)
         with self.redis.pipeline() as pipe:
             for _ in range(MAX_WATCH_RETRIES):
                 try:
-                    pipe.watch(index_key)
+                    pipe.watch(index_key, edit_key)
                     existing_id = pipe.get(index_key)
                     if existing_id:
                         pipe.unwatch()
@@ -97,6 +143,10 @@ class RequestRepository:
                         if existing is not None:
                             return existing, False
                         raise RecordChangedError(f"index points at a missing request for order {request.order_id}")
+                    open_edit = self._open_request(pipe, edit_key)
+                    if open_edit is not None:
+                        pipe.unwatch()
+                        raise OrderBusyError(EDIT_IN_PROGRESS, open_edit)
                     pipe.multi()
                     pipe.set(request_key(request.id), request.model_dump_json())
                     pipe.set(index_key, request.id)
@@ -108,6 +158,36 @@ class RequestRepository:
                 except redis.WatchError:
                     continue
         raise RecordChangedError(f"could not create a request for order {request.order_id}")
+
+    def create_edit(
+        self, request: CancellationRequest, enqueue: Callable[[Pipeline], None] | None = None
+    ) -> CancellationRequest:
+        """Store the edit ``request`` as the order's latest, with the job ``enqueue`` adds, in one MULTI/EXEC.
+
+        Raises OrderBusyError when the order has an open edit or an open cancellation request.
+        """
+        edit_key = order_edit_key(request.shop, request.order_id)
+        cancellation_key = order_request_key(request.shop, request.order_id)
+        with self.redis.pipeline() as pipe:
+            for _ in range(MAX_WATCH_RETRIES):
+                try:
+                    pipe.watch(edit_key, cancellation_key)
+                    for code, index in ((EDIT_IN_PROGRESS, edit_key), (CANCELLATION_IN_PROGRESS, cancellation_key)):
+                        busy = self._open_request(pipe, index)
+                        if busy is not None:
+                            pipe.unwatch()
+                            raise OrderBusyError(code, busy)
+                    pipe.multi()
+                    pipe.set(request_key(request.id), request.model_dump_json())
+                    pipe.set(edit_key, request.id)
+                    pipe.zadd(shop_requests_key(request.shop), {request.id: request.created_at.timestamp()})
+                    if enqueue is not None:
+                        enqueue(pipe)
+                    pipe.execute()
+                    return request
+                except redis.WatchError:
+                    continue
+        raise RecordChangedError(f"could not create an edit for order {request.order_id}")
 
     def update(
         self,
@@ -134,7 +214,7 @@ class RequestRepository:
         doomed = [request for request in self.iter_shop(shop) if request.customer_id == customer_id]
         with self.redis.pipeline() as pipe:
             for request in doomed:
-                pipe.delete(request_key(request.id), order_request_key(shop, request.order_id))
+                pipe.delete(request_key(request.id), *self._order_index_keys(request))
                 pipe.zrem(shop_requests_key(shop), request.id)
             pipe.execute()
         return [request.id for request in doomed]
@@ -143,6 +223,14 @@ class RequestRepository:
         """Delete every request of the shop (shop/redact)."""
         with self.redis.pipeline() as pipe:
             for request in self.iter_shop(shop):
-                pipe.delete(request_key(request.id), order_request_key(shop, request.order_id))
+                pipe.delete(request_key(request.id), *self._order_index_keys(request))
             pipe.delete(shop_requests_key(shop))
             pipe.execute()
+
+    @staticmethod
+    def _order_index_keys(request: CancellationRequest) -> list[str]:
+        """The order's index keys that may point at ``request`` (an edit's key may point at a later edit of the same
+        customer's order, which goes with it)."""
+        if request.is_edit:
+            return [order_edit_key(request.shop, request.order_id)]
+        return [order_request_key(request.shop, request.order_id)]

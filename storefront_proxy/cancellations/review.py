@@ -17,7 +17,8 @@ from rq import Queue
 
 from storefront_proxy.cancellations.enqueue import enqueue_cancellation
 from storefront_proxy.cancellations.insights import DateRange, in_range
-from storefront_proxy.cancellations.records import CancellationRequest, Event, Note, RequestStatus
+from storefront_proxy.cancellations.records import CancellationRequest, Event, Note, RequestKind, RequestStatus
+from storefront_proxy.edits.enqueue import enqueue_edit
 from storefront_proxy.policy.model import AutoReviewAction, Policy
 from storefront_proxy.store import Store
 from storefront_proxy.text import strip_text
@@ -117,10 +118,13 @@ class Review:
         query: str | None = None,
         page: int = 1,
         days: DateRange | None = None,
+        kind: str | None = None,
     ) -> RequestPage:
-        """The shop's requests, newest first, filtered by status, by order name or customer e-mail, and by the UTC
-        days they were made on."""
+        """The shop's requests, newest first, filtered by status, by order name or customer e-mail, by the UTC
+        days they were made on and by kind (cancellation or edit)."""
         matching = self.all_requests(shop, status, query)
+        if kind is not None:
+            matching = [item for item in matching if item.kind.value == kind]
         if days is not None:
             matching = in_range(matching, days)
         pages = max(1, -(-len(matching) // PAGE_SIZE))
@@ -223,7 +227,6 @@ class Review:
     def _dispatch(
         self, shop: str, request_id: str, actor: str, action: str, allowed: set[RequestStatus]
     ) -> CancellationRequest:
-        self.get_request(shop, request_id)
 
         def change(request: CancellationRequest) -> tuple[RequestStatus, int]:
             """Queue the request; returns its status before and the number of this hand-over to a worker."""
@@ -232,16 +235,20 @@ class Review:
             before = request.status
             request.dispatches += 1
             request.tell(None)
-            if action == "retry":
-                # Support decided to try again: a failed attempt's orderCancel is settled, send anew.
+            if action == "retry" and not request.is_edit:
+                # Support decided to try again: a failed attempt's orderCancel is settled, send anew. (An edit keeps
+                # what it got to: a commit that landed is never sent again, its refund keeps its key.)
                 request.cancel_sent_at = None
                 request.shopify_job_id = None
             done = "retried" if action == "retry" else "approved"
             request.record(self.clock(), _event(done, actor), status=RequestStatus.QUEUED, detail=actor)
             return before, request.dispatches
 
+        kind = self.get_request(shop, request_id).kind
+        hand_over = enqueue_edit if kind is RequestKind.EDIT else enqueue_cancellation
+
         def enqueue(pipe: Pipeline, changed: tuple[RequestStatus, int]) -> None:
-            enqueue_cancellation(self.queue, shop, request_id, self.retry_intervals, pipeline=pipe, dispatch=changed[1])
+            hand_over(self.queue, shop, request_id, self.retry_intervals, pipeline=pipe, dispatch=changed[1])
 
         updated, (before, _) = self.store.requests.update(request_id, change, enqueue)
         self._audit(shop, actor, f"request.{action}", request_id, {"status": before.value}, {"status": "queued"})

@@ -53,6 +53,8 @@ class OrderView:
     policy: Policy
     eligibility: Eligibility
     request: CancellationRequest | None
+    # The order's open or latest edit (only the order's own page reads it).
+    edit: CancellationRequest | None = None
 
 
 class Cancellations:
@@ -147,6 +149,7 @@ class Cancellations:
         pending_policy = self.store.policies.get_in(batch, shop)
         cached = self.store.order_facts.get_in(batch, shop, order_id)
         requests = self.store.requests.for_orders_in(batch, shop, [order_id])
+        edits = self.store.requests.latest_edits_in(batch, shop, [order_id])
         batch.run()
         policy = pending_policy.value
         order = _usable(cached.value, policy, line_items=True) or self._read_order(shop, order_id, policy)
@@ -157,6 +160,7 @@ class Cancellations:
             policy,
             check_eligibility(order, policy, self.clock()),
             _theirs(requests.value[0], customer_id),
+            _theirs(edits.value[0], customer_id),
         )
 
     def existing_request(self, shop: str, customer_id: int, order_id: int) -> CancellationRequest | None:

@@ -1,4 +1,4 @@
-"""The customer-account extension's routes: one order, and its cancellation request (read and create).
+"""The customer-account extension's routes: one order, its cancellation request and its edits (read and create).
 
 The same JSON bodies, status codes, error shapes and request statuses as the ``/proxy`` contract (README, "The
 storefront contract"), from the same use cases; only the verification differs (a session token instead of the
@@ -20,7 +20,9 @@ from storefront_proxy.http_errors import ApiError, answer_invalid_values
 from storefront_proxy.proxy.pages import translator
 from storefront_proxy.services import services
 from storefront_proxy.shopper_contract import (
+    edit_request,
     limit_cancellations,
+    limit_edits,
     limit_reads,
     limit_reads_in,
     order_payload,
@@ -99,4 +101,28 @@ def show_order(order_id: str) -> Any:
     numeric_id = parse_order_id(order_id, gid=True)
     reads = limit_reads_in(services().store.batch(), shopper.shop, shopper.customer_id)
     view = _cancellations().order_view(shopper.shop, shopper.customer_id, numeric_id, reads)
-    return jsonify(order_payload(view))
+    return jsonify(order_payload(view, options=services().edits.options(shopper.shop, view)))
+
+
+@bp.post("/orders/<path:order_id>/edits")
+@extension_verified
+def create_edit(order_id: str) -> Any:
+    """Ask to change the order's items or address: 202 with the new edit."""
+    _limited()
+    shopper = g.customer_account
+    numeric_id = parse_order_id(order_id, gid=True)
+    lines, address = edit_request(request_fields())
+    limit_edits(shopper.shop, shopper.customer_id)
+    edit = services().edits.request_edit(shopper.shop, shopper.customer_id, numeric_id, lines, address)
+    return jsonify({"edit": edit.public_dict(translator())}), 202
+
+
+@bp.get("/orders/<path:order_id>/edits/<edit_id>")
+@extension_verified
+def show_edit(order_id: str, edit_id: str) -> Any:
+    """One of the order's edits."""
+    _limited()
+    shopper = g.customer_account
+    numeric_id = parse_order_id(order_id, gid=True)
+    edit = services().edits.get_edit(shopper.shop, shopper.customer_id, numeric_id, edit_id)
+    return jsonify({"edit": edit.public_dict(translator())})

@@ -7,7 +7,11 @@
   order search may not find an order yet the moment it is created) and a generation (``gen``) that each new
   order of the customer bumps.
 
-Both expire after ``FACTS_TTL_SECONDS``, so an order whose webhooks stopped is read from Shopify again.
+- ``selfservice:product-variants:<shop>:<product id>``: the product's variants as a shopper may swap to them
+  (JSON), for ``VARIANTS_TTL_SECONDS``: no webhook keeps them fresh, and the edit's POST reads them from Shopify
+  again before deciding.
+
+Both order keys expire after ``FACTS_TTL_SECONDS``, so an order whose webhooks stopped is read from Shopify again.
 """
 
 from __future__ import annotations
@@ -21,10 +25,11 @@ from datetime import datetime
 import redis
 from redis.client import Pipeline
 
-from storefront_proxy.shopify.models import Order
+from storefront_proxy.shopify.models import Order, ProductVariants
 from storefront_proxy.storage import Pending, ReadBatch, key, text
 
 FACTS_TTL_SECONDS = 3600
+VARIANTS_TTL_SECONDS = 600
 
 # Replace the order's facts unless a newer version is stored (an older delivery, or a read that started before a
 # webhook arrived, never overwrites a newer one); ARGV: version, facts (may be empty), ttl, and '1' when the
@@ -73,6 +78,10 @@ def customer_orders_key(shop: str, customer_id: int | str) -> str:
     return key("customer-orders", shop, customer_id)
 
 
+def product_variants_key(shop: str, product_id: str) -> str:
+    return key("product-variants", shop, product_id.rsplit("/", 1)[-1])
+
+
 def version_of(moment: datetime) -> int:
     """An order version as Redis compares it: ``updated_at`` in milliseconds."""
     return int(moment.timestamp() * 1000)
@@ -111,7 +120,24 @@ class OrderFacts:
         batch.pipe.hmget(customer_orders_key(shop, customer_id), ["ids", "new", "gen"])
         return batch.add(1, _customer_order_ids)
 
+    def product_variants_in(
+        self, batch: ReadBatch, shop: str, product_ids: list[str]
+    ) -> Pending[dict[str, ProductVariants]]:
+        """The cached variants of those products (GIDs) that are cached."""
+        for product_id in product_ids:
+            batch.pipe.get(product_variants_key(shop, product_id))
+        return batch.add(
+            len(product_ids),
+            lambda *raws: {p.id: p for p in (ProductVariants.model_validate_json(raw) for raw in raws if raw)},
+        )
+
     # -- writes ---------------------------------------------------------------------------------------------------
+
+    def put_product_variants(self, shop: str, products: Iterable[ProductVariants]) -> None:
+        with self.redis.pipeline(transaction=False) as pipe:
+            for product in products:
+                pipe.set(product_variants_key(shop, product.id), product.model_dump_json(), ex=VARIANTS_TTL_SECONDS)
+            pipe.execute()
 
     def put(self, shop: str, order: Order) -> None:
         """Keep an order just read from Shopify."""
@@ -178,7 +204,7 @@ class OrderFacts:
 
     def delete_shop(self, shop: str) -> None:
         """Delete every cached fact of the shop (shop/redact)."""
-        for prefix in (order_facts_key(shop, ""), customer_orders_key(shop, "")):
+        for prefix in (order_facts_key(shop, ""), customer_orders_key(shop, ""), key("product-variants", shop, "")):
             batch = [found for found in self.redis.scan_iter(match=f"{prefix}*", count=500)]
             if batch:
                 self.redis.delete(*batch)

@@ -114,6 +114,18 @@ class Policy(BaseModel):
     auto_reject_message: str | None = Field(None, max_length=AUTO_REJECT_MESSAGE_MAX, validate_default=True)
     # The admin marks requests waiting for review longer than this.
     review_target_hours: int = Field(24, ge=1, le=24 * 30)
+    # Order editing by the shopper (storefront_proxy/edits/): the same eligibility rules and review mode as a
+    # cancellation, in its own window; None takes the cancel window's mode and minutes.
+    edit_enabled: bool = True
+    edit_window_mode: WindowMode | None = None
+    edit_window_minutes: int | None = Field(None, ge=1, le=60 * 24 * 60)
+    # Which edits are offered: lower a quantity or remove a line; swap to another variant of the same product at
+    # the same unit price; correct the shipping address (within its country unless allowed: a new country
+    # changes shipping rates and taxes, which an edit does not recalculate).
+    edit_quantities: bool = True
+    edit_variants: bool = True
+    edit_shipping_address: bool = True
+    edit_address_same_country: bool = True
     # Where the storefront page sends shoppers whose order has started shipping.
     returns_url: str | None = None
     # How a shopper whose order can't be cancelled here reaches the shop: Shopify gives every new online store a
@@ -190,6 +202,23 @@ class Policy(BaseModel):
     @classmethod
     def _statuses(cls, statuses: list[str]) -> list[str]:
         return [status.strip().upper() for status in statuses if status.strip()]
+
+    @property
+    def edit_window(self) -> tuple[WindowMode, int]:
+        """The edit window's mode and minutes: its own where set, the cancel window's otherwise."""
+        return (
+            self.edit_window_mode or self.window_mode,
+            self.edit_window_minutes if self.edit_window_minutes is not None else self.cancel_window_minutes,
+        )
+
+    @property
+    def offers_edits(self) -> bool:
+        """Whether shoppers may edit anything at all."""
+        return (
+            self.enabled
+            and self.edit_enabled
+            and (self.edit_quantities or self.edit_variants or self.edit_shipping_address)
+        )
 
     @property
     def needs_product_tags(self) -> bool:

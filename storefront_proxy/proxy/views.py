@@ -16,13 +16,16 @@ from werkzeug.http import parse_accept_header
 from werkzeug.wrappers import Response
 
 from storefront_proxy.cancellations.storefront import Cancellations, OrderView
+from storefront_proxy.edits.storefront import EditOptions
 from storefront_proxy.http_errors import ApiError, answer_invalid_values
 from storefront_proxy.proxy.csrf import issue_token, token_is_valid
 from storefront_proxy.proxy.pages import per_header, render_page, translator
 from storefront_proxy.proxy.verification import proxy_verified
 from storefront_proxy.services import services
 from storefront_proxy.shopper_contract import (
+    edit_request,
     limit_cancellations,
+    limit_edits,
     limit_reads_in,
     offered_reasons,
     parse_order_id,
@@ -62,9 +65,27 @@ def _cancellations() -> Cancellations:
     return services().cancellations
 
 
-def order_payload(view: OrderView) -> dict[str, Any]:
+def order_payload(view: OrderView, options: EditOptions | None = None) -> dict[str, Any]:
     """The contract's order object, with the form token the page and the theme block post back."""
-    return shopper_order_payload(view, _csrf_token(view.order.legacy_resource_id))
+    return shopper_order_payload(view, _csrf_token(view.order.legacy_resource_id), options)
+
+
+def _order_page(view: OrderView, status: int = 200, **context: Any) -> Response:
+    """The order's self-service page: items and address to change, cancelling, and what was asked."""
+    options = services().edits.options(g.proxy.shop, view)
+    return _page(
+        "order.html", status=status, view=view, options=options, payload=order_payload(view, options), **context
+    )
+
+
+def _check_csrf(fields: dict[str, Any], order_id: int) -> str:
+    settings = services().settings
+    token = request.headers.get(CSRF_HEADER) or fields.get("csrf_token")
+    if not isinstance(token, str) or not token_is_valid(
+        settings.api_secret(), token, g.proxy.shop, g.proxy.customer_id, order_id, time.time()
+    ):
+        raise ApiError(403, "invalid_csrf_token", "This form has expired. Please reload the page and try again.")
+    return token
 
 
 def _csrf_token(order_id: int) -> str:
@@ -120,10 +141,9 @@ def show_order(order_id: str) -> Any:
     """One order: can it still be cancelled, until when, and the request's status if there is one."""
     numeric_id = parse_order_id(order_id)
     view = _cancellations().order_view(g.proxy.shop, g.proxy.customer_id, numeric_id, _limited_reads())
-    payload = order_payload(view)
     if wants_json():
-        return jsonify(payload)
-    return _page("order.html", view=view, payload=payload)
+        return jsonify(order_payload(view, services().edits.options(g.proxy.shop, view)))
+    return _order_page(view)
 
 
 @bp.get("/orders/<order_id>/cancellation")
@@ -138,7 +158,7 @@ def show_cancellation(order_id: str) -> Any:
     if wants_json():
         return jsonify({"request": cancellation.public_dict(translator())})
     view = _cancellations().order_view(g.proxy.shop, g.proxy.customer_id, numeric_id)
-    return _page("order.html", view=view, payload=order_payload(view))
+    return _order_page(view)
 
 
 @bp.post("/orders/<order_id>/cancellation")
@@ -148,12 +168,7 @@ def create_cancellation(order_id: str) -> Any:
     _limited()
     numeric_id = parse_order_id(order_id)
     fields = request_fields()
-    settings = services().settings
-    token = request.headers.get(CSRF_HEADER) or fields.get("csrf_token")
-    if not isinstance(token, str) or not token_is_valid(
-        settings.api_secret(), token, g.proxy.shop, g.proxy.customer_id, numeric_id, time.time()
-    ):
-        raise ApiError(403, "invalid_csrf_token", "This form has expired. Please reload the page and try again.")
+    token = _check_csrf(fields, numeric_id)
     reason, note = reason_and_note(fields)
     if not wants_json() and fields.get("confirm") != "yes":
         # The plain form's first step: show what will happen and ask again (the script does this in place).
@@ -166,7 +181,7 @@ def create_cancellation(order_id: str) -> Any:
     if wants_json():
         return jsonify({"request": cancellation.public_dict(translator())}), status
     view = _cancellations().order_view(g.proxy.shop, g.proxy.customer_id, numeric_id)
-    return _page("order.html", status=status, view=view, payload=order_payload(view), focus_status=True)
+    return _order_page(view, status=status, focus_status=True)
 
 
 def _confirmation_page(order_id: int, reason: str, note: str | None, token: str) -> Any:
@@ -175,7 +190,7 @@ def _confirmation_page(order_id: int, reason: str, note: str | None, token: str)
     if reason not in labels:
         raise ApiError(400, "invalid_reason", "Choose one of the offered reasons.")
     if view.request is not None or not view.eligibility.eligible:
-        return _page("order.html", view=view, payload=order_payload(view))
+        return _order_page(view)
     return _page(
         "confirm.html",
         view=view,
@@ -185,3 +200,54 @@ def _confirmation_page(order_id: int, reason: str, note: str | None, token: str)
         note=note or "",
         csrf_token=token,
     )
+
+
+@bp.post("/orders/<order_id>/edits")
+@proxy_verified
+def create_edit(order_id: str) -> Any:
+    """Ask to change the order's items or address: 202 with the new edit. The plain form's first step answers the
+    confirmation page (the changes and the refund) instead."""
+    _limited()
+    numeric_id = parse_order_id(order_id)
+    fields = request_fields()
+    token = _check_csrf(fields, numeric_id)
+    lines, address = edit_request(fields)
+    if not wants_json() and fields.get("confirm") != "yes":
+        view = _cancellations().order_view(g.proxy.shop, g.proxy.customer_id, numeric_id)
+        plan = services().edits.preview(g.proxy.shop, view, lines, address)
+        return _page(
+            "edit_confirm.html",
+            view=view,
+            payload=shopper_order_payload(view),
+            plan=plan,
+            fields=_form_fields(fields),
+            csrf_token=token,
+        )
+    limit_edits(g.proxy.shop, g.proxy.customer_id)
+    edit = services().edits.request_edit(g.proxy.shop, g.proxy.customer_id, numeric_id, lines, address)
+    if wants_json():
+        return jsonify({"edit": edit.public_dict(translator())}), 202
+    view = _cancellations().order_view(g.proxy.shop, g.proxy.customer_id, numeric_id)
+    return _order_page(view, status=202, focus_edit=True)
+
+
+@bp.get("/orders/<order_id>/edits/<edit_id>")
+@proxy_verified
+def show_edit(order_id: str, edit_id: str) -> Any:
+    """One of the order's edits (the page script follows it until it is applied or not)."""
+    _limited()
+    numeric_id = parse_order_id(order_id)
+    edit = services().edits.get_edit(g.proxy.shop, g.proxy.customer_id, numeric_id, edit_id)
+    if wants_json():
+        return jsonify({"edit": edit.public_dict(translator())})
+    view = _cancellations().order_view(g.proxy.shop, g.proxy.customer_id, numeric_id)
+    return _order_page(view)
+
+
+def _form_fields(fields: dict[str, Any]) -> list[tuple[str, str]]:
+    """The plain form's edit fields, carried through its confirmation step as hidden inputs."""
+    return [
+        (name, value)
+        for name, value in fields.items()
+        if isinstance(value, str) and name.startswith(("quantity-", "variant-", "address-"))
+    ]

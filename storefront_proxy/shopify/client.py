@@ -35,11 +35,15 @@ from storefront_proxy.shopify.errors import (
     ShopifyTransientError,
 )
 from storefront_proxy.shopify.models import (
+    CalculatedOrder,
     CancelJob,
     FulfillmentHold,
     Order,
     OrderCancellation,
     OrderFulfillmentOrders,
+    OrderPayments,
+    ProductVariants,
+    Refund,
     UserError,
     order_gid,
 )
@@ -99,6 +103,14 @@ OPERATION_FILES = (
     "get_fulfillment_orders",
     "hold_fulfillment_order",
     "release_fulfillment_hold",
+    "get_variant_options",
+    "get_order_payments",
+    "begin_order_edit",
+    "set_order_edit_quantity",
+    "add_order_edit_variant",
+    "commit_order_edit",
+    "refund_edit_difference",
+    "update_shipping_address",
 )
 DOCUMENTS: dict[str, GraphQLRequest] = {name: gql(load_operation(name)) for name in OPERATION_FILES}
 # Each document as it is sent, printed once: gql prints the document again on every call (GraphQLRequest.payload),
@@ -125,9 +137,9 @@ class PrintedRequest(GraphQLRequest):
 # tests/shopify/test_document_costs.py): what a call takes from the shop's bucket before it is sent. A list's cost
 # grows with its page size; each client learns the real figure from Shopify's answers.
 ESTIMATED_COSTS: dict[str, float] = {
-    "get_order": 30,
+    "get_order": 111,
     "get_order_to_decide": 7,
-    "get_order_with_product_tags": 50,
+    "get_order_with_product_tags": 131,
     "list_customer_orders": 72,
     "list_customer_orders_with_product_tags": 502,
     "cancel_order": 12,
@@ -139,6 +151,14 @@ ESTIMATED_COSTS: dict[str, float] = {
     "get_fulfillment_orders": 43,
     "hold_fulfillment_order": 13,
     "release_fulfillment_hold": 12,
+    "get_variant_options": 23,
+    "get_order_payments": 35,
+    "begin_order_edit": 56,
+    "set_order_edit_quantity": 14,
+    "add_order_edit_variant": 14,
+    "commit_order_edit": 14,
+    "refund_edit_difference": 14,
+    "update_shipping_address": 13,
 }
 
 
@@ -160,6 +180,20 @@ class CallPacer(Protocol):
 def user_errors(payload: dict[str, Any], field: str = "userErrors") -> list[UserError]:
     """A mutation payload's user errors: Shopify's reasons for refusing, sent as data, not as GraphQL errors."""
     return [UserError.model_validate(error) for error in payload.get(field) or []]
+
+
+@dataclass(frozen=True)
+class EditStep:
+    """What an order-edit mutation answered: the edit session's order with the staged changes, or Shopify's
+    reasons for refusing."""
+
+    calculated_order: CalculatedOrder | None
+    user_errors: list[UserError]
+
+
+def _edit_step(payload: dict[str, Any]) -> EditStep:
+    calculated = payload.get("calculatedOrder")
+    return EditStep(CalculatedOrder.model_validate(calculated) if calculated else None, user_errors(payload))
 
 
 @dataclass(frozen=True)
@@ -323,6 +357,52 @@ class ShopifyClient:
         data = self.execute("release_fulfillment_hold", {"id": fulfillment_order_id, "holdIds": hold_ids})
         payload = data["fulfillmentOrderReleaseHold"]
         return user_errors(payload)
+
+    def get_variant_options(self, product_ids: list[str]) -> dict[str, ProductVariants]:
+        """The variants of each product (by GID) that still exists, keyed by the product's GID."""
+        if not product_ids:
+            return {}
+        data = self.execute("get_variant_options", {"ids": product_ids})
+        products = [ProductVariants.model_validate(node) for node in data.get("nodes") or [] if node and node.get("id")]
+        return {product.id: product for product in products}
+
+    def get_order_payments(self, order_id: int) -> OrderPayments | None:
+        data = self.execute("get_order_payments", {"id": order_gid(order_id)})
+        return OrderPayments.model_validate(data["order"]) if data.get("order") else None
+
+    # Order editing (https://shopify.dev/docs/apps/build/orders-fulfillment/order-management-apps/edit-orders):
+    # beginning and staging change nothing on the order until the commit, so they are safe to send again; the
+    # commit is not (its caller claims it first, like orderCancel).
+
+    def begin_order_edit(self, order_id: int) -> EditStep:
+        return _edit_step(self.execute("begin_order_edit", {"id": order_gid(order_id)})["orderEditBegin"])
+
+    def set_order_edit_quantity(self, session_id: str, line_item_id: str, quantity: int, *, restock: bool) -> EditStep:
+        variables = {"id": session_id, "lineItemId": line_item_id, "quantity": quantity, "restock": restock}
+        return _edit_step(self.execute("set_order_edit_quantity", variables)["orderEditSetQuantity"])
+
+    def add_order_edit_variant(self, session_id: str, variant_id: str, quantity: int) -> EditStep:
+        variables = {"id": session_id, "variantId": variant_id, "quantity": quantity}
+        return _edit_step(self.execute("add_order_edit_variant", variables)["orderEditAddVariant"])
+
+    def commit_order_edit(self, session_id: str, *, notify_customer: bool, staff_note: str) -> list[UserError]:
+        """Commit the session's staged changes to the order; Shopify's user errors (empty on success)."""
+        variables = {"id": session_id, "notifyCustomer": notify_customer, "staffNote": staff_note[:STAFF_NOTE_MAX]}
+        payload = self.execute("commit_order_edit", variables, idempotent=False)["orderEditCommit"]
+        return user_errors(payload)
+
+    def refund(self, refund_input: dict[str, Any], *, idempotency_key: str) -> tuple[Refund | None, list[UserError]]:
+        """refundCreate with ``idempotency_key``: the same key always answers the first refund, so this is safe
+        to send again after an ambiguous failure."""
+        variables = {"input": refund_input, "idempotencyKey": idempotency_key}
+        payload = self.execute("refund_edit_difference", variables)["refundCreate"]
+        refund = payload.get("refund")
+        return (Refund.model_validate(refund) if refund else None), user_errors(payload)
+
+    def update_shipping_address(self, order_id: int, address: dict[str, Any]) -> list[UserError]:
+        """Replace the order's shipping address (MailingAddressInput fields); Shopify's user errors."""
+        variables = {"input": {"id": order_gid(order_id), "shippingAddress": address}}
+        return user_errors(self.execute("update_shipping_address", variables)["orderUpdate"])
 
     def get_job(self, job_id: str) -> CancelJob | None:
         data = self.execute("get_job", {"id": job_id})

@@ -7,14 +7,26 @@ field the eligibility rules read is translated here to what ``OrderForCancellati
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from pydantic import ValidationError
 
-from storefront_proxy.shopify.models import CUSTOMER_GID_PREFIX, ORDER_GID_PREFIX, Fulfillment, LineItem, Order
+from storefront_proxy.shopify.models import (
+    CUSTOMER_GID_PREFIX,
+    ORDER_GID_PREFIX,
+    Fulfillment,
+    LineItem,
+    MailingAddress,
+    Order,
+)
 from storefront_proxy.times import parse_time
 
 FULFILLMENT_GID_PREFIX = "gid://shopify/Fulfillment/"
+LINE_ITEM_GID_PREFIX = "gid://shopify/LineItem/"
+VARIANT_GID_PREFIX = "gid://shopify/ProductVariant/"
+PRODUCT_GID_PREFIX = "gid://shopify/Product/"
+ADDRESS_FIELDS = ("first_name", "last_name", "company", "address1", "address2", "city", "province_code", "zip")
 # The line items the GraphQL fragments read; beyond them, ``more_line_items`` says there are others.
 LINE_ITEMS_READ = 20
 # REST ``fulfillment_status`` → GraphQL ``displayFulfillmentStatus``. REST says null for an order nothing of which
@@ -79,12 +91,58 @@ def _graphql_fields(payload: dict[str, Any]) -> dict[str, Any]:
             for f in payload.get("fulfillments") or []
             if isinstance(f, dict)
         ],
-        "line_items": [
-            LineItem(name=str(item.get("name") or item.get("title") or ""), quantity=int(item.get("quantity") or 0))
-            for item in line_items[:LINE_ITEMS_READ]
-        ],
+        "line_items": [_line_item(item) for item in line_items[:LINE_ITEMS_READ]],
+        "shipping_address": _address(payload.get("shipping_address")),
         "more_line_items": len(line_items) > LINE_ITEMS_READ,
         "line_items_read": True,
         # Webhooks carry no product tags: a policy that excludes some reads the order from Shopify instead.
         "product_tags_read": False,
     }
+
+
+def _gid(prefix: str, value: Any) -> str | None:
+    return f"{prefix}{int(value)}" if isinstance(value, int | str) and str(value).isdigit() else None
+
+
+def _line_item(item: dict[str, Any]) -> LineItem:
+    """A REST line item as ``LineItemForEditing`` reads it: ``quantity`` is what was ordered, ``current_quantity``
+    what is left after edits, ``fulfillable_quantity`` what has not shipped, ``price`` the unit price before
+    discounts (less the line's discount per unit, as discountedUnitPriceSet says)."""
+    quantity = int(item.get("quantity") or 0)
+    current = item.get("current_quantity")
+    current_quantity = int(current) if isinstance(current, int) else None
+    unit_price = None
+    if isinstance(item.get("price"), str | int | float):
+        unit_price = Decimal(str(item["price"]))
+        discount = item.get("total_discount")
+        if isinstance(discount, str | int | float) and quantity > 0 and Decimal(str(discount)) > 0:
+            unit_price = (unit_price - Decimal(str(discount)) / quantity).quantize(Decimal("0.01"))
+    fulfillable = item.get("fulfillable_quantity")
+    variant = _gid(VARIANT_GID_PREFIX, item.get("variant_id"))
+    product = _gid(PRODUCT_GID_PREFIX, item.get("product_id"))
+    return LineItem.model_validate(
+        {
+            "name": str(item.get("name") or item.get("title") or ""),
+            "quantity": quantity,
+            "id": _gid(LINE_ITEM_GID_PREFIX, item.get("id")),
+            "title": item.get("title") if isinstance(item.get("title"), str) else None,
+            "variant_title": item.get("variant_title") if isinstance(item.get("variant_title"), str) else None,
+            "current_quantity": current_quantity,
+            "unfulfilled_quantity": int(fulfillable) if isinstance(fulfillable, int) else None,
+            "unit_price": unit_price,
+            "variant": {"id": variant, "product": {"id": product} if product else None} if variant else None,
+        }
+    )
+
+
+def _address(address: Any) -> MailingAddress | None:
+    if not isinstance(address, dict):
+        return None
+    fields = {name: address.get(name) if isinstance(address.get(name), str) else None for name in ADDRESS_FIELDS}
+    country = address.get("country_code")
+    phone = address.get("phone")
+    return MailingAddress(
+        **fields,
+        country_code=country if isinstance(country, str) else None,
+        phone=phone if isinstance(phone, str) else None,
+    )

@@ -18,15 +18,18 @@ from tests.helpers import OTHER_SHOP, SHOP, auth
 
 COLUMNS = [
     "id",
+    "type",
     "created_at",
     "order_name",
     "order_id",
     "customer_email",
     "reason",
     "note",
+    "changes",
     "status",
     "message",
     "order_total",
+    "refund",
     "currency_code",
     "attempts",
     "last_error",
@@ -99,7 +102,7 @@ def test_insights_numbers_for_a_range(client, week):
     assert response.status_code == 200
     data = response.get_json()
     assert (data["from"], data["to"], data["days"]) == ("2026-01-01", "2026-01-07", 7)
-    assert data["totals"] == {"requests": 5, "cancellations": 3, "rejected_too_late": 1}
+    assert data["totals"] == {"requests": 5, "cancellations": 3, "rejected_too_late": 1, "edits": 0, "edits_applied": 0}
     assert [(d["date"][-2:], d["requests"], d["cancellations"]) for d in data["per_day"]] == [
         ("01", 2, 2),
         ("02", 0, 0),
@@ -168,7 +171,13 @@ def test_insights_never_include_another_shops_requests(client, week):
     mine = client.get(f"/admin/api/insights?{RANGE}", headers=auth()).get_json()
     assert "GBP" not in mine["cancelled_value"]
     theirs = client.get(f"/admin/api/insights?{RANGE}", headers=auth(shop=OTHER_SHOP)).get_json()
-    assert theirs["totals"] == {"requests": 3, "cancellations": 3, "rejected_too_late": 0}
+    assert theirs["totals"] == {
+        "requests": 3,
+        "cancellations": 3,
+        "rejected_too_late": 0,
+        "edits": 0,
+        "edits_applied": 0,
+    }
     assert theirs["cancelled_value"] == {"GBP": "1500.00"}
 
 
@@ -196,15 +205,18 @@ def test_csv_download_has_every_request_of_the_shop(client, week):
     first = next(row for row in exported if row["order_name"] == "#1")
     assert first == {
         "id": week[0].id,
+        "type": "cancellation",
         "created_at": "2026-01-01T12:00:00Z",
         "order_name": "#1",
         "order_id": "1",
         "customer_email": "ada@example.com",
         "reason": "changed_mind",
         "note": "",
+        "changes": "",
         "status": "cancelled",
         "message": "",
         "order_total": "42.50",
+        "refund": "",
         "currency_code": "EUR",
         "attempts": "0",
         "last_error": "",

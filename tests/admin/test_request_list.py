@@ -67,10 +67,11 @@ def test_a_bad_range_is_400_invalid_range(client, query):
     assert error["code"] == "invalid_range" and set(error["fields"]) <= {"from", "to"}
 
 
-def test_type_is_cancellation_or_400(client, store):
+def test_type_is_cancellation_or_edit_or_400(client, store):
     stored_request(store)
     assert len(client.get("/admin/api/requests?type=cancellation", headers=auth()).get_json()["requests"]) == 1
-    for query in ("type=edit", "type=", "type=cancellation&type=cancellation"):
+    assert client.get("/admin/api/requests?type=edit", headers=auth()).get_json()["requests"] == []
+    for query in ("type=edits", "type=", "type=cancellation&type=cancellation"):
         response = client.get(f"/admin/api/requests?{query}", headers=auth())
         assert response.status_code == 400 and response.get_json()["error"]["code"] == "invalid_parameter", query
 

@@ -89,6 +89,7 @@ def test_breakdown_by_reason_and_outcome():
         "queued": 1,
         "processing": 0,
         "cancelled": 2,
+        "applied": 0,
         "rejected": 0,
         "failed": 1,
     }
@@ -139,7 +140,7 @@ def test_to_dict_is_plain_json():
     data = compute_insights([req(at(2), RequestStatus.CANCELLED)], JUNE).to_dict()
     assert data["from"] == "2026-06-01" and data["to"] == "2026-06-03" and data["days"] == 3
     assert data["per_day"][1] == {"date": "2026-06-02", "requests": 1, "cancellations": 1}
-    assert data["totals"] == {"requests": 1, "cancellations": 1, "rejected_too_late": 0}
+    assert data["totals"] == {"requests": 1, "cancellations": 1, "rejected_too_late": 0, "edits": 0, "edits_applied": 0}
     assert data["cancelled_value"] == {"EUR": "10.00"}
 
 

@@ -115,8 +115,16 @@ class Sleeps(list):
         self.clock.now += seconds
 
 
+@pytest.fixture
+def order_costs_30(monkeypatch):
+    """The figures below are worked out for an order read estimated at 30 points."""
+    from storefront_proxy.shopify import client as shopify_client
+
+    monkeypatch.setitem(shopify_client.ESTIMATED_COSTS, "get_order", 30)
+
+
 @responses.activate
-def test_the_client_waits_for_its_points_and_gives_back_what_the_call_did_not_cost(buckets, clock):
+def test_the_client_waits_for_its_points_and_gives_back_what_the_call_did_not_cost(buckets, clock, order_costs_30):
     body = {
         "data": {"order": admin_order(5001)},
         "extensions": {"cost": {"requestedQueryCost": 30, "actualQueryCost": 20, "throttleStatus": status(46)}},
@@ -132,7 +140,7 @@ def test_the_client_waits_for_its_points_and_gives_back_what_the_call_did_not_co
 
 
 @responses.activate
-def test_a_storefront_call_that_would_wait_too_long_is_not_sent(buckets):
+def test_a_storefront_call_that_would_wait_too_long_is_not_sent(buckets, order_costs_30):
     responses.post(ADMIN_URL, json={})
     buckets.settle(SHOP, 0, status(available=1))
     with pytest.raises(ShopifyThrottledError) as raised:
@@ -142,7 +150,7 @@ def test_a_storefront_call_that_would_wait_too_long_is_not_sent(buckets):
 
 
 @responses.activate
-def test_a_throttled_answer_gives_back_the_points_and_takes_shopifys_figure(buckets):
+def test_a_throttled_answer_gives_back_the_points_and_takes_shopifys_figure(buckets, order_costs_30):
     throttled = {
         "errors": [{"message": "Throttled", "extensions": {"code": "THROTTLED"}}],
         "extensions": {"cost": {"requestedQueryCost": 30, "actualQueryCost": None, "throttleStatus": status(6)}},

@@ -124,16 +124,56 @@ def test_get_order_returns_every_fragment_field(client: FlaskClient, clock: Cloc
         "test": False,
         "displayFinancialStatus": "PAID",
         "displayFulfillmentStatus": "UNFULFILLED",
+        "merchantEditable": True,
         "customer": {"id": "gid://shopify/Customer/1001"},
         "tags": [],
         "totalPriceSet": {"shopMoney": {"amount": "118.00", "currencyCode": "EUR"}},
         "fulfillments": [],
         "lineItems": {
             "nodes": [
-                {"name": "Merino Wool Scarf", "quantity": 1},
-                {"name": "Ceramic Pour-Over Set", "quantity": 2},
+                {
+                    "quantity": 1,
+                    "id": "gid://shopify/LineItem/9001",
+                    "name": "Merino Wool Scarf",
+                    "title": "Merino Wool Scarf",
+                    "variantTitle": None,
+                    "currentQuantity": 1,
+                    "unfulfilledQuantity": 1,
+                    "discountedUnitPriceSet": {"shopMoney": {"amount": "49.00", "currencyCode": "EUR"}},
+                    # A line item created from a title is its own one-variant product, numbered like it.
+                    "variant": {
+                        "id": "gid://shopify/ProductVariant/9001",
+                        "product": {"id": "gid://shopify/Product/9001"},
+                    },
+                },
+                {
+                    "quantity": 2,
+                    "id": "gid://shopify/LineItem/9002",
+                    "name": "Ceramic Pour-Over Set",
+                    "title": "Ceramic Pour-Over Set",
+                    "variantTitle": None,
+                    "currentQuantity": 2,
+                    "unfulfilledQuantity": 2,
+                    "discountedUnitPriceSet": {"shopMoney": {"amount": "34.50", "currencyCode": "EUR"}},
+                    "variant": {
+                        "id": "gid://shopify/ProductVariant/9002",
+                        "product": {"id": "gid://shopify/Product/9002"},
+                    },
+                },
             ],
             "pageInfo": {"hasNextPage": False},
+        },
+        "shippingAddress": {
+            "firstName": "Ada",
+            "lastName": "Lovelace",
+            "company": None,
+            "address1": "Keizersgracht 123",
+            "address2": None,
+            "city": "Amsterdam",
+            "provinceCode": None,
+            "zip": "1015 CJ",
+            "countryCodeV2": "NL",
+            "phone": "+31 20 123 4567",
         },
     }
     cost = body["extensions"]["cost"]
@@ -161,7 +201,7 @@ def test_list_customer_orders_filters_and_sorts_newest_first(client: FlaskClient
     status, body = gql(client, LIST_ORDERS, {"first": 10, "query": "customer_id:1001"})
     assert status == 200 and "errors" not in body
     names = [order["name"] for order in body["data"]["orders"]["nodes"]]
-    assert names == ["#1001", "#1006", "#1002", "#1004", "#1005", "#1003"]
+    assert names == ["#1001", "#1008", "#1006", "#1009", "#1002", "#1004", "#1005", "#1003"]
     clock.now += 20  # ten orders with their line items' products cost over half the bucket: let it refill
     _, grace = gql(client, LIST_ORDERS, {"first": 10, "query": "customer_id:1002"})
     assert [o["name"] for o in grace["data"]["orders"]["nodes"]] == ["#1007"]
@@ -281,7 +321,7 @@ def test_control_api_orders(client: FlaskClient, state: DevshopState) -> None:
     assert response.status_code == 201
     created = response.get_json()
     legacy_id = created["legacy_id"]
-    assert created["customer_id"] == 1002 and created["tags"] == ["vip"] and created["name"] == "#1008"
+    assert created["customer_id"] == 1002 and created["tags"] == ["vip"] and created["name"] == "#1010"
     assert client.post(f"/devshop/orders/{legacy_id}/fulfill").get_json()["display_fulfillment_status"] == "FULFILLED"
     assert cancel(client, legacy_id)["data"]["orderCancel"]["orderCancelUserErrors"][0]["code"] == "INVALID"
     other = state.create_order()
@@ -295,14 +335,17 @@ def test_reset_restores_seed(client: FlaskClient, state: DevshopState) -> None:
     state.add_fault("*", "http_500")
     state.create_order()
     assert client.post("/devshop/reset").status_code == 200
-    assert len(state.orders) == 7 and not state.jobs and not state.faults and not state.calls
+    assert len(state.orders) == 9 and not state.jobs and not state.faults and not state.calls
+    assert not state.edit_sessions and not state.refund_keys
+    assert state.get_variant(21002).inventory_quantity == 0, "the catalogue's stock is reseeded too"
 
 
 # -- throttling -------------------------------------------------------------------------------------------------
 
 
 def test_throttle_and_recovery(client: FlaskClient, clock: Clock) -> None:
-    client.post("/devshop/throttle", json={"maximum_available": 100, "restore_rate": 10, "currently_available": 5})
+    # get_order costs 111 points (its line items' variants and prices): a bucket of 200 holds one.
+    client.post("/devshop/throttle", json={"maximum_available": 200, "restore_rate": 10, "currently_available": 5})
     status, body = gql(client, GET_ORDER, {"id": "gid://shopify/Order/5001"})
     assert status == 200
     assert "data" not in body
@@ -311,7 +354,7 @@ def test_throttle_and_recovery(client: FlaskClient, clock: Clock) -> None:
     cost = body["extensions"]["cost"]
     requested = cost["requestedQueryCost"]
     assert cost["actualQueryCost"] is None
-    assert cost["throttleStatus"] == {"maximumAvailable": 100, "currentlyAvailable": 5, "restoreRate": 10}
+    assert cost["throttleStatus"] == {"maximumAvailable": 200, "currentlyAvailable": 5, "restoreRate": 10}
 
     clock.now += (requested - 5) / 10 + 0.1
     _, body = gql(client, GET_ORDER, {"id": "gid://shopify/Order/5001"})

@@ -71,6 +71,13 @@ def test_order_shows_eligibility_deadline_reasons_and_token(client, shop):
         "refund",
         "goes_to_review",
         "contact_url",
+        "editable",
+        "edit_ineligible_reasons",
+        "edit_deadline",
+        "edits_offered",
+        "line_items",
+        "shipping_address",
+        "edit",
     }
     assert body["order_id"] == 5001 and body["eligible"] is True and body["request"] is None
     assert body["ineligible_reasons"] == []

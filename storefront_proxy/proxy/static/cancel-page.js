@@ -8,7 +8,7 @@
   var messages = {};
   try { messages = JSON.parse(root.getAttribute("data-messages") || "{}"); } catch (e) { messages = {}; }
   var lang = root.getAttribute("lang") || "en";
-  var FINAL = { cancelled: true, rejected: true, failed: true };
+  var FINAL = { cancelled: true, applied: true, rejected: true, failed: true };
 
   function t(key, params) {
     var text = messages[key] || key;
@@ -82,7 +82,8 @@
   });
 
   root.querySelectorAll("[data-deadline]").forEach(function (element) {
-    element.textContent = t("page.can_cancel_until", { deadline: localTime(element.getAttribute("data-deadline")) });
+    var words = element.getAttribute("data-deadline-words") || "page.can_cancel_until";
+    element.textContent = t(words, { deadline: localTime(element.getAttribute("data-deadline")) });
   });
 
   // The countdown starts from the seconds the server says are left: the shopper's clock may be off.
@@ -109,25 +110,27 @@
 
   // -- live status ------------------------------------------------------------------------------------
 
+  // A cancellation's status words are "status.*", an edit's "edit_status.*" (data-status-words).
   function showStatus(section, request) {
+    var words = section.getAttribute("data-status-words") || "status.";
     var line = section.querySelector("[data-status-text]");
     var message = section.querySelector("[data-status-message]");
     var hint = section.querySelector("[data-status-hint]");
     // Only real changes touch the live region, so screen readers do not repeat an unchanged status.
     if (line.getAttribute("data-status") !== request.status) {
       line.setAttribute("data-status", request.status);
-      line.textContent = t("status." + request.status);
+      line.textContent = t(words + request.status);
     }
     if (message.textContent !== (request.message || "")) message.textContent = request.message || "";
     if (FINAL[request.status] && hint) hint.classList.add("ssc-hint--done");
     // What happens to the money once cancelled; a way to reach the shop once it could not be.
     var refund = section.querySelector("[data-refund]");
-    if (refund) refund.hidden = request.status !== "cancelled";
+    if (refund) refund.hidden = request.status !== "cancelled" && request.status !== "applied";
     var contact = section.querySelector("[data-contact]");
     if (contact) contact.hidden = request.status !== "rejected" && request.status !== "failed";
     // A rejected cancellation (the order started shipping) can still be returned: point there.
     var returnsUrl = root.getAttribute("data-returns-url");
-    if (request.status === "rejected" && returnsUrl && !section.querySelector("[data-returns]")) {
+    if (request.status === "rejected" && words === "status." && returnsUrl && !section.querySelector("[data-returns]")) {
       var paragraph = document.createElement("p");
       var link = document.createElement("a");
       paragraph.setAttribute("data-returns", "");
@@ -141,15 +144,16 @@
 
   function poll(section) {
     var url = section.getAttribute("data-status-url");
+    var field = section.getAttribute("data-status-field") || "request";
     var delay = 2000;
     function next() {
       window.setTimeout(function () {
         fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
           .then(function (response) { return response.ok ? response.json() : null; })
           .then(function (body) {
-            if (body && body.request) {
-              showStatus(section, body.request);
-              if (FINAL[body.request.status]) return;
+            if (body && body[field]) {
+              showStatus(section, body[field]);
+              if (FINAL[body[field].status]) return;
             }
             delay = Math.min(delay * 1.5, 15000);
             next();
@@ -162,6 +166,9 @@
 
   var statusSection = root.querySelector("#ssc-status");
   if (statusSection && statusSection.getAttribute("data-final") !== "true") poll(statusSection);
+  root.querySelectorAll("[data-live-status]").forEach(function (section) {
+    if (section.getAttribute("data-final") !== "true") poll(section);
+  });
   focus(root.querySelector("[data-autofocus]"));
 
   // -- the two-step cancel form ---------------------------------------------------------------------

@@ -126,6 +126,8 @@
     // What happens to the money once cancelled; a way to reach the shop once it could not be.
     var refund = section.querySelector("[data-refund]");
     if (refund) refund.hidden = request.status !== "cancelled" && request.status !== "applied";
+    var applied = section.querySelector("[data-applied]");
+    if (applied) applied.hidden = request.status !== "applied";
     var contact = section.querySelector("[data-contact]");
     if (contact) contact.hidden = request.status !== "rejected" && request.status !== "failed";
     // A rejected cancellation (the order started shipping) can still be returned: point there.

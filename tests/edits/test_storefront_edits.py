@@ -56,19 +56,23 @@ def editable_order(order_id: int = 5001, **kwargs):
     return order
 
 
+# The T-shirt's sizes as GetVariantOptions answers them: L is sold out.
+SHIRT_VARIANTS = {
+    "id": SHIRT_PRODUCT,
+    "variants": {
+        "nodes": [
+            {"id": f"gid://shopify/ProductVariant/{n}", "title": size, "price": "17.50", "availableForSale": ok}
+            for n, size, ok in ((200, "S", True), (201, "M", True), (202, "L", False))
+        ]
+    },
+}
+
+
 @pytest.fixture
 def editable(shop):
     shop.orders[5001] = editable_order()
     shop.orders[5004] = editable_order(5004, customer=OTHER_CUSTOMER)
-    shop.products[SHIRT_PRODUCT] = {
-        "id": SHIRT_PRODUCT,
-        "variants": {
-            "nodes": [
-                {"id": f"gid://shopify/ProductVariant/{n}", "title": size, "price": "17.50", "availableForSale": ok}
-                for n, size, ok in ((200, "S", True), (201, "M", True), (202, "L", False))
-            ]
-        },
-    }
+    shop.products[SHIRT_PRODUCT] = SHIRT_VARIANTS
     return shop
 
 

@@ -23,6 +23,7 @@ from storefront_proxy.app import create_app
 from storefront_proxy.job_queue import QUEUE_NAME
 from storefront_proxy.proxy.csrf import issue_token
 from storefront_proxy.services import services_of
+from tests.edits.test_storefront_edits import SHIRT_VARIANTS, editable_order
 from tests.helpers import (
     ADMIN_URL,
     API_SECRET,
@@ -44,7 +45,13 @@ FUZZ = settings(
 # What the storefront contract documents (README): nothing else may come back.
 PROXY_STATUSES = {200, 202, 400, 401, 403, 404, 405, 409, 413, 415, 429}
 WEBHOOK_STATUSES = {200, 400, 401, 413}
-ORDERS = [admin_order(5001), admin_order(5002, fulfillment="FULFILLED"), admin_order(5003, customer=7002)]
+ORDERS = [
+    admin_order(5001),
+    admin_order(5002, fulfillment="FULFILLED"),
+    admin_order(5003, customer=7002),
+    # With line items, variants and an address: what editing reads.
+    editable_order(5005),
+]
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +63,9 @@ def fuzz_app(redis_url):
         app_settings(redis_url, PROXY_RATE_LIMIT_PER_MINUTE=1_000_000, CANCEL_RATE_LIMIT_PER_HOUR=1_000_000)
     )
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        mock.add_callback(responses.POST, ADMIN_URL, callback=FakeAdmin(ORDERS))
+        admin = FakeAdmin(ORDERS)
+        admin.products[SHIRT_VARIANTS["id"]] = SHIRT_VARIANTS
+        mock.add_callback(responses.POST, ADMIN_URL, callback=admin)
         yield app
     redis.Redis.from_url(redis_url).flushdb()
 
@@ -72,7 +81,8 @@ json_values = st.recursive(
 
 # Mostly what the theme and Shopify send, so the fuzzed parts reach the use cases; sometimes anything.
 order_ids = st.one_of(
-    st.sampled_from(["5001", "5001", "5002", "5003", "9999"]), text.filter(lambda s: "/" not in s and s != "")
+    st.sampled_from(["5001", "5001", "5002", "5003", "5005", "5005", "9999"]),
+    text.filter(lambda s: "/" not in s and s != ""),
 )
 proxy_params = st.one_of(
     st.just([]),
@@ -95,12 +105,50 @@ def cancellation_bodies(draw, order_id: str):  # type: ignore[no-untyped-def]
     return draw(st.one_of(form, form, st.binary(max_size=200), json_values))
 
 
+numbers = st.one_of(st.sampled_from([9001, 9002, 0, 1, 2, 200, 202]), st.integers(), text, st.none(), st.booleans())
+edit_lines = st.lists(
+    st.fixed_dictionaries({"id": numbers, "quantity": numbers}, optional={"variant_id": numbers, "extra": text}),
+    max_size=3,
+)
+address_keys = st.sampled_from(["address1", "city", "zip", "country_code", "phone", "first_name", "street"])
+addresses = st.dictionaries(address_keys, st.one_of(text, st.none(), st.integers()), max_size=4)
+
+
+@st.composite
+def edit_bodies(draw, order_id: str, *, csrf: bool = True):  # type: ignore[no-untyped-def]
+    """An edit as JSON (line items and/or an address), as the page's form (quantity-<id>, variant-<id>,
+    address-<key>, its two steps), or anything."""
+    valid_token = (
+        issue_token(API_SECRET, SHOP, CUSTOMER, int(order_id), time.time(), 3600) if order_id.isdigit() else ""
+    )
+    token = {"csrf_token": draw(st.one_of(st.just(valid_token), st.just(valid_token), text))} if csrf else {}
+    body = st.fixed_dictionaries(
+        {},
+        optional={
+            "line_items": st.one_of(edit_lines, json_values),
+            "shipping_address": st.one_of(addresses, json_values),
+        },
+    )
+    form_names = st.sampled_from(
+        ["quantity-9001", "quantity-9002", "variant-9002", "address-city", "address-zz", "confirm", "step"]
+    )
+    form = st.dictionaries(
+        form_names, st.one_of(st.sampled_from(["0", "1", "2", "200", "yes", "review"]), text), max_size=4
+    )
+    return draw(st.one_of(body.map(lambda b: {**b, **token}), form.map(lambda f: {**f, **token}), json_values))
+
+
 @st.composite
 def proxy_requests(draw):  # type: ignore[no-untyped-def]
     """(method, path, body): the four routes as the theme uses them, and now and then a method they don't take."""
     order_id = draw(order_ids)
     quoted = quote(order_id, safe="")
-    kind = draw(st.sampled_from(["list", "order", "status", "ask", "ask", "odd"]))
+    kind = draw(st.sampled_from(["list", "order", "status", "ask", "ask", "edit", "edit", "edit_status", "odd"]))
+    if kind == "edit":
+        return "POST", f"/proxy/orders/{quoted}/edits", draw(edit_bodies(order_id))
+    if kind == "edit_status":
+        edit_id = draw(st.one_of(st.just("edt_0123456789abcdef0123"), text.filter(lambda s: "/" not in s and s)))
+        return "GET", f"/proxy/orders/{quoted}/edits/{quote(edit_id, safe='')}", None
     if kind == "list":
         return "GET", draw(st.sampled_from(["/proxy/", "/proxy/orders"])), None
     if kind == "order":
@@ -141,9 +189,12 @@ def customer_account_requests(draw):  # type: ignore[no-untyped-def]
     """(method, path, body) of the customer-account extension's routes, with numeric ids, GIDs and anything."""
     order_id = draw(st.one_of(order_ids, order_ids.map(lambda o: f"gid://shopify/Order/{o}")))
     quoted = draw(st.sampled_from([quote(order_id, safe=""), quote(order_id, safe="/:")]))
-    kind = draw(st.sampled_from(["order", "status", "ask", "ask", "preflight", "odd"]))
+    kind = draw(st.sampled_from(["order", "status", "ask", "ask", "edit", "edit", "preflight", "odd"]))
     if kind == "order":
         return "GET", f"/customer-account/orders/{quoted}", None
+    if kind == "edit":
+        plain_id = order_id.removeprefix("gid://shopify/Order/")
+        return "POST", f"/customer-account/orders/{quoted}/edits", draw(edit_bodies(plain_id, csrf=False))
     if kind == "status":
         return "GET", f"/customer-account/orders/{quoted}/cancellation", None
     if kind == "preflight":

@@ -93,6 +93,58 @@ def test_workers_finish_every_request_through_redis_restarts_under_load(integrat
             pool.stop_all()
 
 
+def ask_to_edit(client, order_id: int, line_item_id: int):
+    """Read the order, then lower its first line from 2 to 1."""
+    page = client.get(f"/proxy/orders/{order_id}?{signed_query(SHOP, ADA)}", headers=JSON)
+    if page.status_code != 200:
+        return page
+    return client.post(
+        f"/proxy/orders/{order_id}/edits?{signed_query(SHOP, ADA)}",
+        json={"line_items": [{"id": line_item_id, "quantity": 1}], "csrf_token": page.json["csrf_token"]},
+        headers=JSON,
+    )
+
+
+def test_edits_are_committed_and_refunded_once_through_redis_restarts(integration_env, devshop, tmp_path):
+    with EmbeddedRedis() as own_redis:
+        env = {**integration_env, "REDIS_URL": own_redis.url, "CANCEL_RATE_LIMIT_PER_HOUR": "1000"}
+        client = create_app(Settings(**env, _env_file=None)).test_client()
+        store = Store(connect(own_redis.url, wait_for_server=True))
+        pool = Workers(env, tmp_path)
+        workers = [pool.start(), pool.start()]
+        try:
+            order_ids = [
+                devshop.create_order(customer_id=ADA, line_items=[("Mug", 2, "10.00"), ("Tea", 1, "5.00")])
+                for _ in range(12)
+            ]
+            # Each commit takes Shopify half a second, so restarts catch edits between their steps.
+            devshop.add_fault("CommitOrderEdit", "delay", delay=0.5, times=1000)
+            edit_ids = []
+            for order_id in order_ids:
+                answer = ask_to_edit(client, order_id, devshop.get_order(order_id).line_items[0].legacy_id)
+                assert answer.status_code == 202, answer.json
+                edit_ids.append(answer.json["edit"]["id"])
+
+            def edit_statuses() -> set[str]:
+                return {found.status.value if (found := store.requests.get(i)) else "missing" for i in edit_ids}
+
+            for pause in (0.3, 0.7):
+                wait_until(lambda: "processing" in edit_statuses(), message="an edit running")
+                time.sleep(pause)
+                own_redis.stop()
+                time.sleep(2.5)
+                own_redis.start()
+            wait_until(lambda: edit_statuses() == {"applied"}, timeout=90, interval=0.5, message="every edit applied")
+            assert all(worker.poll() is None for worker in workers), pool.logs()
+            for order_id in order_ids:
+                order = devshop.get_order(order_id)
+                assert len(order.edits) == 1 and [r.amount for r in order.refunds] == ["10.00"], order_id
+                assert order.line_items[0].current_quantity == 1
+            assert "unhandled exception" not in pool.logs()
+        finally:
+            pool.stop_all()
+
+
 def test_requests_answered_202_survive_a_redis_crash(integration_env, devshop):
     """kill -9 of Redis while shoppers ask: every request that was answered 202 is there after the restart."""
     with EmbeddedRedis() as own_redis:

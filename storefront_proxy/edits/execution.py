@@ -33,7 +33,7 @@ from storefront_proxy.shopify.errors import (
     ShopifyTransientError,
     UnknownShopError,
 )
-from storefront_proxy.shopify.models import Order, UserError, order_gid
+from storefront_proxy.shopify.models import Order, OrderPayments, UserError, order_gid
 from storefront_proxy.storage import NotFoundError
 
 log = logging.getLogger(__name__)
@@ -85,14 +85,15 @@ def carry_out_edit(ctx: JobContext, request_id: str) -> dict[str, Any]:
 def _edit_in_shopify(ctx: JobContext, client: ShopifyClient, request: CancellationRequest) -> dict[str, Any]:
     edit = _details(request)
     policy = ctx.store.policies.get(request.shop)
+    payments = Payments(client, request.order_id)
     if edit.line_items and edit.committed_at is None:
-        stopped = _commit_line_items(ctx, client, request, policy)
+        stopped = _commit_line_items(ctx, client, request, policy, payments)
         if stopped is not None:
             return stopped
         request = ctx.store.requests.get(request.id) or request
         edit = _details(request)
     if edit.line_items and edit.refund_id is None and (edit.refund_due or 0) > 0:
-        stopped = _refund_difference(ctx, client, request, policy)
+        stopped = _refund_difference(ctx, client, request, policy, payments)
         if stopped is not None:
             return stopped
     if edit.shipping_address is not None and edit.address_updated_at is None:
@@ -111,10 +112,18 @@ def _recheck(
     ctx: JobContext, client: ShopifyClient, request: CancellationRequest, policy: Policy
 ) -> dict[str, Any] | None:
     """Read the order fresh and judge it again: the outcome when it can no longer be edited, None to go on."""
-    order = client.get_order(request.order_id, product_tags=policy.needs_product_tags, line_items=True)
+    return _judge(ctx, request, policy, _read_order(ctx, client, request, policy))
+
+
+def _read_order(ctx: JobContext, client: ShopifyClient, request: CancellationRequest, policy: Policy) -> Order | None:
+    """The order read fresh, with what judging it needs: its lines' quantities and variants (get_order_to_edit),
+    or the whole order with its products' tags for a policy that excludes some (then kept in the cache too)."""
+    if not policy.needs_product_tags:
+        return client.get_order_to_edit(request.order_id)
+    order = client.get_order(request.order_id, product_tags=True, line_items=True)
     if order is not None:
         ctx.store.order_facts.put(request.shop, order)
-    return _judge(ctx, request, policy, order)
+    return order
 
 
 def _judge(ctx: JobContext, request: CancellationRequest, policy: Policy, order: Order | None) -> dict[str, Any] | None:
@@ -149,13 +158,11 @@ def _judge(ctx: JobContext, request: CancellationRequest, policy: Policy, order:
 
 
 def _commit_line_items(
-    ctx: JobContext, client: ShopifyClient, request: CancellationRequest, policy: Policy
+    ctx: JobContext, client: ShopifyClient, request: CancellationRequest, policy: Policy, payments: Payments
 ) -> dict[str, Any] | None:
     """Stage the line item changes in a new edit session and commit it once; None when committed."""
     edit = _details(request)
-    order = client.get_order(request.order_id, product_tags=policy.needs_product_tags, line_items=True)
-    if order is not None:
-        ctx.store.order_facts.put(request.shop, order)
+    order = _read_order(ctx, client, request, policy)
     settle = ctx.settings.cancel_send_settle_seconds
     if edit.commit_sent_at is not None:
         if order is not None and shows_edit(order, edit):
@@ -200,7 +207,7 @@ def _commit_line_items(
         if step.user_errors:
             return _refused(ctx, request.id, step.user_errors)
     new_total = step.calculated_order.total_amount if step.calculated_order is not None else base_total
-    refund_due = _refund_due(client, request, policy, base_total - new_total)
+    refund_due = _refund_due(payments, policy, base_total - new_total)
 
     try:
         _update(ctx, request.id, lambda r: _claim_commit(r, ctx.clock(), settle, session.id, refund_due))
@@ -215,7 +222,7 @@ def _commit_line_items(
         _update(ctx, request.id, lambda r: _release_commit(r, ctx.clock()))
         raise
     if errors:
-        again = client.get_order(request.order_id, product_tags=policy.needs_product_tags, line_items=True)
+        again = _read_order(ctx, client, request, policy)
         if again is None or not shows_edit(again, edit):
             _update(ctx, request.id, lambda r: _release_commit(r, ctx.clock()))
             return _refused(ctx, request.id, errors)
@@ -223,21 +230,34 @@ def _commit_line_items(
     return None
 
 
-def _refund_due(
-    client: ShopifyClient, request: CancellationRequest, policy: Policy, difference: Decimal
-) -> Decimal | None:
+class Payments:
+    """The order's payments, read from Shopify at most once per attempt (the commit's refund and the refund itself
+    both need them; 35 points a read)."""
+
+    def __init__(self, client: ShopifyClient, order_id: int) -> None:
+        self._client = client
+        self._order_id = order_id
+        self._read: list[OrderPayments | None] = []
+
+    def get(self) -> OrderPayments | None:
+        if not self._read:
+            self._read.append(self._client.get_order_payments(self._order_id))
+        return self._read[0]
+
+
+def _refund_due(payments: Payments, policy: Policy, difference: Decimal) -> Decimal | None:
     """What to refund for a total ``difference`` lower: nothing for an uncaptured payment or a policy that
     refunds nothing, and never more than the shopper has paid net of refunds."""
     if difference <= 0 or policy.refund_method is RefundMethod.NONE:
         return None
-    payments = client.get_order_payments(request.order_id)
-    if payments is None or (payments.display_financial_status or "").upper() not in CAPTURED_STATUSES:
+    paid = payments.get()
+    if paid is None or (paid.display_financial_status or "").upper() not in CAPTURED_STATUSES:
         return None
-    return min(difference, payments.net_payment) if payments.net_payment > 0 else None
+    return min(difference, paid.net_payment) if paid.net_payment > 0 else None
 
 
 def _refund_difference(
-    ctx: JobContext, client: ShopifyClient, request: CancellationRequest, policy: Policy
+    ctx: JobContext, client: ShopifyClient, request: CancellationRequest, policy: Policy, payments: Payments
 ) -> dict[str, Any] | None:
     """refundCreate of the edit's difference under the edit's idempotency key; None when refunded."""
     edit = _details(request)
@@ -249,14 +269,14 @@ def _refund_difference(
         "note": "The difference of the customer's order edit (self-service).",
     }
     if policy.refund_method is RefundMethod.STORE_CREDIT:
-        payments = None if request.currency_code else client.get_order_payments(request.order_id)
-        currency = request.currency_code or (payments.currency_code if payments is not None else "")
+        paid = None if request.currency_code else payments.get()
+        currency = request.currency_code or (paid.currency_code if paid is not None else "")
         refund_input["refundMethods"] = [
             {"storeCreditRefund": {"amount": {"amount": str(amount), "currencyCode": currency}}}
         ]
     else:
-        payments = client.get_order_payments(request.order_id)
-        parents = payments.refundable_payments() if payments is not None else []
+        paid = payments.get()
+        parents = paid.refundable_payments() if paid is not None else []
         transactions, left = [], amount
         for parent in parents:
             part = min(left, parent.amount)

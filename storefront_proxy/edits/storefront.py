@@ -192,7 +192,10 @@ class Edits:
 
 
 def _product_ids(order: Order) -> list[str]:
-    return sorted({item.product_id for item in editable_lines(order) if item.product_id})
+    """The products whose variants the order's lines may be swapped between. A line without a variant title is
+    of a product with one variant only ("Default Title", which Shopify leaves off the line item): nothing to
+    swap to, and nothing to read."""
+    return sorted({item.product_id for item in editable_lines(order) if item.product_id and item.variant_title})
 
 
 def _summary(request: CancellationRequest) -> str:

@@ -104,6 +104,7 @@ OPERATION_FILES = (
     "hold_fulfillment_order",
     "release_fulfillment_hold",
     "get_variant_options",
+    "get_order_to_edit",
     "get_order_payments",
     "begin_order_edit",
     "set_order_edit_quantity",
@@ -152,6 +153,7 @@ ESTIMATED_COSTS: dict[str, float] = {
     "hold_fulfillment_order": 13,
     "release_fulfillment_hold": 12,
     "get_variant_options": 23,
+    "get_order_to_edit": 50,
     "get_order_payments": 35,
     "begin_order_edit": 56,
     "set_order_edit_quantity": 14,
@@ -270,6 +272,12 @@ class ShopifyClient:
             operation = "get_order" if line_items else "get_order_to_decide"
         data = self.execute(operation, {"id": order_gid(order_id)})
         return _order(data["order"], product_tags, line_items) if data.get("order") else None
+
+    def get_order_to_edit(self, order_id: int) -> Order | None:
+        """The order with each line's quantities and variant (no prices, products or address), or None: what the
+        edit worker judges and compares with the edit. Not for the cache: it lacks what the page shows."""
+        data = self.execute("get_order_to_edit", {"id": order_gid(order_id)})
+        return _order(data["order"], product_tags=False, line_items=False) if data.get("order") else None
 
     def get_order_cancellation(self, order_id: int) -> OrderCancellation | None:
         """Just whether the order is cancelled (and when), or None when the shop has no such order."""

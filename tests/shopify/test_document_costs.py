@@ -70,6 +70,7 @@ VARIABLES: dict[str, dict[str, Any]] = {
     "release_fulfillment_hold": {"id": FULFILLMENT_ORDER_ID, "holdIds": ["gid://shopify/FulfillmentHold/8001"]},
     # An order of two products, each with its sizes.
     "get_variant_options": {"ids": ["gid://shopify/Product/9001", "gid://shopify/Product/9002"]},
+    "get_order_to_edit": {"id": ORDER_ID},
     "get_order_payments": {"id": ORDER_ID},
     "begin_order_edit": {"id": ORDER_ID},
     "set_order_edit_quantity": {

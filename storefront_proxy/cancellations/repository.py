@@ -147,13 +147,7 @@ class RequestRepository:
                     if open_edit is not None:
                         pipe.unwatch()
                         raise OrderBusyError(EDIT_IN_PROGRESS, open_edit)
-                    pipe.multi()
-                    pipe.set(request_key(request.id), request.model_dump_json())
-                    pipe.set(index_key, request.id)
-                    pipe.zadd(shop_requests_key(request.shop), {request.id: request.created_at.timestamp()})
-                    if enqueue is not None:
-                        enqueue(pipe)
-                    pipe.execute()
+                    self._write_new(pipe, request, index_key, enqueue)
                     return request, True
                 except redis.WatchError:
                     continue
@@ -177,17 +171,25 @@ class RequestRepository:
                         if busy is not None:
                             pipe.unwatch()
                             raise OrderBusyError(code, busy)
-                    pipe.multi()
-                    pipe.set(request_key(request.id), request.model_dump_json())
-                    pipe.set(edit_key, request.id)
-                    pipe.zadd(shop_requests_key(request.shop), {request.id: request.created_at.timestamp()})
-                    if enqueue is not None:
-                        enqueue(pipe)
-                    pipe.execute()
+                    self._write_new(pipe, request, edit_key, enqueue)
                     return request
                 except redis.WatchError:
                     continue
         raise RecordChangedError(f"could not create an edit for order {request.order_id}")
+
+    @staticmethod
+    def _write_new(
+        pipe: Pipeline, request: CancellationRequest, index_key: str, enqueue: Callable[[Pipeline], None] | None
+    ) -> None:
+        """In the watching pipeline: the record, the order's index pointing at it, the shop's list and the job, in
+        one MULTI/EXEC."""
+        pipe.multi()
+        pipe.set(request_key(request.id), request.model_dump_json())
+        pipe.set(index_key, request.id)
+        pipe.zadd(shop_requests_key(request.shop), {request.id: request.created_at.timestamp()})
+        if enqueue is not None:
+            enqueue(pipe)
+        pipe.execute()
 
     def update(
         self,

@@ -22,11 +22,15 @@ PLURAL = re.compile(r"\.(zero|one|two|few|many|other)$")
 
 
 def recorded_event_types() -> set[str]:
-    """The timeline event types storefront_proxy records on a request (the admin words each)."""
+    """The timeline event types storefront_proxy records on a request, a cancellation or an edit (the admin words
+    each)."""
     text = "\n".join(
         path.read_text(encoding="utf-8") for path in (ROOT / "storefront_proxy" / "cancellations").glob("*.py")
     )
-    types = set(re.findall(r'\.record\(\s*[^,]+,\s*"([a-z_]+)"', text))
+    edits = "\n".join(path.read_text(encoding="utf-8") for path in (ROOT / "storefront_proxy" / "edits").glob("*.py"))
+    types = set(re.findall(r'\.record\(\s*[^,]+,\s*"([a-z_]+)"', text + "\n" + edits))
+    # An edit's _finish records its outcome's status as the event (applied, rejected, failed).
+    types |= {name.lower() for name in re.findall(r"_finish\(\s*ctx,\s*[a-z_.]+,\s*RequestStatus\.([A-Z_]+)", edits)}
     types |= set(re.findall(r'_finish\(\s*ctx,\s*[a-z_.]+,\s*RequestStatus\.[A-Z_]+,\s*"([a-z_]+)"', text))
     types |= set(re.findall(r'^\s+"(failed|rejected|cancelled)",$', text, re.M))
     # review.py words review actions as <done>_by_staff or <done>_automatically.

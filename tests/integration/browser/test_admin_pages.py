@@ -376,3 +376,59 @@ def test_support_works_a_request_by_keyboard_alone(web, devshop, devshop_server,
     page.keyboard.press("Enter")
     badge(app, t["status.cancelled"]).wait_for(timeout=20_000)
     assert wait_for_status(store, SHOP, order_id, {"cancelled"}).status.value == "cancelled"
+
+
+@pytest.mark.parametrize("width", [DESKTOP, PHONE])
+def test_support_reviews_an_edit_with_its_changes_and_refund(
+    width, web, devshop, devshop_server, workers, store, new_page, axe_violations, shot
+):
+    """An edit waiting for review: the list says it is an edit and what it changes, the detail lists the changes,
+    the new address beside the old and the refund; approving it edits the order in Shopify, live."""
+    manual_review(store)
+    shopper = proxy_session(devshop_server.url, ADA)
+    order = shopper.get(order_url(devshop_server, 5008), headers=JSON, timeout=10).json()
+    mug = next(line for line in order["line_items"] if line["title"] == "Enamel Camping Mug")
+    asked = shopper.post(
+        order_url(devshop_server, 5008, "/edits"),
+        json={
+            "line_items": [{"id": mug["id"], "quantity": 1}],
+            "shipping_address": {"address1": "Prinsengracht 263"},
+            "csrf_token": order["csrf_token"],
+        },
+        headers=JSON,
+        timeout=10,
+    )
+    assert asked.status_code == 202 and asked.json()["edit"]["status"] == "pending_review"
+    workers.start()
+    t = words("en")
+
+    page, app = open_admin(new_page, devshop_server, width=width)
+    badge(app, t["type.edit"]).wait_for()
+    app.get_by_text("Enamel Camping Mug 2 → 1").first.wait_for()
+    assert_no_horizontal_scroll(page)
+    admin_shot(page, shot, f"admin-edit-list-{width}")
+    app.get_by_role("link", name="#1008").first.click()
+    app.get_by_role("heading", name=t["request.edit.title"].replace("{order}", "#1008")).first.wait_for()
+    changes = app.get_by_role("heading", name=t["request.changes_heading"])
+    changes.wait_for()
+    app.get_by_text(
+        t["changes.quantity"].format(item="Enamel Camping Mug (Forest Green)", **{"from": 2, "to": 1})
+    ).wait_for()
+    app.get_by_text(t["request.previous_address"]).wait_for()
+    app.get_by_text("Prinsengracht 263").first.wait_for()
+    app.get_by_text("€16.50").first.wait_for()
+    assert_no_horizontal_scroll(page)
+    assert_axe_clean(page, axe_violations)
+    admin_shot(page, shot, f"admin-edit-detail-{width}")
+
+    app.get_by_role("button", name=t["request.edit.approve"]).click()
+    dialog = app.get_by_role("dialog")
+    dialog.get_by_text(t["request.edit.approve_body"]).wait_for()
+    dialog.get_by_role("button", name=t["request.edit.approve"]).click()
+    badge(app, t["status.applied"]).wait_for(timeout=20_000)
+    app.get_by_text(t["event.committed"]).first.wait_for()
+    app.get_by_text(t["event.refunded"].replace("{detail}", "€16.50")).first.wait_for()
+    admin_shot(page, shot, f"admin-edit-applied-{width}")
+    edited = devshop.get_order(5008)
+    assert [r.amount for r in edited.refunds] == ["16.50"]
+    assert edited.shipping_address.address1 == "Prinsengracht 263"

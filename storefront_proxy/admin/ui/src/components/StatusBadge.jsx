@@ -1,5 +1,5 @@
 import { Badge } from "@shopify/polaris";
-import { tOr } from "../i18n.js";
+import { t, tOr } from "../i18n.js";
 
 // The tone says how much a status needs someone (Polaris badge guidance): attention for a decision, critical for
 // a failure, success when done.
@@ -8,17 +8,32 @@ const REQUEST_TONES = {
   queued: "info",
   processing: "info",
   cancelled: "success",
+  applied: "success",
   rejected: undefined,
   failed: "critical",
 };
-const REQUEST_PROGRESS = { pending_review: "incomplete", queued: "partiallyComplete", processing: "partiallyComplete", cancelled: "complete" };
+const REQUEST_PROGRESS = {
+  pending_review: "incomplete",
+  queued: "partiallyComplete",
+  processing: "partiallyComplete",
+  cancelled: "complete",
+  applied: "complete",
+};
+// A status worded for an order edit where the cancellation's words don't fit ("Cancelling in Shopify").
+const EDIT_STATUS_WORDS = { processing: "status.edit.processing" };
 
-export function RequestStatusBadge({ status }) {
+export function RequestStatusBadge({ status, type }) {
+  const edited = type === "edit" ? EDIT_STATUS_WORDS[status] : undefined;
   return (
     <Badge tone={REQUEST_TONES[status]} progress={REQUEST_PROGRESS[status]}>
-      {tOr(`status.${status}`, status)}
+      {edited ? t(edited) : tOr(`status.${status}`, status)}
     </Badge>
   );
+}
+
+// What the shopper asked for: a cancellation or an edit of the order.
+export function RequestTypeBadge({ type }) {
+  return <Badge>{type === "edit" ? t("type.edit") : t("type.cancellation")}</Badge>;
 }
 
 const HOLD_TONES = { placing: "info", held: "attention", released: "success", not_needed: undefined, cancelled: undefined, failed: "critical" };

@@ -1,4 +1,4 @@
-// Insights: the range's numbers large with small labels, titled charts (Shopify's polaris-viz), the outcomes,
+// Insights: the range's numbers large with small labels (cancellations, and order edits with the value they kept), titled charts (Shopify's polaris-viz), the outcomes,
 // a date range picker with the usual presets, and the requests of the range as CSV.
 import { BlockStack, Box, Button, Card, InlineGrid, InlineStack, Popover, ActionList, SkeletonDisplayText, Text, TextField } from "@shopify/polaris";
 import { BarChart } from "@shopify/polaris-viz";
@@ -36,7 +36,7 @@ export function InsightsPage({ params }) {
       const blob = await response.blob();
       const link = document.createElement("a");
       link.href = URL.createObjectURL(blob);
-      link.download = "cancellation-requests.csv";
+      link.download = "requests.csv";
       document.body.appendChild(link);
       link.click();
       link.remove();
@@ -107,7 +107,7 @@ function perDaySummary(data) {
   return [total, ...days].join(" ");
 }
 
-function Figure({ label, value }) {
+function Figure({ label, value, help }) {
   return (
     <Card>
       <BlockStack gap="100">
@@ -117,13 +117,23 @@ function Figure({ label, value }) {
         <Text as="p" variant="heading2xl">
           {value}
         </Text>
+        {help ? (
+          <Text as="p" variant="bodySm" tone="subdued">
+            {help}
+          </Text>
+        ) : null}
       </BlockStack>
     </Card>
   );
 }
 
+// Currency code → decimal string, as money in the merchant's format ("€1,204.50 · $88.00"); 0 when empty.
+function moneyByCurrency(values) {
+  return Object.entries(values || {}).map(([currency, amount]) => formatMoney({ amount, currency_code: currency })).join(" · ") || formatNumber(0);
+}
+
 function Figures({ data, labels }) {
-  const value = Object.entries(data.cancelled_value).map(([currency, amount]) => formatMoney({ amount, currency_code: currency })).join(" · ") || formatNumber(0);
+  const value = moneyByCurrency(data.cancelled_value);
   const perDay = [
     { name: t("insights.series.requests"), data: data.per_day.map((entry) => ({ key: formatShortDay(entry.date), value: entry.requests })) },
     { name: t("insights.series.cancellations"), data: data.per_day.map((entry) => ({ key: formatShortDay(entry.date), value: entry.cancellations })) },
@@ -136,6 +146,11 @@ function Figures({ data, labels }) {
         <Figure label={t("insights.cancellations")} value={formatNumber(data.totals.cancellations)} />
         <Figure label={t("insights.cancelled_value")} value={value} />
         <Figure label={t("insights.too_late")} value={formatPercent(data.too_late_share)} />
+      </InlineGrid>
+      <InlineGrid columns={{ xs: 2, lg: 4 }} gap="400">
+        <Figure label={t("insights.edits")} value={formatNumber(data.totals.edits ?? 0)} />
+        <Figure label={t("insights.edits_applied")} value={formatNumber(data.totals.edits_applied ?? 0)} />
+        <Figure label={t("insights.kept_by_editing")} value={moneyByCurrency(data.kept_by_editing)} help={t("insights.kept_by_editing_help")} />
       </InlineGrid>
       <ChartCard title={t("insights.per_day_title")} summary={perDaySummary(data)}>
         <BarChart data={perDay} showLegend yAxisOptions={{ integersOnly: true }} />

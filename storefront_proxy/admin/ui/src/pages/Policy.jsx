@@ -1,4 +1,4 @@
-// Policy: what shoppers may cancel and how it is carried out, in grouped sections with help text. Fields appear
+// Policy: what shoppers may cancel or edit and how it is carried out, in grouped sections with help text. Fields appear
 // only where they apply; errors are in plain words next to the field, with a summary on top; App Bridge's
 // contextual save bar saves or discards; turning the fulfillment hold off warns that held orders ship.
 import {
@@ -41,6 +41,14 @@ const LANGUAGE_NAMES = (language) => {
   }
 };
 
+// The edit window as one choice: "same" (the policy's null: the cancel window's mode and minutes), "minutes" or
+// "until_fulfillment". Minutes of its own under the cancel window's mode are minutes when that mode is minutes,
+// and count for nothing otherwise.
+function editWindowChoice(policy) {
+  if (policy.edit_window_mode) return policy.edit_window_mode;
+  return policy.edit_window_minutes != null && policy.window_mode === "minutes" ? "minutes" : "same";
+}
+
 // The form's values as the inputs hold them (text for numbers, so a half-typed value stays as typed).
 function toForm(policy) {
   const known = FINANCIAL_STATUSES.filter((status) => policy.allowed_financial_statuses.includes(status));
@@ -49,6 +57,8 @@ function toForm(policy) {
     // In one order, so ticking a status off and on again leaves the form unchanged.
     allowed_financial_statuses: [...policy.allowed_financial_statuses.filter((status) => !FINANCIAL_STATUSES.includes(status)), ...known],
     cancel_window_minutes: String(policy.cancel_window_minutes ?? ""),
+    edit_window_mode: editWindowChoice(policy),
+    edit_window_minutes: policy.edit_window_minutes == null ? "" : String(policy.edit_window_minutes),
     review_threshold: policy.review_threshold ?? "",
     auto_review_after_hours: policy.auto_review_after_hours == null ? "" : String(policy.auto_review_after_hours),
     review_target_hours: String(policy.review_target_hours ?? ""),
@@ -78,6 +88,9 @@ function fromForm(form, reasonRows) {
     // The hold needs a window in minutes; the checkbox is hidden otherwise, and the API refuses the pair.
     hold_fulfillment: form.window_mode === "minutes" && form.hold_fulfillment,
     cancel_window_minutes: number(form.cancel_window_minutes),
+    // "Same as the cancel window" is null for both; minutes left empty are the cancel window's.
+    edit_window_mode: form.edit_window_mode === "same" ? null : form.edit_window_mode,
+    edit_window_minutes: form.edit_window_mode === "minutes" ? number(form.edit_window_minutes) : null,
     review_threshold: form.review_threshold.trim() === "" ? null : form.review_threshold.trim(),
     auto_review_after_hours: number(form.auto_review_after_hours),
     review_target_hours: number(form.review_target_hours),
@@ -204,6 +217,13 @@ export function PolicyPage() {
   const minutes = form.window_mode === "minutes";
   const reviewing = form.review_mode !== "automatic";
   const autoReview = reviewing && form.auto_review_after_hours.trim() !== "";
+  const cancelMinutes = number(form.cancel_window_minutes);
+  const sameWindowHelp = !minutes
+    ? t("policy.edit_window_mode.same_until_fulfillment")
+    : typeof cancelMinutes === "number"
+      ? t("policy.edit_window_mode.same_minutes", { count: cancelMinutes })
+      : undefined;
+  const editKinds = form.edit_quantities || form.edit_variants || form.edit_shipping_address;
 
   return (
     <AdminPage title={t("policy.title")}>
@@ -302,6 +322,57 @@ export function PolicyPage() {
             <Checkbox id={fieldId("restock")} label={t("policy.restock")} checked={form.restock} onChange={set("restock")} error={err("restock")} />
             <Checkbox id={fieldId("notify_customer")} label={t("policy.notify_customer")} helpText={t("policy.notify_customer_help")} checked={form.notify_customer} onChange={set("notify_customer")} error={err("notify_customer")} />
             <TextField id={fieldId("cancelled_order_tag")} label={t("policy.cancelled_order_tag")} helpText={t("policy.cancelled_order_tag_help")} value={form.cancelled_order_tag} onChange={set("cancelled_order_tag")} error={err("cancelled_order_tag")} autoComplete="off" />
+          </Section>
+
+          <Section title={t("policy.section.edit")} description={t("policy.section.edit_help")}>
+            {!form.enabled ? <Banner tone="info">{t("policy.edit_needs_enabled")}</Banner> : null}
+            <Checkbox id={fieldId("edit_enabled")} label={t("policy.edit_enabled")} helpText={t("policy.edit_enabled_help")} checked={form.edit_enabled} onChange={set("edit_enabled")} error={err("edit_enabled")} />
+            {form.edit_enabled ? (
+              <>
+                <ChoiceList
+                  title={t("policy.edit_window_mode")}
+                  choices={[
+                    { label: t("policy.edit_window_mode.same"), value: "same", helpText: sameWindowHelp },
+                    { label: t("policy.window_mode.minutes"), value: "minutes" },
+                    { label: t("policy.window_mode.until_fulfillment"), value: "until_fulfillment", helpText: t("policy.edit_window_mode.until_fulfillment_help") },
+                  ]}
+                  selected={[form.edit_window_mode]}
+                  onChange={(value) => set("edit_window_mode")(value[0])}
+                  error={err("edit_window_mode")}
+                />
+                {form.edit_window_mode === "minutes" ? (
+                  <TextField
+                    id={fieldId("edit_window_minutes")}
+                    label={t("policy.edit_window_minutes")}
+                    type="number"
+                    min={1}
+                    suffix={t("unit.minutes")}
+                    placeholder={typeof cancelMinutes === "number" ? String(cancelMinutes) : undefined}
+                    helpText={t("policy.edit_window_minutes_help")}
+                    value={form.edit_window_minutes}
+                    onChange={set("edit_window_minutes")}
+                    error={err("edit_window_minutes")}
+                    autoComplete="off"
+                  />
+                ) : null}
+                <fieldset style={{ border: 0, margin: 0, padding: 0, minWidth: 0 }}>
+                  <Box as="legend" paddingBlockEnd="200">
+                    <Text as="span">{t("policy.edit_kinds")}</Text>
+                  </Box>
+                  <BlockStack gap="200">
+                    <Checkbox id={fieldId("edit_quantities")} label={t("policy.edit_quantities")} helpText={t("policy.edit_quantities_help")} checked={form.edit_quantities} onChange={set("edit_quantities")} error={err("edit_quantities")} />
+                    <Checkbox id={fieldId("edit_variants")} label={t("policy.edit_variants")} helpText={t("policy.edit_variants_help")} checked={form.edit_variants} onChange={set("edit_variants")} error={err("edit_variants")} />
+                    <Checkbox id={fieldId("edit_shipping_address")} label={t("policy.edit_shipping_address")} helpText={t("policy.edit_shipping_address_help")} checked={form.edit_shipping_address} onChange={set("edit_shipping_address")} error={err("edit_shipping_address")} />
+                    {form.edit_shipping_address ? (
+                      <Box paddingInlineStart="600">
+                        <Checkbox id={fieldId("edit_address_same_country")} label={t("policy.edit_address_same_country")} helpText={t("policy.edit_address_same_country_help")} checked={form.edit_address_same_country} onChange={set("edit_address_same_country")} error={err("edit_address_same_country")} />
+                      </Box>
+                    ) : null}
+                    {!editKinds ? <Text as="p" tone="caution">{t("policy.edit_kinds_none")}</Text> : null}
+                  </BlockStack>
+                </fieldset>
+              </>
+            ) : null}
           </Section>
 
           <Section title={t("policy.section.review")} description={t("policy.section.review_help")}>

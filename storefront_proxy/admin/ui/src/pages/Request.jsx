@@ -1,6 +1,7 @@
 // One request: the order (items, total, payment and fulfillment, a link to it in Shopify), the shopper's reason
-// and note, the timeline in words, internal notes, and the actions with confirmation. After an action the page
-// follows the request until it settles.
+// and note (a cancellation) or the changes and refund (an edit, its new shipping address beside the previous one),
+// the timeline in words, internal notes, and the actions with confirmation. After an action the page follows the
+// request until it settles.
 import {
   Badge,
   Banner,
@@ -26,7 +27,8 @@ import { AdminPage } from "../components/AdminPage.jsx";
 import { ErrorBanner } from "../components/ErrorBanner.jsx";
 import { TitledCard } from "../components/TitledCard.jsx";
 import { RejectModal } from "../components/RejectModal.jsx";
-import { FinancialBadge, FulfillmentBadge, RequestStatusBadge } from "../components/StatusBadge.jsx";
+import { FinancialBadge, FulfillmentBadge, RequestStatusBadge, RequestTypeBadge } from "../components/StatusBadge.jsx";
+import { addressLines, changeWords } from "../changes.js";
 import { useApi, usePolling } from "../hooks.js";
 import { formatDateTime, formatMoney, t, tOr } from "../i18n.js";
 import { reasonLabel, useReasonLabels } from "../reasons.js";
@@ -34,10 +36,21 @@ import { BASE } from "../router.js";
 import { eventWords } from "../timeline.js";
 
 const SETTLING = new Set(["queued", "processing"]);
-// The actions that send the order to Shopify, each confirmed first.
+// The actions that send the order to Shopify, each confirmed first: a cancellation's, an edit's.
 const CONFIRMED_ACTIONS = {
-  approve: { path: "/approve", title: "request.approve_title", button: "request.approve", body: "request.approve_body", done: "request.approved_toast" },
-  retry: { path: "/retry", title: "request.retry_title", button: "request.retry", body: "request.retry_body", done: "request.retried_toast" },
+  cancellation: {
+    approve: { path: "/approve", title: "request.approve_title", button: "request.approve", body: "request.approve_body", done: "request.approved_toast" },
+    retry: { path: "/retry", title: "request.retry_title", button: "request.retry", body: "request.retry_body", done: "request.retried_toast" },
+  },
+  edit: {
+    approve: { path: "/approve", title: "request.edit.approve_title", button: "request.edit.approve", body: "request.edit.approve_body", done: "request.edit.approved_toast" },
+    retry: { path: "/retry", title: "request.edit.retry_title", button: "request.retry", body: "request.edit.retry_body", done: "request.edit.retried_toast" },
+  },
+};
+// The rest of the page's words that differ for an edit.
+const WORDS = {
+  cancellation: { title: "request.title", approve: "request.approve", failed: "request.failed_banner", rejected: "request.rejected_toast" },
+  edit: { title: "request.edit.title", approve: "request.edit.approve", failed: "request.edit.failed_banner", rejected: "request.edit.rejected_toast" },
 };
 const POLL_MS = 1500;
 
@@ -79,12 +92,14 @@ export function RequestPage({ id }) {
     }
   };
 
-  const confirmed = CONFIRMED_ACTIONS[confirming];
+  const kind = item.type === "edit" ? "edit" : "cancellation";
+  const words = WORDS[kind];
+  const confirmed = CONFIRMED_ACTIONS[kind][confirming];
   const canApprove = item.status === "pending_review";
   const canRetry = item.status === "failed";
   const canReject = ["pending_review", "queued", "failed"].includes(item.status);
   const primaryAction = canApprove
-    ? { content: t("request.approve"), onAction: () => setConfirming("approve"), disabled: busy }
+    ? { content: t(words.approve), onAction: () => setConfirming("approve"), disabled: busy }
     : canRetry
       ? { content: t("request.retry"), onAction: () => setConfirming("retry"), disabled: busy }
       : undefined;
@@ -92,21 +107,22 @@ export function RequestPage({ id }) {
 
   return (
     <AdminPage
-      title={t("request.title", { order: item.order_name })}
+      title={t(words.title, { order: item.order_name })}
       back={back}
       primaryAction={primaryAction}
       secondaryActions={secondaryActions}
     >
       <BlockStack gap="400">
         <InlineStack gap="200" blockAlign="center">
-          <RequestStatusBadge status={item.status} />
+          <RequestTypeBadge type={item.type} />
+          <RequestStatusBadge status={item.status} type={item.type} />
           <Text as="span" tone="subdued">
             {t("request.requested_at", { when: formatDateTime(item.created_at) })}
           </Text>
         </InlineStack>
         <ErrorBanner error={error} title={t("error.refresh")} />
         {item.status === "failed" && item.last_error ? (
-          <Banner tone="critical" title={t("request.failed_banner")}>
+          <Banner tone="critical" title={t(words.failed)}>
             <p>{item.last_error}</p>
           </Banner>
         ) : null}
@@ -114,12 +130,16 @@ export function RequestPage({ id }) {
           <Layout.Section>
             <BlockStack gap="400">
               <OrderCard order={item.order} orderError={item.order_error} name={item.order_name} />
-              <TitledCard title={t("request.shopper_heading")} gap="200">
-                <Fact label={t("request.reason")} value={reasonLabel(labels, item.reason)} />
-                <Fact label={t("request.note")} value={item.note || t("request.no_note")} />
-                {item.message ? <Fact label={t("request.message")} value={item.message} /> : null}
-              </TitledCard>
-              <Timeline events={item.timeline} />
+              {kind === "edit" ? (
+                <ChangesCard item={item} />
+              ) : (
+                <TitledCard title={t("request.shopper_heading")} gap="200">
+                  <Fact label={t("request.reason")} value={reasonLabel(labels, item.reason)} />
+                  <Fact label={t("request.note")} value={item.note || t("request.no_note")} />
+                  {item.message ? <Fact label={t("request.message")} value={item.message} /> : null}
+                </TitledCard>
+              )}
+              <Timeline events={item.timeline} kind={kind} />
             </BlockStack>
           </Layout.Section>
           <Layout.Section variant="oneThird">
@@ -153,7 +173,7 @@ export function RequestPage({ id }) {
         open={confirming === "reject"}
         busy={busy}
         onClose={() => setConfirming(null)}
-        onReject={(message) => act("/reject", { message }, "request.rejected_toast")}
+        onReject={(message) => act("/reject", { message }, words.rejected)}
       />
     </AdminPage>
   );
@@ -169,6 +189,66 @@ function Fact({ label, value }) {
         {value}
       </Text>
     </InlineGrid>
+  );
+}
+
+// An edit: each change in words, the new shipping address beside the previous one, the refund, and what the
+// shopper was told.
+function ChangesCard({ item }) {
+  const changes = item.changes || [];
+  const lines = changes.filter((change) => change.type !== "shipping_address");
+  const address = changes.find((change) => change.type === "shipping_address");
+  return (
+    <TitledCard title={t("request.changes_heading")}>
+      {lines.length ? (
+        <List type="bullet">
+          {lines.map((change, index) => (
+            <List.Item key={index}>
+              <Text as="span" breakWord>
+                {changeWords(change)}
+              </Text>
+            </List.Item>
+          ))}
+        </List>
+      ) : null}
+      {address ? (
+        <BlockStack gap="200">
+          <Text as="p">{changeWords(address)}</Text>
+          <InlineGrid columns={{ xs: 1, sm: 2 }} gap="400">
+            <Address title={t("request.new_address")} address={address.shipping_address} />
+            <Address title={t("request.previous_address")} address={item.previous_address} tone="subdued" />
+          </InlineGrid>
+        </BlockStack>
+      ) : null}
+      <Divider />
+      <Fact label={t("request.refund")} value={item.refund ? formatMoney(item.refund) : t("request.no_refund")} />
+      {item.note ? <Fact label={t("request.note")} value={item.note} /> : null}
+      {item.message ? <Fact label={t("request.message")} value={item.message} /> : null}
+    </TitledCard>
+  );
+}
+
+function Address({ title, address, tone }) {
+  const lines = addressLines(address);
+  return (
+    <Box padding="300" borderWidth="025" borderColor="border" borderRadius="200">
+      <BlockStack gap="100">
+        <Text as="h3" variant="headingSm">
+          {title}
+        </Text>
+        {lines.length ? (
+          lines.map((line, index) => (
+            <Text as="p" key={index} tone={tone} breakWord>
+              {line}
+            </Text>
+          ))
+        ) : (
+          <Text as="p" tone="subdued">
+            {t("request.no_address")}
+          </Text>
+        )}
+      </BlockStack>
+    </Box>
   );
 }
 
@@ -229,13 +309,13 @@ function OrderCard({ order, orderError, name }) {
   );
 }
 
-function Timeline({ events }) {
+function Timeline({ events, kind }) {
   return (
     <TitledCard title={t("request.timeline_heading")}>
       <ol style={{ listStyle: "none", margin: 0, padding: 0, display: "grid", gap: "12px" }}>
         {[...events].reverse().map((event, index) => (
           <li key={index} style={{ borderInlineStart: "2px solid var(--p-color-border)", paddingInlineStart: "12px" }}>
-            <Text as="p">{eventWords(event)}</Text>
+            <Text as="p">{eventWords(event, kind)}</Text>
             <Text as="p" tone="subdued" variant="bodySm">
               {formatDateTime(event.at)}
             </Text>

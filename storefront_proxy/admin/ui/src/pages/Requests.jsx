@@ -1,6 +1,6 @@
-// Requests: the review queue as a Polaris index table, with status tabs, search, type and date filters, row
-// selection that reveals the bulk actions, pagination, and an empty state. It updates itself while any request
-// it shows is still open.
+// Requests: the review queue (cancellations and order edits) as a Polaris index table, with status tabs, search,
+// type and date filters, row selection that reveals the bulk actions, pagination, and an empty state. An edit's
+// row says what it changes and refunds. It updates itself while any request it shows is still open.
 import {
   Badge,
   Card,
@@ -24,13 +24,21 @@ import { toast } from "../bridge.js";
 import { AdminPage } from "../components/AdminPage.jsx";
 import { ErrorBanner } from "../components/ErrorBanner.jsx";
 import { RejectModal } from "../components/RejectModal.jsx";
-import { RequestStatusBadge } from "../components/StatusBadge.jsx";
+import { RequestStatusBadge, RequestTypeBadge } from "../components/StatusBadge.jsx";
+import { changesSummary } from "../changes.js";
 import { useApi, usePolling } from "../hooks.js";
 import { formatAgo, formatDateTime, formatMoney, t } from "../i18n.js";
 import { reasonLabel, useReasonLabels } from "../reasons.js";
 import { BASE, navigate } from "../router.js";
 
-const TABS = ["", "pending_review", "queued", "processing", "cancelled", "rejected", "failed"];
+const TABS = ["", "pending_review", "queued", "processing", "cancelled", "applied", "rejected", "failed"];
+// Tabs list both kinds of request: a status worded for cancellations only gets a word for both.
+const TAB_WORDS = { processing: "requests.tab.processing" };
+const TYPES = [
+  { value: "", label: "requests.type.all" },
+  { value: "cancellation", label: "requests.type.cancellation" },
+  { value: "edit", label: "requests.type.edit" },
+];
 const MOVING = new Set(["queued", "processing"]);
 // A request the worker is carrying out changes within seconds; one waiting for review only when someone acts,
 // possibly in another tab or by the policy's automatic decision.
@@ -76,7 +84,7 @@ export function RequestsPage({ params }) {
 
   const tabs = TABS.map((value, index) => ({
     id: `status-${value || "all"}`,
-    content: value ? t(`status.${value}`) : t("requests.tab.all"),
+    content: value ? t(TAB_WORDS[value] || `status.${value}`) : t("requests.tab.all"),
     index,
     onAction: () => go({ status: value, page: undefined }),
   }));
@@ -89,9 +97,9 @@ export function RequestsPage({ params }) {
         <ChoiceList
           title={t("requests.filter.type")}
           titleHidden
-          choices={[{ label: t("type.cancellation"), value: "cancellation" }]}
-          selected={params.type ? [params.type] : []}
-          onChange={(value) => go({ type: value[0], page: undefined })}
+          choices={TYPES.map((type) => ({ label: t(type.label), value: type.value }))}
+          selected={[params.type || ""]}
+          onChange={(value) => go({ type: value[0] || undefined, page: undefined })}
         />
       ),
       shortcut: true,
@@ -104,7 +112,14 @@ export function RequestsPage({ params }) {
     },
   ];
   const appliedFilters = [];
-  if (params.type) appliedFilters.push({ key: "type", label: t("type.cancellation"), onRemove: () => go({ type: undefined }) });
+  const chosenType = TYPES.find((type) => type.value && type.value === params.type);
+  if (params.type) {
+    appliedFilters.push({
+      key: "type",
+      label: t("requests.filter.type_applied", { type: chosenType ? t(chosenType.label) : params.type }),
+      onRemove: () => go({ type: undefined, page: undefined }),
+    });
+  }
   if (params.from || params.to) {
     appliedFilters.push({
       key: "date",
@@ -133,6 +148,12 @@ export function RequestsPage({ params }) {
     }
   };
 
+  // The bulk confirmation names what approving does: the cancellations' words unless an edit is among them.
+  const editsSelected = rows.some((row) => row.type === "edit" && selectedResources.includes(row.id));
+  const approveWords = editsSelected
+    ? { title: "requests.bulk.approve_any_title", confirm: "requests.bulk.approve_any_confirm", body: "requests.bulk.approve_any_body" }
+    : { title: "requests.bulk.approve_title", confirm: "requests.bulk.approve_confirm", body: "request.approve_body" };
+
   const rowMarkup = rows.map((item, index) => (
     <IndexTable.Row id={item.id} key={item.id} position={index} selected={selectedResources.includes(item.id)}>
       {smDown ? (
@@ -142,9 +163,13 @@ export function RequestsPage({ params }) {
               <Link url={`${BASE}/requests/${item.id}`} removeUnderline dataPrimaryLink>
                 <Text as="span" fontWeight="semibold">{item.order_name}</Text>
               </Link>
-              <RequestStatusBadge status={item.status} />
+              <RequestStatusBadge status={item.status} type={item.type} />
             </InlineStack>
-            <Text as="span" tone="subdued">{reasonLabel(labels, item.reason)}</Text>
+            <InlineStack gap="200" blockAlign="center">
+              <RequestTypeBadge type={item.type} />
+              <Text as="span" tone="subdued">{item.type === "edit" ? changesSummary(item.changes) : reasonLabel(labels, item.reason)}</Text>
+            </InlineStack>
+            {item.type === "edit" && item.refund ? <Text as="span" tone="subdued">{t("requests.refund", { amount: formatMoney(item.refund) })}</Text> : null}
             <InlineStack align="space-between" gap="200">
               <Text as="span" tone="subdued">{formatAgo(item.created_at)}</Text>
               <Text as="span">{formatMoney(item.order_total)}</Text>
@@ -163,13 +188,18 @@ export function RequestsPage({ params }) {
             <span title={formatDateTime(item.created_at)}>{formatAgo(item.created_at)}</span>
           </IndexTable.Cell>
           <IndexTable.Cell>{item.customer_email || ""}</IndexTable.Cell>
-          <IndexTable.Cell>{reasonLabel(labels, item.reason)}</IndexTable.Cell>
+          <IndexTable.Cell>
+            <RequestTypeBadge type={item.type} />
+          </IndexTable.Cell>
+          <IndexTable.Cell>
+            {item.type === "edit" ? <EditSummary item={item} /> : reasonLabel(labels, item.reason)}
+          </IndexTable.Cell>
           <IndexTable.Cell>
             <Text as="span" alignment="end" numeric>{formatMoney(item.order_total)}</Text>
           </IndexTable.Cell>
           <IndexTable.Cell>
             <InlineStack gap="100" wrap={false}>
-              <RequestStatusBadge status={item.status} />
+              <RequestStatusBadge status={item.status} type={item.type} />
               {item.overdue ? <Badge tone="warning">{t("requests.overdue", { count: data.review_target_hours })}</Badge> : null}
             </InlineStack>
           </IndexTable.Cell>
@@ -220,7 +250,8 @@ export function RequestsPage({ params }) {
               { title: t("requests.column.order") },
               { title: t("requests.column.requested") },
               { title: t("requests.column.customer") },
-              { title: t("requests.column.reason") },
+              { title: t("requests.column.type") },
+              { title: t("requests.column.details") },
               { title: t("requests.column.total"), alignment: "end" },
               { title: t("requests.column.status") },
             ]}
@@ -254,12 +285,12 @@ export function RequestsPage({ params }) {
       <Modal
         open={approving}
         onClose={() => setApproving(false)}
-        title={t("requests.bulk.approve_title", { count: selectedResources.length })}
-        primaryAction={{ content: t("requests.bulk.approve_confirm", { count: selectedResources.length }), destructive: true, loading: busy, onAction: () => bulk("approve") }}
+        title={t(approveWords.title, { count: selectedResources.length })}
+        primaryAction={{ content: t(approveWords.confirm, { count: selectedResources.length }), destructive: true, loading: busy, onAction: () => bulk("approve") }}
         secondaryActions={[{ content: t("action.cancel"), onAction: () => setApproving(false) }]}
       >
         <Modal.Section>
-          <Text as="p">{t("request.approve_body")}</Text>
+          <Text as="p">{t(approveWords.body)}</Text>
         </Modal.Section>
       </Modal>
       <RejectModal
@@ -270,6 +301,20 @@ export function RequestsPage({ params }) {
         onReject={(message) => bulk("reject", message)}
       />
     </AdminPage>
+  );
+}
+
+// An edit's changes in a few words, and what it refunds.
+function EditSummary({ item }) {
+  return (
+    <BlockStack gap="050">
+      <Text as="span" breakWord>{changesSummary(item.changes)}</Text>
+      {item.refund ? (
+        <Text as="span" tone="subdued" variant="bodySm">
+          {t("requests.refund", { amount: formatMoney(item.refund) })}
+        </Text>
+      ) : null}
+    </BlockStack>
   );
 }
 

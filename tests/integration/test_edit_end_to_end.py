@@ -168,3 +168,18 @@ def test_manual_review_then_approval_applies_the_edit(web, devshop, devshop_serv
     assert approved.status_code == 200, approved.text
     assert settled_edit(store, edit["id"]).status.value == "applied", workers.logs()
     assert [r.amount for r in devshop.get_order(ORDER).refunds] == ["16.50"]
+
+
+def test_shopifys_refusal_ends_the_edit_failed_with_its_message(web, devshop, devshop_server, workers, store):
+    """The size sold out between the shopper's confirmation and the worker: Shopify refuses to add it."""
+    response = ask_to_edit(devshop_server, {"line_items": [{"id": SHIRT, "quantity": 1, "variant_id": SHIRT_L}]})
+    assert response.status_code == 202
+    devshop.set_inventory(SHIRT_L, 0)
+    workers.start()
+    done = settled_edit(store, response.json()["edit"]["id"])
+    assert done.status.value == "failed", workers.logs()
+    assert done.message_code == "outcome.edit_refused.reason" and done.message_detail
+    assert devshop.calls_for("CommitOrderEdit") == [] and line(devshop.get_order(ORDER), SHIRT).current_quantity == 1
+    shopper = proxy_session(devshop_server.url, ADA)
+    shown = shopper.get(order_url(devshop_server, ORDER), headers=JSON, timeout=10).json()["edit"]
+    assert shown["status"] == "failed" and done.message_detail in shown["message"]

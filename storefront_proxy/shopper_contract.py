@@ -205,6 +205,10 @@ def edit_fields(view: OrderView, options: EditOptions | None, t: Translator) -> 
             }
         )
     address = current_address(order)
+    # Where the money of a lowered total goes: nowhere while the payment is only authorized (the lower total is
+    # what gets captured) or when the policy refunds nothing.
+    uncaptured = (order.display_financial_status or "").upper() in UNCAPTURED
+    refunds = view.policy.refund_method is not RefundMethod.NONE and not uncaptured
     return {
         "editable": editable,
         "edit_ineligible_reasons": [
@@ -217,6 +221,7 @@ def edit_fields(view: OrderView, options: EditOptions | None, t: Translator) -> 
             "shipping_address": view.policy.edit_shipping_address and address is not None,
             "address_same_country": view.policy.edit_address_same_country,
         },
+        "edit_refund_method": view.policy.refund_method.value if refunds else None,
         "line_items": lines,
         "shipping_address": address.model_dump() if address is not None else None,
         "edit": view.edit.public_dict(t) if view.edit is not None else None,

@@ -4,8 +4,11 @@
 // The app's public URL (shopify.app.toml's application_url). The devshop's host page maps it to the local app.
 export const APP_URL = 'https://self-service.example.app';
 
-// Statuses after which a request no longer changes.
-export const FINAL_STATUSES = ['cancelled', 'rejected', 'failed'];
+// Statuses after which a request (a cancellation, or an edit: `applied`) no longer changes.
+export const FINAL_STATUSES = ['cancelled', 'applied', 'rejected', 'failed'];
+// The full-page extension for changing an order (customer_account_edit_extension/), linked to with Shopify's
+// `extension:` protocol: extension:<handle>/customer-account.order.page.render/<order id>/.
+export const EDIT_PAGE_HANDLE = 'self-service-order-edit';
 // An open request's status is read again after 3 s, then less often (a request can wait hours for review),
 // at most every 15 s: live while it is being carried out, light on the shopper's request budget while it waits.
 export const POLL_MILLISECONDS = 3000;
@@ -63,6 +66,53 @@ export async function fetchRequest(orderId) {
 export async function requestCancellation(orderId, reason, note) {
   const body = JSON.stringify({reason, ...(note ? {note} : {})});
   return (await call(`${orderPath(orderId)}/cancellation`, {method: 'POST', body})).request;
+}
+
+// Ask to change the order: `lineItems` [{id, quantity, variant_id?}] (only the lines that change), `address` the
+// whole shipping address or null to keep it. 202 with the new edit; 400/409 as BackendError with the app's message.
+export async function requestEdit(orderId, lineItems, address) {
+  const body = JSON.stringify({line_items: lineItems, ...(address ? {shipping_address: address} : {})});
+  return (await call(`${orderPath(orderId)}/edits`, {method: 'POST', body})).edit;
+}
+
+export async function fetchEdit(orderId, editId) {
+  return (await call(`${orderPath(orderId)}/edits/${encodeURIComponent(editId)}`)).edit;
+}
+
+// The order's number from its GID (gid://shopify/Order/5001 → 5001), as Shopify's order URLs carry it.
+export function orderNumber(orderId) {
+  return String(orderId || '').split('/').pop();
+}
+
+// Where "Change items or address" leads: the edit extension's full page for this order.
+export function editPageUrl(orderId) {
+  return `extension:${EDIT_PAGE_HANDLE}/customer-account.order.page.render/${orderNumber(orderId)}/`;
+}
+
+// {amount: "39.90", currency_code: "EUR"} in the shopper's format ("€ 39,90" in Dutch); "39.90 EUR" without Intl.
+export function formatMoney(money) {
+  if (!money) return '';
+  try {
+    const format = new Intl.NumberFormat(language(), {style: 'currency', currency: money.currency_code});
+    return format.format(Number(money.amount));
+  } catch {
+    return `${money.amount} ${money.currency_code}`;
+  }
+}
+
+// "You can change this order until 3 Mar 2026, 14:00." in the shopper's language and local time, or "… until it
+// ships." when the edit window lasts until fulfillment (edit_deadline null).
+export function editUntil(order) {
+  const {translate} = shopify.i18n;
+  if (!order.edit_deadline) return translate('edit.until_shipping');
+  let date;
+  try {
+    const format = new Intl.DateTimeFormat(language(), {dateStyle: 'medium', timeStyle: 'short'});
+    date = format.format(new Date(order.edit_deadline));
+  } catch {
+    date = new Date(order.edit_deadline).toLocaleString();
+  }
+  return translate('edit.until', {date});
 }
 
 // The refund sentence with the order's total in the shopper's format ("€ 39,90" in Dutch): the app writes the

@@ -1,6 +1,7 @@
 // The order's cancellation state, read from the backend and followed while a request is open (and, with
-// ``follow``, while the order can still be cancelled, so that a request made elsewhere shows up).
-import {useEffect, useState} from 'preact/hooks';
+// ``follow``, while the order can still be cancelled, so that a request made elsewhere shows up). ``reload``
+// reads the order again (e.g. once an edit of it is done).
+import {useCallback, useEffect, useState} from 'preact/hooks';
 
 import {fetchOrder, fetchRequest, isFinal, nextPoll, POLL_MILLISECONDS} from './backend.js';
 
@@ -9,6 +10,7 @@ export function useCancellation(orderId, {follow = false} = {}) {
   const [request, setRequest] = useState(null);
   const [error, setError] = useState(null);
   const [pause, setPause] = useState(POLL_MILLISECONDS);
+  const [reads, setReads] = useState(0);
 
   useEffect(() => {
     if (!orderId) return undefined;
@@ -23,7 +25,7 @@ export function useCancellation(orderId, {follow = false} = {}) {
     return () => {
       stopped = true;
     };
-  }, [orderId]);
+  }, [orderId, reads]);
 
   useEffect(() => {
     const again = (read) => {
@@ -50,5 +52,6 @@ export function useCancellation(orderId, {follow = false} = {}) {
   // A new request (made in the modal, or found by the block) is followed closely again.
   useEffect(() => setPause(POLL_MILLISECONDS), [request?.id, request?.status]);
 
-  return {order, request, setRequest, error};
+  const reload = useCallback(() => setReads((count) => count + 1), []);
+  return {order, request, setRequest, error, reload};
 }

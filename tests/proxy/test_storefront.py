@@ -75,6 +75,7 @@ def test_order_shows_eligibility_deadline_reasons_and_token(client, shop):
         "edit_ineligible_reasons",
         "edit_deadline",
         "edits_offered",
+        "edit_refund_method",
         "line_items",
         "shipping_address",
         "edit",

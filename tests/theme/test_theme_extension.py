@@ -320,6 +320,44 @@ def test_manage_orders_block_renders_in_every_language(client: FlaskClient, stat
     assert "<template data-self-service-strings>" not in anonymous
 
 
+@pytest.mark.parametrize("code", LOCALES)
+def test_order_block_has_a_change_link_the_script_shows_for_an_editable_order(
+    client: FlaskClient, state: DevshopState, code: str
+):
+    """The app's page has the change sections; the block links to them, hidden until the answer says `editable`
+    (without script the details link leads to the same page), with until when and an open edit's status."""
+    strings = keys(code, schema=False)
+    order = order_id(state, "#1001")
+    page = client.get(f"/account/orders/{order}?locale={code}").get_data(as_text=True)
+    href = f"{DEFAULT_PROXY_PATH}/orders/{order}?locale={code}#ssc-edit-items"
+    label = escape(strings["self_service.actions.edit"])
+    assert f'<a class="ssb__button" href="{href}" data-edit-link hidden>{label}</a>' in page
+    assert '<p class="ssb__edit" role="status" data-edit></p>' in page
+    until = escape(strings["self_service.edit.until"].replace("{{ date }}", "[date]"))
+    assert f'<span data-key="edit.until">{until}</span>' in page
+    assert f'<span data-key="edit.until_shipping">{escape(strings["self_service.edit.until_shipping"])}</span>' in page
+    for status in ("pending_review", "queued", "processing"):
+        text = escape(strings[f"self_service.edit_status.{status}"])
+        assert f'<span data-key="edit.{status}">{text}</span>' in page, status
+    # The list shows the same edit part in each order's status.
+    orders = client.get(f"/pages/manage-orders?locale={code}").get_data(as_text=True)
+    assert f'<span data-key="edit.until">{until}</span>' in orders
+
+
+def test_the_change_link_label_is_a_block_setting(app: Flask, client: FlaskClient, state: DevshopState):
+    app.config["DEVSHOP_BLOCK_SETTINGS"] = {"edit_label": "Swap a size <now>"}
+    page = client.get(f"/account/orders/{order_id(state, '#1001')}").get_data(as_text=True)
+    assert "data-edit-link hidden>Swap a size &lt;now&gt;</a>" in page
+
+
+def test_script_shows_the_change_link_only_for_an_editable_order_and_follows_an_open_edit():
+    script = (EXTENSION / "assets" / "self-service.js").read_text()
+    assert ".hidden = !this.order.editable" in script
+    assert "edit_deadline" in script and "`edit.${edit.status}`" in script
+    # An open edit's status is polled as a request's is (POLL_STATUSES with back-off).
+    assert "POLL_STATUSES.includes(edit?.status)" in script
+
+
 def test_assets_are_included_once_per_page_as_shopify_does(client: FlaskClient, state: DevshopState):
     page = client.get(f"/account/orders/{order_id(state, '#1001')}").get_data(as_text=True)
     assert page.count('<script src="/cdn/extension-assets/self-service.js" defer></script>') == 1

@@ -1,12 +1,11 @@
-// Self-service order cancellation: enhances the blocks' plain links with the app's JSON answer for the same URL.
-// Two timers: one redraws the minutes left, one asks the server again (planned once per answer).
+// The blocks' plain links, enhanced with the app's JSON answer for the same URL (theme_extension/README.md).
 (() => {
   const POLL_STATUSES = ['pending_review', 'queued', 'processing'];
   const MINUTE = 60000;
   const MAX_DELAY = 60 * MINUTE;
   const FIRST_BACKOFF = 5000;
 
-  // Only real changes reach the page, so live regions do not repeat themselves.
+  // Only real changes reach the page: live regions do not repeat themselves.
   const setText = (el, text) => {
     if (el.textContent !== text) el.textContent = text;
   };
@@ -19,10 +18,8 @@
       this.link = this.querySelector('[data-link]');
       const template = this.querySelector('template[data-self-service-strings]');
       if (!template || !this.statusEl || !this.link) return;
-      this.strings = {};
-      template.content.querySelectorAll('[data-key]').forEach((el) => {
-        this.strings[el.dataset.key] = el.textContent.trim();
-      });
+      const keys = [...template.content.querySelectorAll('[data-key]')];
+      this.strings = Object.fromEntries(keys.map((el) => [el.dataset.key, el.textContent.trim()]));
       this.backoff = FIRST_BACKOFF;
       this.load();
     }
@@ -30,7 +27,7 @@
     disconnectedCallback() {
       clearTimeout(this.redrawTimer);
       clearTimeout(this.fetchTimer);
-      if (this.controller) this.controller.abort();
+      this.controller?.abort();
     }
 
     t(key, values = {}) {
@@ -55,12 +52,12 @@
         if (error.name === 'AbortError') return;
         clearTimeout(this.redrawTimer);
         const keys = { 401: 'login_required', 404: 'not_found', 429: 'too_many_requests', 503: 'unavailable' };
-        this.setStatus(this.t(`error.${keys[error.status] || 'generic'}`));
+        setText(this.statusEl, this.t(`error.${keys[error.status] || 'generic'}`));
         if (error.status !== 401 && error.status !== 404) this.refetch([{ fetch: -1 }]);
       }
     }
 
-    // `text` with the order's total ("39.90 EUR", as the app writes it) in the shopper's format ("€ 39,90").
+    // `text` with the order's total ("39.90 EUR") in the shopper's format ("€ 39,90").
     money(order, text) {
       const total = order.total_money;
       try {
@@ -71,13 +68,23 @@
       }
     }
 
-    setStatus(text) {
-      setText(this.statusEl, text);
+    date(iso, timeStyle) {
+      return new Intl.DateTimeFormat(this.locale, { dateStyle: 'medium', timeStyle }).format(new Date(iso));
     }
 
     // One order → what to show, when to redraw and when to fetch again (ms; -1: with back-off).
     describe(order) {
-      const view = { message: '', timeLeft: '', label: this.t('details'), redraw: 0, fetch: 0 };
+      const view = this.cancelling(order);
+      const { edit, editable, edit_deadline: until } = order;
+      const left = Date.parse(until) - Date.now();
+      if (POLL_STATUSES.includes(edit?.status)) Object.assign(view, { edit: this.t(`edit.${edit.status}`), fetch: -1 });
+      else if (editable) view.edit = this.t(until ? 'edit.until' : 'edit.until_shipping', { date: until && this.date(until, 'short') });
+      if (editable && left > 0 && view.fetch >= 0) view.fetch = Math.min(view.fetch || MAX_DELAY, left + 1000);
+      return view;
+    }
+
+    cancelling(order) {
+      const view = { message: '', timeLeft: '', edit: '', label: this.t('details'), fetch: 0 };
       const request = order.request;
       if (request) {
         const status = this.t(`status.${request.status}`);
@@ -142,12 +149,14 @@
 
     render() {
       const view = this.describe(this.order);
-      this.setStatus(view.message);
+      setText(this.statusEl, view.message);
       setText(this.querySelector('[data-timer]'), view.timeLeft);
       setText(this.link, view.label);
+      setText(this.querySelector('[data-edit]'), view.edit);
+      this.querySelector('[data-edit-link]').hidden = !this.order.editable;
       const request = this.order.request;
       const state = (this.dataset.state = request ? request.status : this.order.eligible ? 'eligible' : 'ineligible');
-      // The merchant's heading fits an order that can be cancelled; other states have their own.
+      // The merchant's heading is for a cancellable order; other states have their own.
       const h = this.querySelector('.ssb__heading');
       h.dataset.own ??= h.textContent;
       const shown = this.order.ineligible_reasons?.[0]?.code === 'already_cancelled' ? 'cancelled' : state;
@@ -161,26 +170,27 @@
       this.list = this.querySelector('[data-orders]');
       this.items = new Map();
       super.connectedCallback();
-      if (this.strings && !this.orders) this.setStatus(this.t('orders.loading'));
+      if (this.strings && !this.orders) setText(this.statusEl, this.t('orders.loading'));
     }
 
     received(body) {
       this.orders = body.orders;
-      this.setStatus(this.orders.length ? '' : this.t('orders.empty'));
+      setText(this.statusEl, this.orders.length ? '' : this.t('orders.empty'));
       this.querySelector('[data-loading]')?.removeAttribute('data-loading');
     }
 
-    // Items are built once, then only their texts change (focus stays); the list changes with its orders.
+    // Items are built once; redraws only change their texts, so focus stays.
     render() {
       const views = this.orders.map((order) => this.describe(order));
       const items = new Map();
       this.orders.forEach((order, index) => {
         const item = this.items.get(order.order_id) || this.item(order);
+        const view = views[index];
         setText(item.name, order.name);
-        const date = new Intl.DateTimeFormat(this.locale, { dateStyle: 'medium' }).format(new Date(order.created_at));
+        const date = this.date(order.created_at);
         setText(item.placed, [this.t('ordered_on', { date }), this.money(order, order.total)].filter(Boolean).join(' · '));
-        setText(item.status, [views[index].message, views[index].timeLeft].filter(Boolean).join(' '));
-        setText(item.link, views[index].label);
+        setText(item.status, [view.message, view.timeLeft, view.edit].filter(Boolean).join(' '));
+        setText(item.link, view.label);
         items.set(order.order_id, item);
       });
       const elements = [...items.values()].map((item) => item.element);
@@ -197,9 +207,7 @@
       const element = make('li', 'ssb__order');
       const text = make('p', 'ssb__order-text');
       text.id = `${this.dataset.blockId || 'ssb'}-order-${order.order_id}`;
-      const name = make('span', 'ssb__order-name');
-      const placed = make('span', 'ssb__order-placed');
-      const status = make('span', 'ssb__order-status');
+      const [name, placed, status] = ['name', 'placed', 'status'].map((part) => make('span', `ssb__order-${part}`));
       const link = make('a', 'ssb__button');
       link.href = `${this.dataset.proxyPath}/orders/${encodeURIComponent(order.order_id)}?locale=${encodeURIComponent(this.locale)}`;
       link.setAttribute('aria-describedby', text.id);

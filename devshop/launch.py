@@ -85,33 +85,57 @@ def worker_command(*extra: str) -> list[str]:
     ]
 
 
-EXTENSION_DIR = ROOT / "customer_account_extension"
-EXTENSION_BUNDLE = EXTENSION_DIR / "dist" / "self-service-cancellation.js"
+CANCELLATION_DIR = ROOT / "customer_account_extension"
+EDIT_PAGE_DIR = ROOT / "customer_account_edit_extension"
+# Each customer account extension's bundle and what it is built from: the edit page imports the cancellation
+# extension's backend.js, EditStatus.jsx and useEdit.js (../customer_account_extension/src), so those count for both.
+EXTENSION_BUNDLES = {
+    CANCELLATION_DIR / "dist" / "self-service-cancellation.js": (CANCELLATION_DIR,),
+    EDIT_PAGE_DIR / "dist" / "self-service-order-edit.js": (EDIT_PAGE_DIR, CANCELLATION_DIR),
+}
+
+
+def _extension_sources(folder: Path) -> list[Path]:
+    return [*folder.glob("src/*"), *folder.glob("locales/*"), folder / "shopify.extension.toml"]
+
+
+def extensions_built() -> bool:
+    """Whether every customer account extension's bundle exists and is newer than its sources."""
+    for bundle, folders in EXTENSION_BUNDLES.items():
+        newest = max(path.stat().st_mtime for folder in folders for path in _extension_sources(folder))
+        if not bundle.exists() or bundle.stat().st_mtime < newest:
+            return False
+    return True
 
 
 def build_customer_account_extension() -> bool:
-    """Build the customer account extension with Shopify's CLI when its bundle is missing or older than its
-    sources (installing the npm packages first when needed); False, with a note, where npm is missing."""
-    sources = [*EXTENSION_DIR.glob("src/*"), *EXTENSION_DIR.glob("locales/*"), EXTENSION_DIR / "shopify.extension.toml"]
-    newest = max(path.stat().st_mtime for path in sources)
-    if EXTENSION_BUNDLE.exists() and EXTENSION_BUNDLE.stat().st_mtime >= newest:
+    """Build the customer account extensions (the cancellation one and the edit page) with Shopify's CLI when a
+    bundle is missing or older than its sources (installing the npm packages first when needed); False, with a
+    note, where npm is missing."""
+    if extensions_built():
         return True
     cli = ROOT / "node_modules" / ".bin" / "shopify"
     npm = shutil.which("npm")
     if not cli.exists() and npm:
-        print("Installing the npm packages (package-lock.json) to build the customer account extension…", flush=True)
+        print("Installing the npm packages (package-lock.json) to build the customer account extensions…", flush=True)
         subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=ROOT, check=False, stdout=subprocess.DEVNULL)
     if not cli.exists():
-        print("Note: npm is missing, so the customer account extension is not built (pages under /account/new say so).")
+        print(
+            "Note: npm is missing, so the customer account extensions are not built (pages under /account/new say so)."
+        )
         return False
     env = {**os.environ, "SHOPIFY_CLI_NO_ANALYTICS": "1", "CI": "1"}
+    # One build makes every extension of shopify.app.toml.
     result = subprocess.run(
         [str(cli), "app", "build", "--path", "."], cwd=ROOT, env=env, capture_output=True, text=True, check=False
     )
-    if result.returncode != 0 or not EXTENSION_BUNDLE.exists():
-        print(f"Building the customer account extension failed:\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
+    if result.returncode != 0 or not all(bundle.exists() for bundle in EXTENSION_BUNDLES):
+        print(f"Building the customer account extensions failed:\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
         return False
-    print("Built the customer account extension (customer_account_extension/dist).", flush=True)
+    print(
+        "Built the customer account extensions (customer_account_extension/, customer_account_edit_extension/).",
+        flush=True,
+    )
     return True
 
 
@@ -207,7 +231,9 @@ def _serve(settings: Settings, args: argparse.Namespace, redis_url: str) -> int:
         print(
             "\n  Self-service is running.\n"
             f"  Open {devshop_origin}/ — the devshop: log in as a demo customer, open an order and cancel it.\n"
-            f"  New customer accounts (the customer account extension): {devshop_origin}/account/new/orders\n"
+            f"  New customer accounts (the customer account extensions): {devshop_origin}/account/new/orders\n"
+            f"  The edit page (full-page extension) of order #1008: "
+            f"{devshop_origin}/account/new/orders/5008/extensions/self-service-order-edit\n"
             f"  Merchant and support admin: {devshop_origin}/admin/apps/self-service\n"
             f"  (The app itself answers on {app_url}/proxy/...; the devshop signs requests as Shopify's app proxy.)\n"
             "  Press Ctrl-C to stop.\n",

@@ -290,18 +290,23 @@ function LineFields({order, line, value, onChange}) {
   );
 }
 
+// What the review says about the money: the total stays; or what comes back and where (the order's
+// `edit_refund_method`); or, when nothing is refunded (null), that the total is lower: the payment is only
+// authorized, so the lower total is what gets charged, or the shop's policy refunds nothing.
+function moneySentence(order, plan, translate) {
+  if (!plan.lineItems.length) return '';
+  if (!plan.refund) return translate('review.same_total');
+  const amount = formatMoney(plan.refund);
+  if (order.edit_refund_method === 'store_credit') return translate('review.refund_store_credit', {amount});
+  if (order.edit_refund_method) return translate('review.refund', {amount});
+  if (order.refund?.method === 'none') return translate('review.lower_no_refund', {amount});
+  return translate('review.lower_not_charged', {amount});
+}
+
 // The second step: what changes, what comes back, who decides; then "Confirm changes" or back to the form.
 function Review({order, plan, sending, onConfirm, onBack}) {
   const {translate} = shopify.i18n;
-  let money = '';
-  if (plan.lineItems.length) {
-    if (!plan.refund) money = translate('review.same_total');
-    else if (order.refund?.method === 'none') money = translate('review.refund_none');
-    else {
-      const key = order.refund?.method === 'store_credit' ? 'review.refund_store_credit' : 'review.refund';
-      money = translate(key, {amount: formatMoney(plan.refund)});
-    }
-  }
+  const money = moneySentence(order, plan, translate);
   let next = '';
   if (order.goes_to_review) next = translate('review.review_note');
   else if (order.refund?.customer_notified) next = translate('review.email');

@@ -59,3 +59,63 @@ def test_the_sandbox_gives_the_extension_its_target_order_strings_and_the_local_
     assert f'"appUrl": "{APP_URL.rstrip("/")}"' in page and '"publicAppUrl": "https://self-service.example.app"' in page
     assert client.get("/customer-accounts/frame?target=nope&order=5001").status_code == 400
     assert client.get("/customer-accounts/frame?target=menu&order=x").status_code == 400
+
+
+def test_the_order_page_hosts_the_full_page_edit_extension_for_the_customers_own_orders(client, state):
+    path = "/account/new/orders/5008/extensions/self-service-order-edit"
+    assert client.get(path).status_code == 302  # nobody signed in
+    client.get(f"/login/{DEMO_CUSTOMER_ID}")
+    page = client.get(f"{path}?locale=nl").get_data(as_text=True)
+    assert "target=page&amp;order=5008&amp;locale=nl&amp;frame=page-5008" in page
+    assert client.get("/account/new/orders/5008/extensions/another-extension").status_code == 404
+    others = next(o for o in state.list_orders() if o.customer_id != DEMO_CUSTOMER_ID)
+    assert client.get(f"/account/new/orders/{others.legacy_id}/extensions/self-service-order-edit").status_code == 404
+
+
+def test_the_full_page_target_runs_the_edit_extensions_bundle_with_its_own_strings(client):
+    page = client.get("/customer-accounts/frame?target=page&order=5008&locale=sv").get_data(as_text=True)
+    assert '"target": "customer-account.order.page.render"' in page
+    assert '"items.heading": "' in page and '"menu.cancel"' not in page
+    assert '"review.confirm": "Bekr' in page  # sv: "Bekräfta ändringarna"
+    assert 'src="/customer-accounts/extensions/self-service-order-edit.js"' in page
+    # Where Shopify's links lead here (customer_accounts_host.js maps extension: and shopify: links with these).
+    assert '"fullPageUrl": "/account/new/orders/{order}/extensions/{handle}"' in page
+    assert '"orderPageUrl": "/account/new/orders/{order}"' in page
+    menu = client.get("/customer-accounts/frame?target=menu&order=5008").get_data(as_text=True)
+    assert 'src="/customer-accounts/extensions/self-service-cancellation.js"' in menu
+    assert client.get("/customer-accounts/extensions/unknown.js").status_code == 404
+
+
+def test_the_extensions_are_rebuilt_when_a_source_of_either_changed(tmp_path, monkeypatch):
+    """The edit page's bundle is stale when its own sources or the shared ones of the first extension changed."""
+    import os
+
+    from devshop import launch
+
+    first, page = tmp_path / "customer_account_extension", tmp_path / "customer_account_edit_extension"
+    for folder in (first, page):
+        (folder / "src").mkdir(parents=True)
+        (folder / "locales").mkdir()
+        (folder / "dist").mkdir()
+        (folder / "src" / "a.jsx").write_text("x")
+        (folder / "shopify.extension.toml").write_text("")
+    bundles = {first / "dist" / "a.js": (first,), page / "dist" / "b.js": (page, first)}
+    monkeypatch.setattr(launch, "EXTENSION_BUNDLES", bundles)
+
+    def touch(path, when):
+        path.write_text(path.read_text() if path.exists() else "built")
+        os.utime(path, (when, when))
+
+    for path in [*first.rglob("*.*"), *page.rglob("*.*")]:
+        os.utime(path, (1000, 1000))
+    assert not launch.extensions_built()  # no bundles yet
+    for bundle in bundles:
+        touch(bundle, 2000)
+    assert launch.extensions_built()
+    touch(page / "locales" / "de.json", 3000)
+    assert not launch.extensions_built()
+    touch(page / "dist" / "b.js", 4000)
+    assert launch.extensions_built()
+    touch(first / "src" / "a.jsx", 5000)  # shared by both: both stale
+    touch(first / "dist" / "a.js", 6000)
+    assert not launch.extensions_built()

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from storefront_proxy.i18n import Translator
 from tests.integration.conftest import ADA, SHOP, proxy_session, wait_for_status
 
 pytestmark = pytest.mark.integration
@@ -82,6 +83,30 @@ def test_eligible_order_shows_time_left_and_a_button_to_the_cancel_page(
 
     button.click()
     page.wait_for_url(f"**{PREFIX}/orders/{order_id}?locale=en")
+
+
+def test_an_editable_order_links_to_the_change_items_section_of_its_page(
+    web, devshop, new_page, login, axe_violations, shot
+):
+    order_id = order_named(devshop, "#1008")  # the edit demo: paid, unshipped, three lines
+    page = new_page()
+    login(page, ADA)
+    block = open_order(page, order_id, "eligible")
+    en = strings("en")
+    link = block.get_by_role("link", name=en["actions"]["edit"])
+    link.wait_for()
+    assert link.get_attribute("href") == f"{PREFIX}/orders/{order_id}?locale=en#ssc-edit-items"
+    until = en["edit"]["until"].split("{{")[0].strip()
+    assert block.locator("[data-edit]").inner_text().startswith(until), "until when it can be changed"
+    shot(page, "theme-block-order-editable")
+    assert_no_blocking_violations(axe_violations, page, "self-service-order")
+
+    link.click()
+    page.wait_for_url(f"**{PREFIX}/orders/{order_id}?locale=en#ssc-edit-items")
+    items = page.get_by_role("region", name=Translator("en")("page.edit.items.heading"))
+    assert items.is_visible()
+    assert page.evaluate("location.hash") == "#ssc-edit-items"
+    assert items.get_by_label(Translator("en")("page.edit.quantity_label", item="Enamel Camping Mug")).is_visible()
 
 
 def test_existing_request_shows_its_status(web, devshop, devshop_server, new_page, login, shot):

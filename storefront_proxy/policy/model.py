@@ -21,7 +21,8 @@ DEFAULT_REASONS: dict[str, str] = {
     "other": "Something else",
 }
 
-DEFAULT_FINANCIAL_STATUSES = ["AUTHORIZED", "PAID", "PARTIALLY_PAID", "PENDING"]
+# PARTIALLY_REFUNDED: an order whose edit refunded part of it can still be cancelled or edited again.
+DEFAULT_FINANCIAL_STATUSES = ["AUTHORIZED", "PAID", "PARTIALLY_PAID", "PARTIALLY_REFUNDED", "PENDING"]
 # Shopify caps a tag at 40 characters; tagsAdd splits a string on commas, so a tag never holds one.
 TAG_MAX_LENGTH = 40
 # An order total as the merchant types it: up to ten digits and two decimals.

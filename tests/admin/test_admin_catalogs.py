@@ -61,7 +61,7 @@ def dynamic_keys() -> set[str]:
         | {f"policy.review_mode.{mode.value}_help" for mode in ReviewMode}
         | {f"policy.auto_review_action.{action.value}" for action in AutoReviewAction}
         | {f"policy.window_mode.{mode.value}" for mode in WindowMode}
-        | {f"financial.{status}" for status in ("AUTHORIZED", "PAID", "PARTIALLY_PAID", "PENDING")}
+        | {f"financial.{status}" for status in ("AUTHORIZED", "PAID", "PARTIALLY_PAID", "PARTIALLY_REFUNDED", "PENDING")}
     )
 
 

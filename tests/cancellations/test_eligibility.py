@@ -61,7 +61,7 @@ def test_each_rule_has_its_stable_code(kwargs, expected):
     assert codes(order(**kwargs), Policy(excluded_order_tags=["wholesale"])) == expected
 
 
-@pytest.mark.parametrize("status", ["AUTHORIZED", "PAID", "PARTIALLY_PAID", "PENDING"])
+@pytest.mark.parametrize("status", ["AUTHORIZED", "PAID", "PARTIALLY_PAID", "PARTIALLY_REFUNDED", "PENDING"])
 def test_default_financial_statuses(status):
     assert codes(order(financial=status)) == []
 

@@ -72,6 +72,12 @@ def test_lowering_a_quantity_is_applied_and_exactly_the_difference_refunded_once
     shown = shopper.get(order_url(devshop_server, ORDER, f"/edits/{edit['id']}"), headers=JSON, timeout=10).json()
     assert shown["edit"]["status"] == "applied" and shown["edit"]["refund"]["amount"] == "16.50"
 
+    # Partly refunded now, the order can still be edited again, and cancelled.
+    assert order.display_financial_status == "PARTIALLY_REFUNDED"
+    again = shopper.get(order_url(devshop_server, ORDER), headers=JSON, timeout=10).json()
+    assert again["editable"] is True and again["eligible"] is True, again["edit_ineligible_reasons"]
+    assert next(item for item in again["line_items"] if item["id"] == MUG)["quantity"] == 1
+
 
 def test_swapping_a_size_is_applied_without_a_refund(web, devshop, devshop_server, workers, store):
     response = ask_to_edit(devshop_server, {"line_items": [{"id": SHIRT, "quantity": 1, "variant_id": SHIRT_L}]})

@@ -32,7 +32,7 @@ import { formatNumber, t, tOr } from "../i18n.js";
 import { forgetPolicy } from "../reasons.js";
 
 const SAVE_BAR = "policy-save-bar";
-const FINANCIAL_STATUSES = ["AUTHORIZED", "PAID", "PARTIALLY_PAID", "PENDING"];
+const FINANCIAL_STATUSES = ["AUTHORIZED", "PAID", "PARTIALLY_PAID", "PARTIALLY_REFUNDED", "PENDING"];
 const LANGUAGE_NAMES = (language) => {
   try {
     return new Intl.DisplayNames([document.documentElement.lang || "en"], { type: "language" }).of(language);

@@ -230,7 +230,8 @@ def _serve(settings: Settings, args: argparse.Namespace, redis_url: str) -> int:
         wait_for(f"{app_url}/healthz")
         print(
             "\n  Self-service is running.\n"
-            f"  Open {devshop_origin}/ — the devshop: log in as a demo customer, open an order and cancel it.\n"
+            f"  Open {devshop_origin}/ — the devshop: log in as a demo customer, open an order and change or cancel\n"
+            "  it (order #1008 has sizes, colours and two mugs to change; its refund shows in the devshop's admin).\n"
             f"  New customer accounts (the customer account extensions): {devshop_origin}/account/new/orders\n"
             f"  The edit page (full-page extension) of order #1008: "
             f"{devshop_origin}/account/new/orders/5008/extensions/self-service-order-edit\n"

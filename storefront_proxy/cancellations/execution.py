@@ -383,14 +383,29 @@ def _outcome(request: CancellationRequest) -> dict[str, Any]:
     return {"request_id": request.id, "status": request.status.value}
 
 
-def _leave_to_support(request: CancellationRequest, now: datetime, error: str) -> None:
+def _leave_to_support(
+    request: CancellationRequest,
+    now: datetime,
+    error: str,
+    message: str = UNREACHABLE_MESSAGE,
+    code: str = "outcome.unreachable",
+) -> None:
     """A job gave up on Shopify: the request ends ``failed``, telling the shopper the shop's team will look."""
-    request.tell(UNREACHABLE_MESSAGE, "outcome.unreachable")
+    request.tell(message, code)
     request.record(now, "failed", status=RequestStatus.FAILED, detail=error)
 
 
-def record_job_failure(ctx: JobContext, request_id: str, error: str, will_retry: bool) -> None:
-    """The cancel job raised: record the error; when RQ has no retries left, the request ends ``failed``."""
+def record_job_failure(
+    ctx: JobContext,
+    request_id: str,
+    error: str,
+    will_retry: bool,
+    *,
+    message: str = UNREACHABLE_MESSAGE,
+    code: str = "outcome.unreachable",
+) -> None:
+    """The request's job raised: record the error; when RQ has no retries left, the request ends ``failed``,
+    telling the shopper ``message`` (the edit job passes its own wording)."""
 
     def change(request: CancellationRequest) -> None:
         if request.status.is_final:
@@ -399,7 +414,7 @@ def record_job_failure(ctx: JobContext, request_id: str, error: str, will_retry:
         if will_retry:
             request.record(ctx.clock(), "retry_scheduled", status=RequestStatus.QUEUED, detail=error)
         else:
-            _leave_to_support(request, ctx.clock(), error)
+            _leave_to_support(request, ctx.clock(), error, message, code)
 
     try:
         ctx.store.requests.update(request_id, change)

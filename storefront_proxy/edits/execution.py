@@ -21,6 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 from storefront_proxy.cancellations.eligibility import FULFILLMENT_STARTED
+from storefront_proxy.cancellations.execution import record_job_failure
 from storefront_proxy.cancellations.records import CancellationRequest, EditDetails, LineChange, RequestStatus
 from storefront_proxy.edits.rules import EDIT_WINDOW_CLOSED, check_edit_eligibility, editable_quantity
 from storefront_proxy.job_context import JobContext
@@ -34,7 +35,6 @@ from storefront_proxy.shopify.errors import (
     UnknownShopError,
 )
 from storefront_proxy.shopify.models import Order, OrderPayments, UserError, order_gid
-from storefront_proxy.storage import NotFoundError
 
 log = logging.getLogger(__name__)
 
@@ -454,18 +454,4 @@ def _outcome(request: CancellationRequest) -> dict[str, Any]:
 
 def record_edit_failure(ctx: JobContext, request_id: str, error: str, will_retry: bool) -> None:
     """The edit job raised: record the error; when RQ has no retries left, the edit ends ``failed``."""
-
-    def change(request: CancellationRequest) -> None:
-        if request.status.is_final:
-            return
-        request.last_error = error
-        if will_retry:
-            request.record(ctx.clock(), "retry_scheduled", status=RequestStatus.QUEUED, detail=error)
-        else:
-            request.tell(UNREACHABLE_MESSAGE, "outcome.edit_unreachable")
-            request.record(ctx.clock(), "failed", status=RequestStatus.FAILED, detail=error)
-
-    try:
-        ctx.store.requests.update(request_id, change)
-    except NotFoundError:
-        log.warning("edit failure callback for a missing request", extra={"request_id": request_id})
+    record_job_failure(ctx, request_id, error, will_retry, message=UNREACHABLE_MESSAGE, code="outcome.edit_unreachable")

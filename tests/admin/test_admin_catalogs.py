@@ -12,7 +12,14 @@ from storefront_proxy.admin.pages import admin_catalog
 from storefront_proxy.cancellations.records import RequestStatus
 from storefront_proxy.holds.records import HoldStatus
 from storefront_proxy.i18n import DEFAULT_LANGUAGE, LANGUAGES, placeholders
-from storefront_proxy.policy.model import DEFAULT_REASONS, AutoReviewAction, RefundMethod, ReviewMode, WindowMode
+from storefront_proxy.policy.model import (
+    DEFAULT_FINANCIAL_STATUSES,
+    DEFAULT_REASONS,
+    AutoReviewAction,
+    RefundMethod,
+    ReviewMode,
+    WindowMode,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 UI_SOURCES = sorted((ROOT / "storefront_proxy" / "admin" / "ui" / "src").rglob("*.js*"))
@@ -61,7 +68,7 @@ def dynamic_keys() -> set[str]:
         | {f"policy.review_mode.{mode.value}_help" for mode in ReviewMode}
         | {f"policy.auto_review_action.{action.value}" for action in AutoReviewAction}
         | {f"policy.window_mode.{mode.value}" for mode in WindowMode}
-        | {f"financial.{status}" for status in ("AUTHORIZED", "PAID", "PARTIALLY_PAID", "PARTIALLY_REFUNDED", "PENDING")}
+        | {f"financial.{status}" for status in DEFAULT_FINANCIAL_STATUSES}
     )
 
 

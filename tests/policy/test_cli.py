@@ -15,7 +15,13 @@ from tests.helpers import SHOP
 def test_defaults_match_the_documented_policy():
     policy = Policy()
     assert policy.enabled and policy.cancel_window_minutes == 60
-    assert policy.allowed_financial_statuses == ["AUTHORIZED", "PAID", "PARTIALLY_PAID", "PARTIALLY_REFUNDED", "PENDING"]
+    assert policy.allowed_financial_statuses == [
+        "AUTHORIZED",
+        "PAID",
+        "PARTIALLY_PAID",
+        "PARTIALLY_REFUNDED",
+        "PENDING",
+    ]
     assert [r.code for r in policy.reasons] == [
         "changed_mind",
         "ordered_by_mistake",

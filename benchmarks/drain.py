@@ -31,7 +31,7 @@ from benchmarks.stack import ROUNDS, SHOP, TOKEN, admin_stand_in, app_env, media
 from devshop.embedded_redis import EmbeddedRedis, free_ports
 from devshop.processes import rss_mib
 from storefront_proxy.cancellations.enqueue import enqueue_cancellation
-from storefront_proxy.cancellations.records import CancellationRequest, RequestStatus, new_request_id
+from storefront_proxy.cancellations.records import RequestStatus, ShopperRequest, new_request_id
 from storefront_proxy.cancellations.repository import request_key
 from storefront_proxy.job_queue import make_queue, shop_queue_name
 from storefront_proxy.settings import Settings
@@ -193,7 +193,7 @@ def queue_cancellations(store: Store, settings: Settings, shop: str, count: int)
     now = datetime.now(UTC)
     ids = []
     for order_id in range(5001, 5001 + count):
-        request = CancellationRequest(
+        request = ShopperRequest(
             id=new_request_id(),
             shop=shop,
             order_id=order_id,
@@ -231,7 +231,7 @@ def wait_until_final(store: Store, pending: dict[str, list[str]]) -> dict[str, t
                 continue
             ids = sorted(waiting)
             for request_id, raw in zip(ids, store.redis.mget([request_key(i) for i in ids]), strict=True):
-                request = CancellationRequest.model_validate_json(raw) if raw else None
+                request = ShopperRequest.model_validate_json(raw) if raw else None
                 if request is not None and request.status.is_final:
                     waiting.discard(request_id)
                     outcomes[shop].append(request.status.value)

@@ -26,7 +26,7 @@ from flask import Flask
 from flask.cli import AppGroup
 from pydantic import ValidationError
 
-from storefront_proxy.cancellations.records import CancellationRequest, RequestStatus
+from storefront_proxy.cancellations.records import RequestStatus, ShopperRequest
 from storefront_proxy.cancellations.review import ReviewError
 from storefront_proxy.services import services
 from storefront_proxy.shopify.domains import normalize_shop_domain
@@ -88,7 +88,7 @@ def reset_policy(shop: str) -> None:
 requests_cli = AppGroup("requests", help="Work the support queue of a shop (mirrors the admin's Requests page).")
 
 
-def _review_call(action: Callable[[], CancellationRequest]) -> CancellationRequest:
+def _review_call(action: Callable[[], ShopperRequest]) -> ShopperRequest:
     """Run a review action, turning its refusals into a one-line error and exit status 1."""
     try:
         return action()
@@ -100,7 +100,7 @@ def _operator() -> str:
     return f"cli:{getpass.getuser()}"
 
 
-def _line(item: CancellationRequest) -> str:
+def _line(item: ShopperRequest) -> str:
     what = item.reason or item.kind.value
     return f"{item.id}  {item.order_name:<10} {item.status.value:<15} {what:<22} {item.created_at:%Y-%m-%d %H:%M}"
 

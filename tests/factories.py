@@ -6,7 +6,7 @@ import importlib
 from datetime import UTC, datetime
 from typing import Any
 
-from storefront_proxy.cancellations.records import CancellationRequest, RequestStatus, new_request_id
+from storefront_proxy.cancellations.records import RequestStatus, ShopperRequest, new_request_id
 from storefront_proxy.store import Store
 from tests.helpers import CUSTOMER, SHOP
 
@@ -20,7 +20,7 @@ def patch_worker_context(monkeypatch: Any, context: Any) -> None:
         monkeypatch.setattr(importlib.import_module(name), "worker_context", lambda: context)
 
 
-def cancellation_request(*, now: datetime | None = None, **fields: Any) -> CancellationRequest:
+def cancellation_request(*, now: datetime | None = None, **fields: Any) -> ShopperRequest:
     """A request as the storefront records it, for order 5001 of the test shop's customer, made ``now`` (the
     current time unless given); ``fields`` override any field."""
     now = now or datetime.now(UTC)
@@ -38,12 +38,12 @@ def cancellation_request(*, now: datetime | None = None, **fields: Any) -> Cance
         "updated_at": now,
         **fields,
     }
-    return CancellationRequest(**values)
+    return ShopperRequest(**values)
 
 
 def stored_request(
     store: Store, shop: str = SHOP, status: RequestStatus = RequestStatus.PENDING_REVIEW, **fields: Any
-) -> CancellationRequest:
+) -> ShopperRequest:
     """A request in ``status`` with its "requested" event, stored in ``store`` as the storefront stores one."""
     request = cancellation_request(shop=shop, status=status, **fields)
     request.record(request.created_at, "requested", status=status)

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from storefront_proxy.admin.auth import admin_authenticated
 from storefront_proxy.admin.blueprint import bp
 from storefront_proxy.cancellations.insights import MAX_RANGE_DAYS, DateRange, compute_insights, in_range, resolve_range
-from storefront_proxy.cancellations.records import CancellationRequest, RequestKind, RequestStatus
+from storefront_proxy.cancellations.records import RequestKind, RequestStatus, ShopperRequest
 from storefront_proxy.cancellations.review import REJECT_MESSAGE_MAX, Actor, Review, actor_of, event_actor, is_overdue
 from storefront_proxy.holds.records import FulfillmentHoldRecord, HoldStatus
 from storefront_proxy.holds.service import HoldStatusError, hold_summary
@@ -106,7 +106,7 @@ def _money(amount: Decimal | None, currency: str | None) -> dict[str, str] | Non
     return {"amount": decimal_amount(amount, currency), "currency_code": currency}
 
 
-def request_summary(item: CancellationRequest, policy: Policy, now: datetime) -> dict[str, Any]:
+def request_summary(item: ShopperRequest, policy: Policy, now: datetime) -> dict[str, Any]:
     return {
         "id": item.id,
         "type": item.kind.value,
@@ -147,7 +147,7 @@ def _order(order: Order, shop: str) -> dict[str, Any]:
     }
 
 
-def _request_order(item: CancellationRequest) -> tuple[dict[str, Any] | None, str | None]:
+def _request_order(item: ShopperRequest) -> tuple[dict[str, Any] | None, str | None]:
     """The order and ``order_error``: the page shows the request whether or not Shopify can tell about its order."""
     try:
         order = services().request_orders.order_of(item)
@@ -159,7 +159,7 @@ def _request_order(item: CancellationRequest) -> tuple[dict[str, Any] | None, st
     return _order(order, item.shop), None
 
 
-def request_detail(item: CancellationRequest) -> dict[str, Any]:
+def request_detail(item: ShopperRequest) -> dict[str, Any]:
     built = services()
     policy = built.policies.policy(item.shop)
     actors = [event_actor(item, event) for event in item.events]
@@ -423,7 +423,7 @@ def _csv_cell(value: Any) -> Any:
     return "'" + text if text.startswith(FORMULA_PREFIXES) else text
 
 
-def _changes_text(item: CancellationRequest) -> str | None:
+def _changes_text(item: ShopperRequest) -> str | None:
     """An edit's changes in one cell: "Mug 2 → 1; T-shirt → L ×1; shipping address"."""
     if item.edit is None:
         return None

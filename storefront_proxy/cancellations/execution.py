@@ -16,7 +16,7 @@ from redis.client import Pipeline
 
 from storefront_proxy.cancellations.eligibility import FULFILLMENT_STARTED, WINDOW_CLOSED, check_eligibility
 from storefront_proxy.cancellations.enqueue import schedule_confirmation
-from storefront_proxy.cancellations.records import CancellationRequest, RequestStatus
+from storefront_proxy.cancellations.records import RequestStatus, ShopperRequest
 from storefront_proxy.job_context import JobContext
 from storefront_proxy.policy.model import RefundMethod
 from storefront_proxy.shopify.client import STAFF_NOTE_MAX, ShopifyClient
@@ -73,7 +73,7 @@ def carry_out_cancellation(ctx: JobContext, request_id: str) -> dict[str, Any]:
         return _unreachable(ctx, request_id, str(exc))
 
 
-def _cancel_in_shopify(ctx: JobContext, client: ShopifyClient, request: CancellationRequest) -> dict[str, Any]:
+def _cancel_in_shopify(ctx: JobContext, client: ShopifyClient, request: ShopperRequest) -> dict[str, Any]:
     policy = ctx.store.policies.get(request.shop)
     order = client.get_order(request.order_id, product_tags=policy.needs_product_tags, line_items=False)
     if order is not None:
@@ -199,13 +199,13 @@ def confirmation_delays(ctx: JobContext) -> list[float]:
     return quick + [float(seconds) for seconds in ctx.settings.cancel_retry_intervals]
 
 
-def _schedule_look(ctx: JobContext, request: CancellationRequest, look: int, pipe: Pipeline) -> None:
+def _schedule_look(ctx: JobContext, request: ShopperRequest, look: int, pipe: Pipeline) -> None:
     delays = confirmation_delays(ctx)
     delay = timedelta(seconds=delays[min(look, len(delays)) - 1])
     schedule_confirmation(ctx.queue, request.shop, request.id, look, delay, request.shopify_job_id, pipeline=pipe)
 
 
-def _tagged(request: CancellationRequest) -> bool:
+def _tagged(request: ShopperRequest) -> bool:
     return any(event.type in ("tagged", "tag_failed") for event in request.events)
 
 
@@ -214,7 +214,7 @@ def record_confirmation_failure(ctx: JobContext, request_id: str, error: str, wi
     if will_retry:
         return
 
-    def change(request: CancellationRequest) -> None:
+    def change(request: ShopperRequest) -> None:
         if request.status is not RequestStatus.PROCESSING:
             return
         request.last_error = error
@@ -250,7 +250,7 @@ def _tag_cancelled_order(ctx: JobContext, client: ShopifyClient, request_id: str
         _update(ctx, request_id, lambda r: r.record(ctx.clock(), "tagged", detail=tag))
 
 
-def _await_earlier_send(ctx: JobContext, client: ShopifyClient, request: CancellationRequest) -> dict[str, Any]:
+def _await_earlier_send(ctx: JobContext, client: ShopifyClient, request: ShopperRequest) -> dict[str, Any]:
     """An earlier attempt sent orderCancel: never send it twice; look at that one's outcome instead."""
     if request.shopify_job_id is None:
         return _confirm(ctx, client, request, job_done=False)
@@ -263,7 +263,7 @@ def _await_earlier_send(ctx: JobContext, client: ShopifyClient, request: Cancell
     return _outcome(request)
 
 
-def _confirm(ctx: JobContext, client: ShopifyClient, request: CancellationRequest, *, job_done: bool) -> dict[str, Any]:
+def _confirm(ctx: JobContext, client: ShopifyClient, request: ShopperRequest, *, job_done: bool) -> dict[str, Any]:
     """Read cancelledAt: cancelled, failed inside Shopify, or not known yet (raise, so RQ retries later)."""
     confirmed = client.get_order_cancellation(request.order_id)
     if confirmed is not None and confirmed.cancelled_at is not None:
@@ -293,18 +293,18 @@ def _shop_refused(ctx: JobContext, request_id: str) -> dict[str, Any]:
     )
 
 
-def _send_has_lapsed(request: CancellationRequest, now: datetime, settle_seconds: float) -> bool:
+def _send_has_lapsed(request: ShopperRequest, now: datetime, settle_seconds: float) -> bool:
     """A send with no Job id and no cancellation ``settle_seconds`` after it never reached Shopify: send again."""
     assert request.cancel_sent_at is not None
     return request.shopify_job_id is None and (now - request.cancel_sent_at).total_seconds() >= settle_seconds
 
 
-def _release_send(request: CancellationRequest, now: datetime) -> None:
+def _release_send(request: ShopperRequest, now: datetime) -> None:
     request.cancel_sent_at = None
     request.record(now, "cancel_not_sent", detail="throttled")
 
 
-def _claim_send(request: CancellationRequest, now: datetime, settle_seconds: float) -> None:
+def _claim_send(request: ShopperRequest, now: datetime, settle_seconds: float) -> None:
     """Mark orderCancel as sent, atomically, so that two runs of one request never both send it."""
     if request.cancel_sent_at is not None and not _send_has_lapsed(request, now, settle_seconds):
         raise CancelAlreadySentError(request.id)
@@ -313,7 +313,7 @@ def _claim_send(request: CancellationRequest, now: datetime, settle_seconds: flo
     request.record(now, "cancel_sent")
 
 
-def staff_note(request: CancellationRequest, reason_label: str | None) -> str:
+def staff_note(request: ShopperRequest, reason_label: str | None) -> str:
     """The note staff see on the cancelled order: the shopper's reason and note, within Shopify's 255 characters."""
     note = f"Cancelled by the customer (self-service). Reason: {reason_label or request.reason}."
     if request.note:
@@ -335,12 +335,12 @@ def _refund_method(method: RefundMethod) -> dict[str, Any]:
     return {"originalPaymentMethodsRefund": False}
 
 
-def _start_attempt(request: CancellationRequest, now: datetime) -> None:
+def _start_attempt(request: ShopperRequest, now: datetime) -> None:
     request.attempts += 1
     request.record(now, "processing", status=RequestStatus.PROCESSING, detail=f"attempt {request.attempts}")
 
 
-def _note_job(request: CancellationRequest, job_id: str, now: datetime) -> None:
+def _note_job(request: ShopperRequest, job_id: str, now: datetime) -> None:
     request.shopify_job_id = job_id
     request.record(now, "shopify_job_started", detail=job_id)
 
@@ -357,7 +357,7 @@ def _finish(
     detail: str | None = None,
     error: str | None = None,
 ) -> dict[str, Any]:
-    def change(request: CancellationRequest) -> None:
+    def change(request: ShopperRequest) -> None:
         if request.status.is_final:
             # The orders/cancelled webhook (or another run) ended it meanwhile: that outcome stands.
             return
@@ -374,17 +374,17 @@ def _finish(
     return _outcome(request)
 
 
-def _update(ctx: JobContext, request_id: str, change: Callable[[CancellationRequest], None]) -> CancellationRequest:
+def _update(ctx: JobContext, request_id: str, change: Callable[[ShopperRequest], None]) -> ShopperRequest:
     request, _ = ctx.store.requests.update(request_id, change)
     return request
 
 
-def _outcome(request: CancellationRequest) -> dict[str, Any]:
+def _outcome(request: ShopperRequest) -> dict[str, Any]:
     return {"request_id": request.id, "status": request.status.value}
 
 
 def _leave_to_support(
-    request: CancellationRequest,
+    request: ShopperRequest,
     now: datetime,
     error: str,
     message: str = UNREACHABLE_MESSAGE,
@@ -407,7 +407,7 @@ def record_job_failure(
     """The request's job raised: record the error; when RQ has no retries left, the request ends ``failed``,
     telling the shopper ``message`` (the edit job passes its own wording)."""
 
-    def change(request: CancellationRequest) -> None:
+    def change(request: ShopperRequest) -> None:
         if request.status.is_final:
             return
         request.last_error = error

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from storefront_proxy.cancellations.records import CancellationRequest, RequestStatus
+from storefront_proxy.cancellations.records import RequestStatus, ShopperRequest
 from storefront_proxy.validation import InvalidValueError
 
 DEFAULT_RANGE_DAYS = 30
@@ -146,12 +146,12 @@ def utc_day(moment: datetime) -> date:
     return moment.astimezone(UTC).date()
 
 
-def in_range(requests: Iterable[CancellationRequest], days: DateRange) -> list[CancellationRequest]:
+def in_range(requests: Iterable[ShopperRequest], days: DateRange) -> list[ShopperRequest]:
     """The requests made on a day of ``days``, in their given order."""
     return [request for request in requests if utc_day(request.created_at) in days]
 
 
-def rejected_too_late(request: CancellationRequest) -> bool:
+def rejected_too_late(request: ShopperRequest) -> bool:
     """Whether the request was turned down because the cancel window had closed."""
     if request.message_code == TOO_LATE_MESSAGE_CODE:
         return True
@@ -161,7 +161,7 @@ def rejected_too_late(request: CancellationRequest) -> bool:
     )
 
 
-def compute_insights(requests: Iterable[CancellationRequest], days: DateRange) -> Insights:
+def compute_insights(requests: Iterable[ShopperRequest], days: DateRange) -> Insights:
     """Counts per day, breakdowns by reason and outcome, cancelled value and too-late share over ``days``."""
     chosen = in_range(requests, days)
     made: Counter[date] = Counter()

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from storefront_proxy.cancellations.execution import SHIPPED_MESSAGE
-from storefront_proxy.cancellations.records import CancellationRequest, RequestStatus
+from storefront_proxy.cancellations.records import RequestStatus, ShopperRequest
 from storefront_proxy.shopify.webhook_orders import webhook_version
 from storefront_proxy.store import Store
 
@@ -26,7 +26,7 @@ def order_changed(store: Store, now: datetime, topic: str, shop: str, payload: d
     updated_at = webhook_version(payload)
     shipping = (payload.get("fulfillment_status") or "") in SHIPPING_STATUSES or bool(payload.get("fulfillments"))
 
-    def apply(r: CancellationRequest) -> None:
+    def apply(r: ShopperRequest) -> None:
         if updated_at is not None:
             _refresh_order_details(r, payload, updated_at)
         if cancelled:
@@ -50,7 +50,7 @@ def order_is_cancelled(topic: str, payload: dict[str, Any]) -> bool:
     return topic == "orders/cancelled" or bool(payload.get("cancelled_at"))
 
 
-def _refresh_order_details(r: CancellationRequest, payload: dict[str, Any], updated_at: datetime) -> None:
+def _refresh_order_details(r: ShopperRequest, payload: dict[str, Any], updated_at: datetime) -> None:
     """Keep the order's name and e-mail on the request current; an older delivery never overwrites a newer one."""
     if r.order_updated_at is not None and updated_at < r.order_updated_at:
         return

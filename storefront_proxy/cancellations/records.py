@@ -162,8 +162,9 @@ class Note(BaseModel):
     text: str = Field(min_length=1, max_length=2000)
 
 
-class CancellationRequest(BaseModel):
-    """A shopper's request to cancel one order; there is at most one per (shop, order)."""
+class ShopperRequest(BaseModel):
+    """A shopper's request about one order: to cancel it (at most one per order), or to edit it (``kind`` and
+    ``edit``; one open at a time, and not while a cancellation is open)."""
 
     model_config = ConfigDict(validate_assignment=True)
 

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 import redis
 from redis.client import Pipeline
 
-from storefront_proxy.cancellations.records import CancellationRequest
+from storefront_proxy.cancellations.records import ShopperRequest
 from storefront_proxy.storage import (
     MAX_WATCH_RETRIES,
     Enqueue,
@@ -60,7 +60,7 @@ def shop_requests_key(shop: str) -> str:
 class OrderBusyError(Exception):
     """The order has an open request of the other kind (or an open edit), so this one is not created."""
 
-    def __init__(self, code: str, existing: CancellationRequest) -> None:
+    def __init__(self, code: str, existing: ShopperRequest) -> None:
         super().__init__(code)
         self.code = code
         self.existing = existing
@@ -75,55 +75,53 @@ class RequestRepository:
 
     def __init__(self, connection: redis.Redis) -> None:
         self.redis = connection
-        self._records = JsonRecords(connection, CancellationRequest)
+        self._records = JsonRecords(connection, ShopperRequest)
 
-    def get(self, request_id: str) -> CancellationRequest | None:
+    def get(self, request_id: str) -> ShopperRequest | None:
         return self._records.get(request_key(request_id))
 
-    def for_order(self, shop: str, order_id: int) -> CancellationRequest | None:
+    def for_order(self, shop: str, order_id: int) -> ShopperRequest | None:
         """The order's cancellation request."""
         request_id = self.redis.get(order_request_key(shop, order_id))
         return self.get(text(request_id)) if request_id else None
 
-    def latest_edit(self, shop: str, order_id: int) -> CancellationRequest | None:
+    def latest_edit(self, shop: str, order_id: int) -> ShopperRequest | None:
         """The order's latest edit request."""
         request_id = self.redis.get(order_edit_key(shop, order_id))
         return self.get(text(request_id)) if request_id else None
 
     def latest_edits_in(
         self, batch: ReadBatch, shop: str, order_ids: list[int]
-    ) -> Pending[list[CancellationRequest | None]]:
+    ) -> Pending[list[ShopperRequest | None]]:
         """The orders' latest edits (None for an order never edited), read with the batch."""
         index_keys = [order_edit_key(shop, order_id) for order_id in order_ids]
         batch.pipe.eval(_REQUESTS_OF_ORDERS, len(index_keys), *index_keys, request_key(""))
 
-        def read(records: list[bytes | None]) -> list[CancellationRequest | None]:
-            return [CancellationRequest.model_validate_json(raw) if raw else None for raw in records]
+        def read(records: list[bytes | None]) -> list[ShopperRequest | None]:
+            return [ShopperRequest.model_validate_json(raw) if raw else None for raw in records]
 
         return batch.add(1, read)
 
-    def _open_request(self, pipe: Pipeline, index_key: str) -> CancellationRequest | None:
+    def _open_request(self, pipe: Pipeline, index_key: str) -> ShopperRequest | None:
         """The request ``index_key`` points at if it has not finished (the caller watches the key)."""
         request_id = pipe.get(index_key)
         found = self.get(text(request_id)) if request_id else None
         return found if found is not None and not found.status.is_final else None
 
-    def for_orders_in(
-        self, batch: ReadBatch, shop: str, order_ids: list[int]
-    ) -> Pending[list[CancellationRequest | None]]:
+    def for_orders_in(self, batch: ReadBatch, shop: str, order_ids: list[int]) -> Pending[list[ShopperRequest | None]]:
         """The orders' requests (None for an order without one), read with the batch: the index and the record
         are followed in Redis (a script), so they cost no second round trip."""
         index_keys = [order_request_key(shop, order_id) for order_id in order_ids]
         batch.pipe.eval(_REQUESTS_OF_ORDERS, len(index_keys), *index_keys, request_key(""))
 
-        def read(records: list[bytes | None]) -> list[CancellationRequest | None]:
-            return [CancellationRequest.model_validate_json(raw) if raw else None for raw in records]
+        def read(records: list[bytes | None]) -> list[ShopperRequest | None]:
+            return [ShopperRequest.model_validate_json(raw) if raw else None for raw in records]
 
         return batch.add(1, read)
 
     def create(
-        self, request: CancellationRequest, enqueue: Callable[[Pipeline], None] | None = None
-    ) -> tuple[CancellationRequest, bool]:
+        self, request: ShopperRequest, enqueue: Callable[[Pipeline], None] | None = None
+    ) -> tuple[ShopperRequest, bool]:
         """Store ``request`` unless the order already has one; returns (the order's request, created).
 
         The record, the (shop, order) index and the job ``enqueue`` adds to the pipeline are written in one
@@ -153,9 +151,7 @@ class RequestRepository:
                     continue
         raise RecordChangedError(f"could not create a request for order {request.order_id}")
 
-    def create_edit(
-        self, request: CancellationRequest, enqueue: Callable[[Pipeline], None] | None = None
-    ) -> CancellationRequest:
+    def create_edit(self, request: ShopperRequest, enqueue: Callable[[Pipeline], None] | None = None) -> ShopperRequest:
         """Store the edit ``request`` as the order's latest, with the job ``enqueue`` adds, in one MULTI/EXEC.
 
         Raises OrderBusyError when the order has an open edit or an open cancellation request.
@@ -179,7 +175,7 @@ class RequestRepository:
 
     @staticmethod
     def _write_new(
-        pipe: Pipeline, request: CancellationRequest, index_key: str, enqueue: Callable[[Pipeline], None] | None
+        pipe: Pipeline, request: ShopperRequest, index_key: str, enqueue: Callable[[Pipeline], None] | None
     ) -> None:
         """In the watching pipeline: the record, the order's index pointing at it, the shop's list and the job, in
         one MULTI/EXEC."""
@@ -194,20 +190,20 @@ class RequestRepository:
     def update(
         self,
         request_id: str,
-        change: Callable[[CancellationRequest], Result],
+        change: Callable[[ShopperRequest], Result],
         enqueue: Enqueue[Result] | None = None,
-    ) -> tuple[CancellationRequest, Result]:
+    ) -> tuple[ShopperRequest, Result]:
         """Apply ``change`` to the stored request atomically; returns the request and what ``change`` returned.
 
         Raises NotFoundError when there is no such request (``storage.JsonRecords.update``).
         """
         return self._records.update(request_key(request_id), change, enqueue, what=request_id)
 
-    def iter_shop(self, shop: str, batch: int = 1000) -> Iterator[CancellationRequest]:
+    def iter_shop(self, shop: str, batch: int = 1000) -> Iterator[ShopperRequest]:
         """Every request of the shop, newest first, ``batch`` at a time (for erasure and exports: no limit)."""
         return self._records.iter_indexed(shop_requests_key(shop), request_key, batch)
 
-    def of_shop(self, shop: str, limit: int = 10_000) -> list[CancellationRequest]:
+    def of_shop(self, shop: str, limit: int = 10_000) -> list[ShopperRequest]:
         """The shop's newest ``limit`` requests, newest first (one round trip for the records)."""
         return list(itertools.islice(self.iter_shop(shop, batch=limit), limit))
 
@@ -230,7 +226,7 @@ class RequestRepository:
             pipe.execute()
 
     @staticmethod
-    def _order_index_keys(request: CancellationRequest) -> list[str]:
+    def _order_index_keys(request: ShopperRequest) -> list[str]:
         """The order's index keys that may point at ``request`` (an edit's key may point at a later edit of the same
         customer's order, which goes with it)."""
         if request.is_edit:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from storefront_proxy.cancellations.records import CancellationRequest
+from storefront_proxy.cancellations.records import ShopperRequest
 from storefront_proxy.shopify.client import ShopifyClient
 from storefront_proxy.shopify.models import Order
 from storefront_proxy.store import Store
@@ -21,7 +21,7 @@ class RequestOrders:
         self.store = store
         self.shopify = shopify
 
-    def order_of(self, request: CancellationRequest) -> Order | None:
+    def order_of(self, request: ShopperRequest) -> Order | None:
         """The request's order with its line items, or None when the shop no longer has it.
 
         Raises the Shopify client's errors (ShopifyError, UnknownShopError) when Shopify cannot be asked.

@@ -17,7 +17,7 @@ from rq import Queue
 
 from storefront_proxy.cancellations.enqueue import enqueue_cancellation
 from storefront_proxy.cancellations.insights import DateRange, in_range
-from storefront_proxy.cancellations.records import CancellationRequest, Event, Note, RequestKind, RequestStatus
+from storefront_proxy.cancellations.records import Event, Note, RequestKind, RequestStatus, ShopperRequest
 from storefront_proxy.edits.enqueue import enqueue_edit
 from storefront_proxy.policy.model import AutoReviewAction, Policy
 from storefront_proxy.store import Store
@@ -73,7 +73,7 @@ def actor_of(actor: str) -> Actor:
     return Actor("app")
 
 
-def event_actor(request: CancellationRequest, event: Event) -> Actor:
+def event_actor(request: ShopperRequest, event: Event) -> Actor:
     """Who made a timeline event: the shopper asked, staff or the policy reviewed (their actor is the event's
     ``detail``, see ``_event``), Shopify reported through a webhook, and the app's worker did the rest."""
     if event.type == "requested":
@@ -85,7 +85,7 @@ def event_actor(request: CancellationRequest, event: Event) -> Actor:
     return Actor("app")
 
 
-def is_overdue(request: CancellationRequest, policy: Policy, now: datetime) -> bool:
+def is_overdue(request: ShopperRequest, policy: Policy, now: datetime) -> bool:
     """Whether the request has waited for review longer than the policy's ``review_target_hours`` (a request is
     pending review from the moment it is made until someone decides)."""
     waited = now - request.created_at
@@ -94,7 +94,7 @@ def is_overdue(request: CancellationRequest, policy: Policy, now: datetime) -> b
 
 @dataclass(frozen=True)
 class RequestPage:
-    requests: list[CancellationRequest]
+    requests: list[ShopperRequest]
     page: int
     pages: int
     total: int
@@ -131,29 +131,27 @@ class Review:
         page = min(max(page, 1), pages)
         return RequestPage(matching[(page - 1) * PAGE_SIZE : page * PAGE_SIZE], page, pages, len(matching))
 
-    def get_request(self, shop: str, request_id: str) -> CancellationRequest:
+    def get_request(self, shop: str, request_id: str) -> ShopperRequest:
         request = self.store.requests.get(request_id)
         # Another shop's request answers exactly like a missing one.
         if request is None or request.shop != shop:
             raise RequestNotFoundError(request_id)
         return request
 
-    def approve(self, shop: str, request_id: str, actor: str) -> CancellationRequest:
+    def approve(self, shop: str, request_id: str, actor: str) -> ShopperRequest:
         """Hand a request waiting for review to the worker."""
         return self._dispatch(shop, request_id, actor, "approve", {RequestStatus.PENDING_REVIEW})
 
-    def retry(self, shop: str, request_id: str, actor: str) -> CancellationRequest:
+    def retry(self, shop: str, request_id: str, actor: str) -> ShopperRequest:
         """Hand a failed request to the worker again."""
         return self._dispatch(shop, request_id, actor, "retry", {RequestStatus.FAILED})
 
-    def reject(self, shop: str, request_id: str, actor: str, message: str) -> CancellationRequest:
+    def reject(self, shop: str, request_id: str, actor: str, message: str) -> ShopperRequest:
         """End a request the shop will not carry out; the shopper sees ``message`` on the cancel page."""
         allowed = {RequestStatus.PENDING_REVIEW, RequestStatus.QUEUED, RequestStatus.FAILED}
         return self._reject(shop, request_id, actor, message, allowed)
 
-    def auto_review(
-        self, shop: str, request_id: str, action: AutoReviewAction, message: str | None
-    ) -> CancellationRequest:
+    def auto_review(self, shop: str, request_id: str, action: AutoReviewAction, message: str | None) -> ShopperRequest:
         """The policy's automatic approval or rejection of a request still pending review.
 
         Raises WrongStatusError when the request is no longer pending (staff got to it first).
@@ -165,7 +163,7 @@ class Review:
 
     def _reject(
         self, shop: str, request_id: str, actor: str, message: str, allowed: set[RequestStatus]
-    ) -> CancellationRequest:
+    ) -> ShopperRequest:
         # The length as sent (openapi.yaml's maxLength), then without the white space around it.
         if len(message or "") > REJECT_MESSAGE_MAX:
             raise InvalidValueError("message", f"The message can be at most {REJECT_MESSAGE_MAX} characters.")
@@ -174,7 +172,7 @@ class Review:
             raise InvalidValueError("message", "Tell the shopper why the request is rejected.")
         self.get_request(shop, request_id)
 
-        def change(request: CancellationRequest) -> RequestStatus:
+        def change(request: ShopperRequest) -> RequestStatus:
             """Reject; returns the status before."""
             if request.status not in allowed:
                 raise WrongStatusError("reject", request.status)
@@ -188,13 +186,13 @@ class Review:
         self._audit(shop, actor, "request.reject", request_id, {"status": before.value}, after)
         return updated
 
-    def add_note(self, shop: str, request_id: str, actor: str, text: str) -> CancellationRequest:
+    def add_note(self, shop: str, request_id: str, actor: str, text: str) -> ShopperRequest:
         if len(text or "") > NOTE_TEXT_MAX or not strip_text(text or ""):
             raise InvalidValueError("text", f"A note is 1 to {NOTE_TEXT_MAX} characters.")
         text = strip_text(text)
         self.get_request(shop, request_id)
 
-        def change(request: CancellationRequest) -> None:
+        def change(request: ShopperRequest) -> None:
             request.notes.append(Note(at=self.clock(), author=actor, text=text))
             request.updated_at = self.clock()
 
@@ -226,9 +224,9 @@ class Review:
 
     def _dispatch(
         self, shop: str, request_id: str, actor: str, action: str, allowed: set[RequestStatus]
-    ) -> CancellationRequest:
+    ) -> ShopperRequest:
 
-        def change(request: CancellationRequest) -> tuple[RequestStatus, int]:
+        def change(request: ShopperRequest) -> tuple[RequestStatus, int]:
             """Queue the request; returns its status before and the number of this hand-over to a worker."""
             if request.status not in allowed:
                 raise WrongStatusError(action, request.status)
@@ -259,7 +257,7 @@ class Review:
 
     # -- reports --------------------------------------------------------------------------------------
 
-    def all_requests(self, shop: str, status: str | None = None, query: str | None = None) -> list[CancellationRequest]:
+    def all_requests(self, shop: str, status: str | None = None, query: str | None = None) -> list[ShopperRequest]:
         """Every request of the shop with the status and whose order name or customer e-mail holds ``query``, newest
         first, unpaged (the list pages it; CSV, insights)."""
         needle = (query or "").strip().casefold()

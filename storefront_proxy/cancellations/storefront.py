@@ -15,7 +15,7 @@ from rq import Queue
 
 from storefront_proxy.cancellations.eligibility import Eligibility, IneligibleReason, check_eligibility
 from storefront_proxy.cancellations.enqueue import enqueue_cancellation, schedule_auto_review
-from storefront_proxy.cancellations.records import NOTE_MAX_LENGTH, CancellationRequest, RequestStatus, new_request_id
+from storefront_proxy.cancellations.records import NOTE_MAX_LENGTH, RequestStatus, ShopperRequest, new_request_id
 from storefront_proxy.policy.model import Policy
 from storefront_proxy.shopify.client import ShopifyClient
 from storefront_proxy.shopify.models import Order
@@ -52,9 +52,9 @@ class OrderView:
     order: Order
     policy: Policy
     eligibility: Eligibility
-    request: CancellationRequest | None
+    request: ShopperRequest | None
     # The order's open or latest edit (only the order's own page reads it).
-    edit: CancellationRequest | None = None
+    edit: ShopperRequest | None = None
 
 
 class Cancellations:
@@ -163,7 +163,7 @@ class Cancellations:
             _theirs(edits.value[0], customer_id),
         )
 
-    def existing_request(self, shop: str, customer_id: int, order_id: int) -> CancellationRequest | None:
+    def existing_request(self, shop: str, customer_id: int, order_id: int) -> ShopperRequest | None:
         """The order's request if the shopper made it; None when there is none (or it is not theirs)."""
         request = self.store.requests.for_order(shop, order_id)
         if request is None or request.customer_id != customer_id:
@@ -172,7 +172,7 @@ class Cancellations:
 
     def request_cancellation(
         self, shop: str, customer_id: int, order_id: int, reason: str, note: str | None
-    ) -> tuple[CancellationRequest, bool]:
+    ) -> tuple[ShopperRequest, bool]:
         """Record the shopper's request and queue it (or hold it for review); returns (request, created).
 
         A repeated request for the same order returns the existing one and queues nothing, even when that
@@ -199,7 +199,7 @@ class Cancellations:
             raise NotEligibleError(eligibility.reasons)
 
         status = RequestStatus.PENDING_REVIEW if policy.needs_review(order.total_amount) else RequestStatus.QUEUED
-        request = CancellationRequest(
+        request = ShopperRequest(
             id=new_request_id(),
             shop=shop,
             order_id=order_id,
@@ -264,6 +264,6 @@ def _usable(order: Order | None, policy: Policy, *, line_items: bool) -> Order |
     return order
 
 
-def _theirs(request: CancellationRequest | None, customer_id: int) -> CancellationRequest | None:
+def _theirs(request: ShopperRequest | None, customer_id: int) -> ShopperRequest | None:
     """The request if the shopper made it (an order's request is never shown to another customer)."""
     return request if request is not None and request.customer_id == customer_id else None

@@ -22,7 +22,7 @@ from typing import Any
 
 from storefront_proxy.cancellations.eligibility import FULFILLMENT_STARTED
 from storefront_proxy.cancellations.execution import record_job_failure
-from storefront_proxy.cancellations.records import CancellationRequest, EditDetails, LineChange, RequestStatus
+from storefront_proxy.cancellations.records import EditDetails, LineChange, RequestStatus, ShopperRequest
 from storefront_proxy.edits.rules import EDIT_WINDOW_CLOSED, check_edit_eligibility, editable_quantity
 from storefront_proxy.job_context import JobContext
 from storefront_proxy.policy.model import Policy, RefundMethod
@@ -82,7 +82,7 @@ def carry_out_edit(ctx: JobContext, request_id: str) -> dict[str, Any]:
         )
 
 
-def _edit_in_shopify(ctx: JobContext, client: ShopifyClient, request: CancellationRequest) -> dict[str, Any]:
+def _edit_in_shopify(ctx: JobContext, client: ShopifyClient, request: ShopperRequest) -> dict[str, Any]:
     edit = _details(request)
     policy = ctx.store.policies.get(request.shop)
     payments = Payments(client, request.order_id)
@@ -108,14 +108,12 @@ def _edit_in_shopify(ctx: JobContext, client: ShopifyClient, request: Cancellati
     return _finish(ctx, request.id, RequestStatus.APPLIED, None, None)
 
 
-def _recheck(
-    ctx: JobContext, client: ShopifyClient, request: CancellationRequest, policy: Policy
-) -> dict[str, Any] | None:
+def _recheck(ctx: JobContext, client: ShopifyClient, request: ShopperRequest, policy: Policy) -> dict[str, Any] | None:
     """Read the order fresh and judge it again: the outcome when it can no longer be edited, None to go on."""
     return _judge(ctx, request, policy, _read_order(ctx, client, request, policy))
 
 
-def _read_order(ctx: JobContext, client: ShopifyClient, request: CancellationRequest, policy: Policy) -> Order | None:
+def _read_order(ctx: JobContext, client: ShopifyClient, request: ShopperRequest, policy: Policy) -> Order | None:
     """The order read fresh, with what judging it needs: its lines' quantities and variants (get_order_to_edit),
     or the whole order with its products' tags for a policy that excludes some (then kept in the cache too)."""
     if not policy.needs_product_tags:
@@ -126,7 +124,7 @@ def _read_order(ctx: JobContext, client: ShopifyClient, request: CancellationReq
     return order
 
 
-def _judge(ctx: JobContext, request: CancellationRequest, policy: Policy, order: Order | None) -> dict[str, Any] | None:
+def _judge(ctx: JobContext, request: ShopperRequest, policy: Policy, order: Order | None) -> dict[str, Any] | None:
     if order is None:
         return _finish(ctx, request.id, RequestStatus.REJECTED, GONE_MESSAGE, "outcome.edit_order_missing")
     # An edit accepted in time is carried out after the deadline too; everything else is judged now.
@@ -158,7 +156,7 @@ def _judge(ctx: JobContext, request: CancellationRequest, policy: Policy, order:
 
 
 def _commit_line_items(
-    ctx: JobContext, client: ShopifyClient, request: CancellationRequest, policy: Policy, payments: Payments
+    ctx: JobContext, client: ShopifyClient, request: ShopperRequest, policy: Policy, payments: Payments
 ) -> dict[str, Any] | None:
     """Stage the line item changes in a new edit session and commit it once; None when committed."""
     edit = _details(request)
@@ -257,7 +255,7 @@ def _refund_due(payments: Payments, policy: Policy, difference: Decimal) -> Deci
 
 
 def _refund_difference(
-    ctx: JobContext, client: ShopifyClient, request: CancellationRequest, policy: Policy, payments: Payments
+    ctx: JobContext, client: ShopifyClient, request: ShopperRequest, policy: Policy, payments: Payments
 ) -> dict[str, Any] | None:
     """refundCreate of the edit's difference under the edit's idempotency key; None when refunded."""
     edit = _details(request)
@@ -321,7 +319,7 @@ def _shows_change(order: Order, change: LineChange) -> bool:
     return item.quantity_now == 0 and sum(line.quantity_now for line in swapped) >= change.to_quantity
 
 
-def staff_note(request: CancellationRequest) -> str:
+def staff_note(request: ShopperRequest) -> str:
     """The note staff see on the edited order: what the shopper changed, within Shopify's 255 characters."""
     edit = _details(request)
     parts = []
@@ -341,18 +339,18 @@ def staff_note(request: CancellationRequest) -> str:
     return note
 
 
-def _details(request: CancellationRequest) -> EditDetails:
+def _details(request: ShopperRequest) -> EditDetails:
     assert request.edit is not None, "an edit request carries its details"
     return request.edit
 
 
-def _start_attempt(request: CancellationRequest, now: datetime) -> None:
+def _start_attempt(request: ShopperRequest, now: datetime) -> None:
     request.attempts += 1
     request.record(now, "processing", status=RequestStatus.PROCESSING, detail=f"attempt {request.attempts}")
 
 
 def _claim_commit(
-    request: CancellationRequest, now: datetime, settle_seconds: float, session_id: str, refund_due: Decimal | None
+    request: ShopperRequest, now: datetime, settle_seconds: float, session_id: str, refund_due: Decimal | None
 ) -> None:
     """Mark orderEditCommit as sent, atomically, so that two runs of one edit never both send it."""
     edit = _details(request)
@@ -365,14 +363,14 @@ def _claim_commit(
     request.record(now, "commit_sent", detail=session_id)
 
 
-def _release_commit(request: CancellationRequest, now: datetime) -> None:
+def _release_commit(request: ShopperRequest, now: datetime) -> None:
     edit = _details(request)
     edit.commit_sent_at = None
     request.edit = edit
     request.record(now, "commit_not_sent")
 
 
-def _committed(request: CancellationRequest, now: datetime, detail: str) -> None:
+def _committed(request: ShopperRequest, now: datetime, detail: str) -> None:
     edit = _details(request)
     if edit.committed_at is None:
         edit.committed_at = now
@@ -380,7 +378,7 @@ def _committed(request: CancellationRequest, now: datetime, detail: str) -> None
         request.record(now, "committed", detail=detail)
 
 
-def _refunded(request: CancellationRequest, now: datetime, refund_id: str, amount: Decimal) -> None:
+def _refunded(request: ShopperRequest, now: datetime, refund_id: str, amount: Decimal) -> None:
     edit = _details(request)
     edit.refund_id = refund_id
     edit.refunded_amount = amount
@@ -388,7 +386,7 @@ def _refunded(request: CancellationRequest, now: datetime, refund_id: str, amoun
     request.record(now, "refunded", detail=f"{amount} {request.currency_code or ''}".strip())
 
 
-def _address_updated(request: CancellationRequest, now: datetime) -> None:
+def _address_updated(request: ShopperRequest, now: datetime) -> None:
     edit = _details(request)
     edit.address_updated_at = now
     request.edit = edit
@@ -427,7 +425,7 @@ def _finish(
     detail: str | None = None,
     error: str | None = None,
 ) -> dict[str, Any]:
-    def change(request: CancellationRequest) -> None:
+    def change(request: ShopperRequest) -> None:
         if request.status.is_final:
             return
         request.tell(message, code, message_detail)
@@ -443,12 +441,12 @@ def _finish(
     return _outcome(request)
 
 
-def _update(ctx: JobContext, request_id: str, change: Callable[[CancellationRequest], None]) -> CancellationRequest:
+def _update(ctx: JobContext, request_id: str, change: Callable[[ShopperRequest], None]) -> ShopperRequest:
     request, _ = ctx.store.requests.update(request_id, change)
     return request
 
 
-def _outcome(request: CancellationRequest) -> dict[str, Any]:
+def _outcome(request: ShopperRequest) -> dict[str, Any]:
     return {"request_id": request.id, "status": request.status.value}
 
 

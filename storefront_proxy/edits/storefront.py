@@ -14,10 +14,10 @@ from rq import Queue
 from storefront_proxy.cancellations.eligibility import Eligibility
 from storefront_proxy.cancellations.enqueue import schedule_auto_review
 from storefront_proxy.cancellations.records import (
-    CancellationRequest,
     EditDetails,
     RequestKind,
     RequestStatus,
+    ShopperRequest,
     new_request_id,
 )
 from storefront_proxy.cancellations.storefront import NotEligibleError, OrderNotFoundError, OrderView
@@ -103,7 +103,7 @@ class Edits:
         order_id: int,
         lines: list[RequestedLine],
         address: dict[str, str | None] | None,
-    ) -> CancellationRequest:
+    ) -> ShopperRequest:
         """Check the edit against the order read fresh from Shopify, record it and queue it (or hold it for
         review). Raises OrderNotFoundError, NotEligibleError, EditInvalidError and OrderBusyError (409)."""
         policy = self.store.policies.get(shop)
@@ -117,7 +117,7 @@ class Edits:
         plan = plan_edit(order, policy, products, lines, address)
 
         status = RequestStatus.PENDING_REVIEW if policy.needs_review(order.total_amount) else RequestStatus.QUEUED
-        request = CancellationRequest(
+        request = ShopperRequest(
             id=new_request_id(RequestKind.EDIT),
             kind=RequestKind.EDIT,
             shop=shop,
@@ -156,7 +156,7 @@ class Edits:
         )
         return stored
 
-    def get_edit(self, shop: str, customer_id: int, order_id: int, edit_id: str) -> CancellationRequest:
+    def get_edit(self, shop: str, customer_id: int, order_id: int, edit_id: str) -> ShopperRequest:
         """One of the shopper's edits of the order; EditNotFoundError for any other id."""
         found = self.store.requests.get(edit_id) if edit_id.startswith("edt_") else None
         if found is None or not found.is_edit or found.shop != shop or found.order_id != order_id:
@@ -198,7 +198,7 @@ def _product_ids(order: Order) -> list[str]:
     return sorted({item.product_id for item in editable_lines(order) if item.product_id and item.variant_title})
 
 
-def _summary(request: CancellationRequest) -> str:
+def _summary(request: ShopperRequest) -> str:
     """The edit in a few words, for the timeline."""
     assert request.edit is not None
     parts = [

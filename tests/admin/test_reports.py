@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 
-from storefront_proxy.cancellations.records import CancellationRequest, RequestStatus
+from storefront_proxy.cancellations.records import RequestStatus, ShopperRequest
 from storefront_proxy.policy.model import Policy, Reason
 from storefront_proxy.services import services_of
 from tests.factories import stored_request
@@ -42,12 +42,12 @@ def store(app):
     return services_of(app).store
 
 
-def dated(store, created: datetime, status: RequestStatus = RequestStatus.QUEUED, **fields) -> CancellationRequest:
+def dated(store, created: datetime, status: RequestStatus = RequestStatus.QUEUED, **fields) -> ShopperRequest:
     """A stored request made at ``created`` (stored_request stamps the current time and one reason)."""
     reason = fields.pop("reason", "changed_mind")
     request = stored_request(store, status=status, **fields)
 
-    def backdate(stored: CancellationRequest) -> None:
+    def backdate(stored: ShopperRequest) -> None:
         stored.created_at = stored.requested_at = stored.updated_at = created
         stored.reason = reason
 

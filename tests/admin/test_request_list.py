@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from storefront_proxy.cancellations.records import CancellationRequest, RequestStatus
+from storefront_proxy.cancellations.records import RequestStatus, ShopperRequest
 from storefront_proxy.policy.model import Policy
 from storefront_proxy.services import services_of
 from tests.factories import stored_request
@@ -19,12 +19,10 @@ def store(app):
     return services_of(app).store
 
 
-def made(
-    store, created: datetime, status: RequestStatus = RequestStatus.PENDING_REVIEW, **fields
-) -> CancellationRequest:
+def made(store, created: datetime, status: RequestStatus = RequestStatus.PENDING_REVIEW, **fields) -> ShopperRequest:
     request = stored_request(store, status=status, **fields)
 
-    def backdate(stored: CancellationRequest) -> None:
+    def backdate(stored: ShopperRequest) -> None:
         stored.created_at = stored.requested_at = stored.updated_at = created
 
     return store.requests.update(request.id, backdate)[0]

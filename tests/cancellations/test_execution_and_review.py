@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from storefront_proxy.cancellations.execution import _refund_method, _tag_cancelled_order, staff_note
-from storefront_proxy.cancellations.records import CancellationRequest, RequestStatus
+from storefront_proxy.cancellations.records import RequestStatus, ShopperRequest
 from storefront_proxy.cancellations.review import AUTO_REVIEW_ACTOR, Review, run_auto_review
 from storefront_proxy.job_context import JobContext
 from storefront_proxy.job_queue import make_queue
@@ -23,7 +23,7 @@ from tests.factories import cancellation_request
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 
 
-def request(note: str | None) -> CancellationRequest:
+def request(note: str | None) -> ShopperRequest:
     return cancellation_request(
         now=NOW, id="ccr_1", shop="a.myshopify.com", order_id=1, order_name="#1", reason="other", note=note
     )
@@ -61,7 +61,7 @@ def support(ctx) -> Review:
     return Review(ctx.store, make_queue(ctx.store.redis), ctx.clock, [1])
 
 
-def stored(ctx: JobContext, status: RequestStatus = RequestStatus.PENDING_REVIEW, **fields) -> CancellationRequest:
+def stored(ctx: JobContext, status: RequestStatus = RequestStatus.PENDING_REVIEW, **fields) -> ShopperRequest:
     item = request(None).model_copy(update={"id": f"ccr_{time.monotonic_ns()}", "status": status, **fields})
     ctx.store.requests.create(item)
     return item

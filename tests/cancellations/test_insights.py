@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from storefront_proxy.cancellations.insights import DateRange, compute_insights, rejected_too_late, resolve_range
-from storefront_proxy.cancellations.records import CancellationRequest, RequestStatus
+from storefront_proxy.cancellations.records import RequestStatus, ShopperRequest
 from storefront_proxy.validation import InvalidValueError
 from tests.factories import cancellation_request
 
@@ -24,7 +24,7 @@ def req(
     currency: str | None = "EUR",
     message_code: str | None = None,
     events: tuple[tuple[str, RequestStatus | None, str | None], ...] = (),
-) -> CancellationRequest:
+) -> ShopperRequest:
     request = cancellation_request(
         now=created,
         id=f"ccr_{created.timestamp():.0f}_{status.value}_{reason}",

@@ -19,7 +19,7 @@ from devshop.embedded_redis import free_port
 from devshop.launch import worker_command
 from devshop.processes import children_of, process_group_of
 from storefront_proxy.app import create_app
-from storefront_proxy.cancellations.records import CancellationRequest
+from storefront_proxy.cancellations.records import ShopperRequest
 from storefront_proxy.settings import Settings
 from storefront_proxy.store import Store
 from tests.helpers import API_KEY, API_SECRET
@@ -222,8 +222,8 @@ def wait_until(
 
 def wait_for_status(
     store: Store, shop: str, order_id: int, statuses: set[str], timeout: float = 20.0
-) -> CancellationRequest:
-    def settled() -> CancellationRequest | None:
+) -> ShopperRequest:
+    def settled() -> ShopperRequest | None:
         request = store.requests.for_order(shop, order_id)
         return request if request is not None and request.status.value in statuses else None
 

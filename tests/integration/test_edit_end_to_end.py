@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 import requests
 
-from storefront_proxy.cancellations.records import CancellationRequest
+from storefront_proxy.cancellations.records import ShopperRequest
 from storefront_proxy.policy.model import Policy, RefundMethod, ReviewMode
 from storefront_proxy.store import Store
 from tests.integration.conftest import ADA, SHOP, proxy_session, wait_until
@@ -34,8 +34,8 @@ def ask_to_edit(devshop_server, body: dict, order_id: int = ORDER) -> requests.R
     )
 
 
-def settled_edit(store: Store, edit_id: str, timeout: float = 30.0) -> CancellationRequest:
-    def done() -> CancellationRequest | None:
+def settled_edit(store: Store, edit_id: str, timeout: float = 30.0) -> ShopperRequest:
+    def done() -> ShopperRequest | None:
         found = store.requests.get(edit_id)
         return found if found is not None and found.status.is_final else None
 

@@ -666,6 +666,7 @@ def line_item_node(state: DevshopState, order: Order, item: LineItem) -> dict[st
         "fulfillmentStatus": item.fulfillment_status or "unfulfilled",
         "originalUnitPriceSet": unit,
         "discountedUnitPriceSet": unit,
+        "discountedUnitPriceAfterAllDiscountsSet": unit,
         "originalTotalSet": original_total,
         "discountedTotalSet": money_bag(item.total if order.cancelled_at is None else "0.00", order.currency),
         "variant": variant_node(state, variant) if variant else None,

@@ -285,7 +285,12 @@ def _address_fields(raw: Any) -> dict[str, str | None] | None:
     if not isinstance(raw, dict) or set(raw) - ADDRESS_KEYS:
         raise ApiError(400, "invalid_address", f"shipping_address takes these keys: {', '.join(sorted(ADDRESS_KEYS))}.")
     for value in raw.values():
-        if value is not None and (not isinstance(value, str) or len(value) > ADDRESS_FIELD_MAX or not _is_text(value)):
+        if value is not None and (
+            not isinstance(value, str)
+            or len(value) > ADDRESS_FIELD_MAX
+            or not _is_text(value)
+            or any(ord(ch) < 32 or ord(ch) == 127 for ch in value)
+        ):
             raise ApiError(400, "invalid_address", "Each address field is text of at most 255 characters.")
     return dict(raw)
 

@@ -72,7 +72,11 @@ def dynamic_keys() -> set[str]:
     return (
         {f"status.{status.value}" for status in RequestStatus}
         | {f"ineligible.{code}" for code in MESSAGES}
-        | {f"edit_ineligible.{code}" for code in {**MESSAGES, **EDIT_MESSAGES} if code != "window_closed"}
+        | {
+            f"edit_ineligible.{code}"
+            for code in {**MESSAGES, **EDIT_MESSAGES}
+            if code not in ("window_closed", "edit_in_progress")
+        }
         | {f"edit_status.{status.value}" for status in RequestStatus if status is not RequestStatus.CANCELLED}
         | {f"page.address.{field}" for field in Address.model_fields}
         | {f"reason.{code}" for code in DEFAULT_REASONS}

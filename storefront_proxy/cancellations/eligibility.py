@@ -19,6 +19,8 @@ ORDER_CLOSED = "order_closed"
 PAYMENT_STATUS = "payment_status"
 EXCLUDED_TAG = "excluded_tag"
 SELF_SERVICE_DISABLED = "self_service_disabled"
+# The shopper's edit of the order is still being made (an edit and a cancellation never run together).
+EDIT_IN_PROGRESS = "edit_in_progress"
 
 # Fulfillment states in which nothing has shipped: not started, held (the app's own cancel-window hold makes
 # orders ON_HOLD) or scheduled for later
@@ -34,6 +36,7 @@ MESSAGES: dict[str, str] = {
     PAYMENT_STATUS: "This order's payment status does not allow cancelling it here.",
     EXCLUDED_TAG: "This order can't be cancelled online. Please contact the shop.",
     SELF_SERVICE_DISABLED: "This shop does not offer online cancellation.",
+    EDIT_IN_PROGRESS: "Your changes to this order are still being made. You can cancel it once they are done.",
 }
 
 
@@ -60,6 +63,14 @@ class Eligibility:
     @property
     def codes(self) -> list[str]:
         return [reason.code for reason in self.reasons]
+
+
+def with_open_edit(eligibility: Eligibility, edit_is_open: bool) -> Eligibility:
+    """The verdict, with ``edit_in_progress`` while the order's edit has not finished (the POST would be a 409)."""
+    if not edit_is_open:
+        return eligibility
+    reason = IneligibleReason(EDIT_IN_PROGRESS, MESSAGES[EDIT_IN_PROGRESS])
+    return Eligibility(reasons=(*eligibility.reasons, reason), deadline=eligibility.deadline)
 
 
 def cancel_deadline(order: Order, policy: Policy) -> datetime | None:

@@ -170,6 +170,7 @@ def compute_insights(requests: Iterable[ShopperRequest], days: DateRange) -> Ins
     outcomes: Counter[str] = Counter()
     value: dict[str, Decimal] = {}
     kept: dict[str, Decimal] = {}
+    kept_orders: dict[int, list[ShopperRequest]] = {}
     edits = applied = 0
     too_late = 0
     for request in chosen:
@@ -178,11 +179,10 @@ def compute_insights(requests: Iterable[ShopperRequest], days: DateRange) -> Ins
         outcomes[request.status.value] += 1
         if request.edit is not None:
             edits += 1
-            if request.status is RequestStatus.APPLIED and request.order_total is not None:
+            if request.status is RequestStatus.APPLIED:
                 applied += 1
-                currency = request.currency_code or UNKNOWN_CURRENCY
-                refunded = request.edit.refunded_amount or Decimal("0")
-                kept[currency] = kept.get(currency, Decimal("0")) + request.order_total - refunded
+                if request.order_total is not None:
+                    kept_orders.setdefault(request.order_id, []).append(request)
             continue
         reasons[request.reason or ""] += 1
         if request.status is RequestStatus.CANCELLED:
@@ -192,6 +192,12 @@ def compute_insights(requests: Iterable[ShopperRequest], days: DateRange) -> Ins
                 value[currency] = value.get(currency, Decimal("0")) + request.order_total
         if rejected_too_late(request):
             too_late += 1
+    # An order edited twice was kept once: its total before the first edit, less everything its edits refunded.
+    for order_edits in kept_orders.values():
+        first = min(order_edits, key=lambda edit: edit.created_at)
+        currency = first.currency_code or UNKNOWN_CURRENCY
+        refunded = sum(((edit.edit.refunded_amount or Decimal("0")) for edit in order_edits if edit.edit), Decimal("0"))
+        kept[currency] = kept.get(currency, Decimal("0")) + (first.order_total or Decimal("0")) - refunded
     return Insights(
         range=days,
         per_day=[DayCount(day, made[day], cancelled[day]) for day in days.each_day()],

@@ -242,7 +242,8 @@ class ShopperRequest(BaseModel):
         edit = self.edit
         if edit is None or not self.currency_code:
             return None
-        amount = edit.refunded_amount if edit.refunded_amount is not None else edit.refund_estimate
+        applied = self.status is RequestStatus.APPLIED
+        amount = edit.refunded_amount if edit.refunded_amount is not None or applied else edit.refund_estimate
         if amount is None or amount <= 0:
             return None
         return {"amount": decimal_amount(amount, self.currency_code), "currency_code": self.currency_code}

@@ -18,6 +18,7 @@ from rq import Queue
 from storefront_proxy.cancellations.enqueue import enqueue_cancellation
 from storefront_proxy.cancellations.insights import DateRange, in_range
 from storefront_proxy.cancellations.records import Event, Note, RequestKind, RequestStatus, ShopperRequest
+from storefront_proxy.cancellations.repository import CANCELLATION_IN_PROGRESS, EDIT_IN_PROGRESS, OrderBusyError
 from storefront_proxy.edits.enqueue import enqueue_edit
 from storefront_proxy.policy.model import AutoReviewAction, Policy
 from storefront_proxy.store import Store
@@ -176,6 +177,9 @@ class Review:
             """Reject; returns the status before."""
             if request.status not in allowed:
                 raise WrongStatusError("reject", request.status)
+            if request.edit is not None and (request.edit.commit_sent_at or request.edit.committed_at):
+                # Its changes may be in Shopify already: rejecting would leave them without their refund.
+                raise WrongStatusError("reject", request.status)
             before = request.status
             request.tell(message)
             request.record(self.clock(), _event("rejected", actor), status=RequestStatus.REJECTED, detail=actor)
@@ -242,8 +246,9 @@ class Review:
             request.record(self.clock(), _event(done, actor), status=RequestStatus.QUEUED, detail=actor)
             return before, request.dispatches
 
-        kind = self.get_request(shop, request_id).kind
-        hand_over = enqueue_edit if kind is RequestKind.EDIT else enqueue_cancellation
+        found = self.get_request(shop, request_id)
+        self._refuse_if_order_busy(found)
+        hand_over = enqueue_edit if found.kind is RequestKind.EDIT else enqueue_cancellation
 
         def enqueue(pipe: Pipeline, changed: tuple[RequestStatus, int]) -> None:
             hand_over(self.queue, shop, request_id, self.retry_intervals, pipeline=pipe, dispatch=changed[1])
@@ -251,6 +256,18 @@ class Review:
         updated, (before, _) = self.store.requests.update(request_id, change, enqueue)
         self._audit(shop, actor, f"request.{action}", request_id, {"status": before.value}, {"status": "queued"})
         return updated
+
+    def _refuse_if_order_busy(self, request: ShopperRequest) -> None:
+        """An edit and a cancellation of one order never run together: approving or retrying one waits for the
+        other to finish (OrderBusyError, 409)."""
+        if request.is_edit:
+            other = self.store.requests.for_order(request.shop, request.order_id)
+            code = CANCELLATION_IN_PROGRESS
+        else:
+            other = self.store.requests.latest_edit(request.shop, request.order_id)
+            code = EDIT_IN_PROGRESS
+        if other is not None and other.id != request.id and not other.status.is_final:
+            raise OrderBusyError(code, other)
 
     def _audit(self, shop: str, actor: str, action: str, subject: str | None, before: Any, after: Any) -> None:
         self.store.audit.add(shop, self.clock(), actor, action, subject, before, after)

@@ -13,7 +13,12 @@ from datetime import datetime, timedelta
 from redis.client import Pipeline
 from rq import Queue
 
-from storefront_proxy.cancellations.eligibility import Eligibility, IneligibleReason, check_eligibility
+from storefront_proxy.cancellations.eligibility import (
+    Eligibility,
+    IneligibleReason,
+    check_eligibility,
+    with_open_edit,
+)
 from storefront_proxy.cancellations.enqueue import enqueue_cancellation, schedule_auto_review
 from storefront_proxy.cancellations.records import NOTE_MAX_LENGTH, RequestStatus, ShopperRequest, new_request_id
 from storefront_proxy.policy.model import Policy
@@ -95,11 +100,13 @@ class Cancellations:
         if known.ids is not None:
             facts = self.store.order_facts.get_many_in(batch, shop, known.ids)
             requests = self.store.requests.for_orders_in(batch, shop, known.ids)
+            edits = self.store.requests.latest_edits_in(batch, shop, known.ids)
             batch.run()
             usable = [_usable(order, policy, line_items=False) for order in facts.value]
             if all(order is not None for order in usable):
                 orders = [order for order in usable if order is not None and order.belongs_to(customer_id)]
                 found = dict(zip(known.ids, requests.value, strict=True))
+                found_edits = dict(zip(known.ids, edits.value, strict=True))
         if orders is None:
             orders = self.shopify(shop).list_customer_orders(
                 customer_id, first=RECENT_ORDERS, product_tags=policy.needs_product_tags
@@ -111,15 +118,18 @@ class Cancellations:
             ids = [order.legacy_resource_id for order in orders]
             self.store.order_facts.put_customer_order_ids_in(batch, shop, customer_id, ids, known.generation)
             requests = self.store.requests.for_orders_in(batch, shop, ids)
+            edits = self.store.requests.latest_edits_in(batch, shop, ids)
             batch.run()
             found = dict(zip(ids, requests.value, strict=True))
+            found_edits = dict(zip(ids, edits.value, strict=True))
         now = self.clock()
         return [
-            OrderView(
+            _view(
                 order,
                 policy,
-                check_eligibility(order, policy, now),
+                now,
                 _theirs(found.get(order.legacy_resource_id), customer_id),
+                _theirs(found_edits.get(order.legacy_resource_id), customer_id),
             )
             for order in orders
         ]
@@ -155,12 +165,8 @@ class Cancellations:
         order = _usable(cached.value, policy, line_items=True) or self._read_order(shop, order_id, policy)
         if order is None or not order.belongs_to(customer_id):
             raise OrderNotFoundError(order_id)
-        return OrderView(
-            order,
-            policy,
-            check_eligibility(order, policy, self.clock()),
-            _theirs(requests.value[0], customer_id),
-            _theirs(edits.value[0], customer_id),
+        return _view(
+            order, policy, self.clock(), _theirs(requests.value[0], customer_id), _theirs(edits.value[0], customer_id)
         )
 
     def existing_request(self, shop: str, customer_id: int, order_id: int) -> ShopperRequest | None:
@@ -252,6 +258,14 @@ class Cancellations:
         if order is not None:
             self.store.order_facts.put(shop, order)
         return order
+
+
+def _view(
+    order: Order, policy: Policy, now: datetime, request: ShopperRequest | None, edit: ShopperRequest | None
+) -> OrderView:
+    """What the shopper sees of the order: cancelling waits while their edit of it is being made."""
+    eligibility = with_open_edit(check_eligibility(order, policy, now), edit is not None and not edit.status.is_final)
+    return OrderView(order, policy, eligibility, request, edit)
 
 
 def _usable(order: Order | None, policy: Policy, *, line_items: bool) -> Order | None:

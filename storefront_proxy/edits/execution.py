@@ -58,7 +58,11 @@ class CommitAlreadySentError(Exception):
 
 
 def refund_key(request_id: str) -> str:
-    """refundCreate's idempotency key for the edit: the same for every attempt, so it refunds at most once."""
+    """refundCreate's idempotency key for the edit: the same for every attempt, so it refunds at most once.
+
+    UNCONFIRMED (../shared/SHOPIFY-PLATFORM.md §13): how long Shopify keeps a key, and that orderEditCommit never
+    refunds a lower total by itself (the app refunds it; were Shopify to, the shopper would be refunded twice).
+    """
     return f"edit-refund-{request_id}"
 
 
@@ -205,7 +209,18 @@ def _commit_line_items(
         if step.user_errors:
             return _refused(ctx, request.id, step.user_errors)
     new_total = step.calculated_order.total_amount if step.calculated_order is not None else base_total
-    refund_due = _refund_due(payments, policy, base_total - new_total)
+    if new_total > base_total:
+        # A variant's price rose, or a swapped line lost its share of a discount, since the shopper asked: the
+        # shopper would owe a balance they never agreed to.
+        return _finish(
+            ctx,
+            request.id,
+            RequestStatus.REJECTED,
+            CHANGED_MESSAGE,
+            "outcome.edit_order_changed",
+            detail=f"the edit would raise the total from {base_total} to {new_total}",
+        )
+    refund_due = _refund_due(payments, policy, base_total - new_total, new_total)
 
     try:
         _update(ctx, request.id, lambda r: _claim_commit(r, ctx.clock(), settle, session.id, refund_due))
@@ -243,7 +258,7 @@ class Payments:
         return self._read[0]
 
 
-def _refund_due(payments: Payments, policy: Policy, difference: Decimal) -> Decimal | None:
+def _refund_due(payments: Payments, policy: Policy, difference: Decimal, new_total: Decimal) -> Decimal | None:
     """What to refund for a total ``difference`` lower: nothing for an uncaptured payment or a policy that
     refunds nothing, and never more than the shopper has paid net of refunds."""
     if difference <= 0 or policy.refund_method is RefundMethod.NONE:
@@ -251,7 +266,9 @@ def _refund_due(payments: Payments, policy: Policy, difference: Decimal) -> Deci
     paid = payments.get()
     if paid is None or (paid.display_financial_status or "").upper() not in CAPTURED_STATUSES:
         return None
-    return min(difference, paid.net_payment) if paid.net_payment > 0 else None
+    # What was paid beyond the new total: a partly paid order keeps its payment for what is still owed.
+    overpaid = paid.net_payment - new_total
+    return min(difference, overpaid) if overpaid > 0 else None
 
 
 def _refund_difference(
@@ -354,6 +371,8 @@ def _claim_commit(
 ) -> None:
     """Mark orderEditCommit as sent, atomically, so that two runs of one edit never both send it."""
     edit = _details(request)
+    if edit.committed_at is not None:
+        raise CommitAlreadySentError(request.id)
     if edit.commit_sent_at is not None and (now - edit.commit_sent_at).total_seconds() < settle_seconds:
         raise CommitAlreadySentError(request.id)
     edit.commit_sent_at = now

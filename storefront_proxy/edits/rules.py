@@ -7,6 +7,7 @@ it in Shopify. Codes are a stable contract with the storefront (README, openapi.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -36,6 +37,8 @@ MESSAGES = {
 # Payments only authorized: a lower total is captured, nothing is refunded (as for a cancellation).
 UNCAPTURED = frozenset({"AUTHORIZED", "PENDING", "EXPIRED"})
 ADDRESS_FIELD_MAX = 255
+# Shopify's CountryCode values are ISO 3166-1 alpha-2 codes (orderUpdate refuses any other).
+COUNTRY_CODE = re.compile(r"[A-Z]{2}")
 
 
 class EditInvalidError(Exception):
@@ -140,7 +143,8 @@ def plan_edit(
     remaining = {item.legacy_id: item.quantity_now for item in editable_lines(order)}
     for change in changes:
         remaining[change.line_item_id] = change.to_quantity
-    untouched = [item for item in order.line_items if item.id is None or item.quantity_now <= 0]
+    # Lines read without an id can't be counted on; lines already at 0 are not items the order keeps.
+    untouched = [item for item in order.line_items if item.id is None and item.quantity_now > 0]
     if changes and sum(remaining.values()) == 0 and not order.more_line_items and not untouched:
         raise EditInvalidError(
             "removes_every_item", "An edit can't remove every item; cancel the order instead.", "line_items"
@@ -234,10 +238,13 @@ def _address_change(
     for field in ("address1", "city", "country_code"):
         if not merged.get(field):
             raise EditInvalidError("invalid_address", f"The address needs {field}.", f"shipping_address.{field}")
-    if len(str(merged["country_code"])) != 2 or not str(merged["country_code"]).isalpha():
+    if not COUNTRY_CODE.fullmatch(str(merged["country_code"])):
         raise EditInvalidError(
             "invalid_address", "country_code is a two-letter ISO code.", "shipping_address.country_code"
         )
+    if merged["country_code"] != (previous.country_code or "").upper() and "province_code" not in wanted:
+        # Another country's provinces are not this one's.
+        merged["province_code"] = None
     new = Address(**merged)
     if new == previous:
         return None, previous

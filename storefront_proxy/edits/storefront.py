@@ -186,7 +186,9 @@ class Edits:
         missing = [product_id for product_id in product_ids if product_id not in found]
         if missing:
             read = self.shopify(shop).get_variant_options(missing)
-            self.store.order_facts.put_product_variants(shop, read.values())
+            # A product Shopify no longer has is kept as one without variants, so it is not asked for each view.
+            gone = [ProductVariants(id=product_id) for product_id in missing if product_id not in read]
+            self.store.order_facts.put_product_variants(shop, [*read.values(), *gone])
             found.update(read)
         return found
 

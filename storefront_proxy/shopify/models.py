@@ -45,7 +45,7 @@ class LineItem(_Model):
     # Only unfulfilled units can be edited (Shopify's order editing docs).
     unfulfilled_quantity: int | None = None
     unit_price: Decimal | None = Field(
-        None, validation_alias=AliasPath("discountedUnitPriceSet", "shopMoney", "amount")
+        None, validation_alias=AliasPath("discountedUnitPriceAfterAllDiscountsSet", "shopMoney", "amount")
     )
     variant_id: str | None = Field(None, validation_alias=AliasPath("variant", "id"))
     product_id: str | None = Field(None, validation_alias=AliasPath("variant", "product", "id"))

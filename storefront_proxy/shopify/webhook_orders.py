@@ -55,7 +55,7 @@ def order_from_webhook(payload: dict[str, Any]) -> Order | None:
     """The order an ``orders/*`` delivery describes, or None when it lacks what the rules need."""
     try:
         return Order.model_validate(_graphql_fields(payload))
-    except (ValidationError, AttributeError, KeyError, TypeError, ValueError):
+    except (ValidationError, AttributeError, KeyError, TypeError, ValueError, ArithmeticError):
         return None
 
 
@@ -107,16 +107,17 @@ def _gid(prefix: str, value: Any) -> str | None:
 def _line_item(item: dict[str, Any]) -> LineItem:
     """A REST line item as ``LineItemForEditing`` reads it: ``quantity`` is what was ordered, ``current_quantity``
     what is left after edits, ``fulfillable_quantity`` what has not shipped, ``price`` the unit price before
-    discounts (less the line's discount per unit, as discountedUnitPriceSet says)."""
+    discounts, less the line's share of every discount per unit (``discount_allocations``, order-level codes
+    included), as discountedUnitPriceAfterAllDiscountsSet says."""
     quantity = int(item.get("quantity") or 0)
     current = item.get("current_quantity")
     current_quantity = int(current) if isinstance(current, int) else None
     unit_price = None
     if isinstance(item.get("price"), str | int | float):
         unit_price = Decimal(str(item["price"]))
-        discount = item.get("total_discount")
-        if isinstance(discount, str | int | float) and quantity > 0 and Decimal(str(discount)) > 0:
-            unit_price = (unit_price - Decimal(str(discount)) / quantity).quantize(Decimal("0.01"))
+        discount = _discount(item)
+        if quantity > 0 and discount > 0:
+            unit_price = (unit_price - discount / quantity).quantize(Decimal("0.01"))
     fulfillable = item.get("fulfillable_quantity")
     variant = _gid(VARIANT_GID_PREFIX, item.get("variant_id"))
     product = _gid(PRODUCT_GID_PREFIX, item.get("product_id"))
@@ -146,3 +147,13 @@ def _address(address: Any) -> MailingAddress | None:
         country_code=country if isinstance(country, str) else None,
         phone=phone if isinstance(phone, str) else None,
     )
+
+
+def _discount(item: dict[str, Any]) -> Decimal:
+    """The line's discount: its share of every discount (``discount_allocations``), else ``total_discount``."""
+    allocations = item.get("discount_allocations")
+    if isinstance(allocations, list) and allocations:
+        amounts = [a.get("amount") for a in allocations if isinstance(a, dict)]
+        return sum((Decimal(str(x)) for x in amounts if isinstance(x, str | int | float)), Decimal(0))
+    total = item.get("total_discount")
+    return Decimal(str(total)) if isinstance(total, str | int | float) else Decimal(0)

@@ -179,3 +179,36 @@ def test_bad_ranges(start, end, field):
 
 def test_a_default_start_before_the_first_day_python_counts_is_that_day():
     assert resolve_range(None, "0001-01-05", date(2026, 6, 30), max_days=None) == DateRange(date.min, date(1, 1, 5))
+
+
+def edit(created: datetime, status: RequestStatus, refunded: str | None, order_id: int = 5001):
+    from decimal import Decimal
+
+    from storefront_proxy.cancellations.records import EditDetails, RequestKind
+
+    request = req(created, status, total="74.50")
+    return request.model_copy(
+        update={
+            "kind": RequestKind.EDIT,
+            "reason": None,
+            "order_id": order_id,
+            "edit": EditDetails(refunded_amount=Decimal(refunded) if refunded else None),
+        }
+    )
+
+
+def test_edits_are_counted_and_the_value_kept_counts_each_order_once():
+    insights = compute_insights(
+        [
+            edit(at(1), RequestStatus.APPLIED, "16.50"),
+            edit(at(2), RequestStatus.APPLIED, "12.50"),  # the same order edited again
+            edit(at(2), RequestStatus.APPLIED, None, order_id=5002),  # an address: nothing refunded
+            edit(at(3), RequestStatus.REJECTED, None, order_id=5003),
+            req(at(3), RequestStatus.CANCELLED),
+        ],
+        JUNE,
+    )
+    totals = insights.to_dict()["totals"]
+    assert (totals["edits"], totals["edits_applied"], totals["cancellations"]) == (4, 3, 1)
+    assert insights.to_dict()["kept_by_editing"] == {"EUR": "120.00"}  # 74.50 - 29.00 + 74.50
+    assert insights.by_reason == {"changed_mind": 1}, "edits have no reason"

@@ -139,7 +139,9 @@ def test_get_order_returns_every_fragment_field(client: FlaskClient, clock: Cloc
                     "variantTitle": None,
                     "currentQuantity": 1,
                     "unfulfilledQuantity": 1,
-                    "discountedUnitPriceSet": {"shopMoney": {"amount": "49.00", "currencyCode": "EUR"}},
+                    "discountedUnitPriceAfterAllDiscountsSet": {
+                        "shopMoney": {"amount": "49.00", "currencyCode": "EUR"}
+                    },
                     # A line item created from a title is its own one-variant product, numbered like it.
                     "variant": {
                         "id": "gid://shopify/ProductVariant/9001",
@@ -154,7 +156,9 @@ def test_get_order_returns_every_fragment_field(client: FlaskClient, clock: Cloc
                     "variantTitle": None,
                     "currentQuantity": 2,
                     "unfulfilledQuantity": 2,
-                    "discountedUnitPriceSet": {"shopMoney": {"amount": "34.50", "currencyCode": "EUR"}},
+                    "discountedUnitPriceAfterAllDiscountsSet": {
+                        "shopMoney": {"amount": "34.50", "currencyCode": "EUR"}
+                    },
                     "variant": {
                         "id": "gid://shopify/ProductVariant/9002",
                         "product": {"id": "gid://shopify/Product/9002"},

@@ -165,7 +165,7 @@ def test_an_orders_line_items_name_their_variants_and_products_and_it_ships_some
         "variantTitle": "S",
         "currentQuantity": 1,
         "unfulfilledQuantity": 1,
-        "discountedUnitPriceSet": {"shopMoney": {"amount": "29.00", "currencyCode": "EUR"}},
+        "discountedUnitPriceAfterAllDiscountsSet": {"shopMoney": {"amount": "29.00", "currencyCode": "EUR"}},
         "variant": {"id": f"gid://shopify/ProductVariant/{SHIRT_S}", "product": {"id": "gid://shopify/Product/20001"}},
     }
     assert (mugs["quantity"], mugs["currentQuantity"], mugs["variantTitle"]) == (2, 2, "Forest Green")

@@ -35,7 +35,7 @@ def line(line_id: int, title: str, quantity: int, price: str, variant: int, prod
         "quantity": quantity,
         "currentQuantity": quantity,
         "unfulfilledQuantity": quantity,
-        "discountedUnitPriceSet": {"shopMoney": {"amount": price, "currencyCode": "EUR"}},
+        "discountedUnitPriceAfterAllDiscountsSet": {"shopMoney": {"amount": price, "currencyCode": "EUR"}},
         "variant": {"id": f"gid://shopify/ProductVariant/{variant}", "product": {"id": product}},
         **extra,
     }

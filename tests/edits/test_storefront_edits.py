@@ -36,7 +36,7 @@ def editable_order(order_id: int = 5001, **kwargs):
                 "quantity": 2,
                 "currentQuantity": 2,
                 "unfulfilledQuantity": 2,
-                "discountedUnitPriceSet": {"shopMoney": {"amount": "12.50", "currencyCode": "EUR"}},
+                "discountedUnitPriceAfterAllDiscountsSet": {"shopMoney": {"amount": "12.50", "currencyCode": "EUR"}},
                 "variant": {"id": "gid://shopify/ProductVariant/101", "product": {"id": "gid://shopify/Product/55"}},
             },
             {
@@ -47,7 +47,7 @@ def editable_order(order_id: int = 5001, **kwargs):
                 "quantity": 1,
                 "currentQuantity": 1,
                 "unfulfilledQuantity": 1,
-                "discountedUnitPriceSet": {"shopMoney": {"amount": "17.50", "currencyCode": "EUR"}},
+                "discountedUnitPriceAfterAllDiscountsSet": {"shopMoney": {"amount": "17.50", "currencyCode": "EUR"}},
                 "variant": {"id": "gid://shopify/ProductVariant/201", "product": {"id": SHIRT_PRODUCT}},
             },
         ],
@@ -130,7 +130,12 @@ def test_lowering_a_quantity_is_accepted_with_its_refund_and_queued(client, edit
     assert again.status_code == 409 and again.get_json()["error"]["code"] == "edit_in_progress"
     cancel = post(client, "/proxy/orders/5001/cancellation", {"reason": "changed_mind", "csrf_token": token})
     assert cancel.status_code == 409 and cancel.get_json()["error"]["code"] == "edit_in_progress"
-    assert get(client, "/proxy/orders/5001").get_json()["editable"] is False
+    shown = get(client, "/proxy/orders/5001").get_json()
+    assert shown["editable"] is False
+    # Cancelling waits for the edit, and says so; the list agrees.
+    assert shown["eligible"] is False and [r["code"] for r in shown["ineligible_reasons"]] == ["edit_in_progress"]
+    listed = next(o for o in get(client, "/proxy/orders").get_json()["orders"] if o["order_id"] == 5001)
+    assert listed["editable"] is False and listed["edit"]["id"] == edit["id"] and listed["eligible"] is False
 
 
 def test_a_cancellation_request_keeps_the_order_from_being_edited(client, editable, app):

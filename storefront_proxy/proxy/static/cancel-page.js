@@ -60,6 +60,14 @@
     }
   }
 
+  function formatMoney(amount, currency) {
+    try {
+      return new Intl.NumberFormat(lang, { style: "currency", currency: currency }).format(Number(amount));
+    } catch (e) {
+      return amount + " " + currency;
+    }
+  }
+
   function localizeMoney(element) {
     var written = element.getAttribute("data-money-text");
     var local = written && localMoney(element);
@@ -125,7 +133,15 @@
     if (FINAL[request.status] && hint) hint.classList.add("ssc-hint--done");
     // What happens to the money once cancelled; a way to reach the shop once it could not be.
     var refund = section.querySelector("[data-refund]");
-    if (refund) refund.hidden = request.status !== "cancelled" && request.status !== "applied";
+    var refundWords = refund && refund.getAttribute("data-refund-words");
+    if (refundWords) {
+      // An edit: what Shopify refunded once applied (none, for a swap), in the shopper's format.
+      var money = request.refund;
+      refund.hidden = request.status !== "applied" || !money;
+      if (money) refund.textContent = refundWords.split("{amount}").join(formatMoney(money.amount, money.currency_code));
+    } else if (refund) {
+      refund.hidden = request.status !== "cancelled";
+    }
     var applied = section.querySelector("[data-applied]");
     if (applied) applied.hidden = request.status !== "applied";
     var contact = section.querySelector("[data-contact]");

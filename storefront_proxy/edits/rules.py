@@ -85,7 +85,14 @@ def check_edit_eligibility(order: Order, policy: Policy, now: datetime) -> Eligi
     reasons = [r for r in check_eligibility(order, policy, now).reasons if r.code != WINDOW_CLOSED]
     if policy.enabled and not policy.offers_edits:
         reasons.insert(0, IneligibleReason(EDIT_DISABLED, MESSAGES[EDIT_DISABLED]))
-    if order.merchant_editable is False and order.cancelled_at is None and not order.closed:
+    # An order paid in another currency than the shop's: the app's amounts (and refundCreate's, without a
+    # presentment currency) are the shop's, so it is left to the shop.
+    other_currency = (
+        order.presentment_currency_code is not None
+        and order.currency_code is not None
+        and order.presentment_currency_code != order.currency_code
+    )
+    if (order.merchant_editable is False or other_currency) and order.cancelled_at is None and not order.closed:
         reasons.append(IneligibleReason(NOT_EDITABLE, MESSAGES[NOT_EDITABLE]))
     deadline = edit_deadline(order, policy)
     # Exactly at the deadline the window is closed.

@@ -97,6 +97,7 @@ class Order(_Model):
     display_fulfillment_status: str
     # Whether Shopify lets apps edit the order; None when not known (a webhook does not say).
     merchant_editable: bool | None = None
+    presentment_currency_code: str | None = None
     customer_id: str | None = Field(None, validation_alias=AliasPath("customer", "id"))
     tags: list[str] = Field(default_factory=list)
     total_amount: Decimal | None = Field(None, validation_alias=AliasPath("totalPriceSet", "shopMoney", "amount"))

@@ -93,6 +93,9 @@ def _graphql_fields(payload: dict[str, Any]) -> dict[str, Any]:
         ],
         "line_items": [_line_item(item) for item in line_items[:LINE_ITEMS_READ]],
         "shipping_address": _address(payload.get("shipping_address")),
+        "presentment_currency_code": payload.get("presentment_currency")
+        if isinstance(payload.get("presentment_currency"), str)
+        else None,
         "more_line_items": len(line_items) > LINE_ITEMS_READ,
         "line_items_read": True,
         # Webhooks carry no product tags: a policy that excludes some reads the order from Shopify instead.

@@ -125,6 +125,7 @@ def test_get_order_returns_every_fragment_field(client: FlaskClient, clock: Cloc
         "displayFinancialStatus": "PAID",
         "displayFulfillmentStatus": "UNFULFILLED",
         "merchantEditable": True,
+        "presentmentCurrencyCode": "EUR",
         "customer": {"id": "gid://shopify/Customer/1001"},
         "tags": [],
         "totalPriceSet": {"shopMoney": {"amount": "118.00", "currencyCode": "EUR"}},

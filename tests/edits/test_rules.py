@@ -140,6 +140,8 @@ def test_editing_has_its_own_switch_and_shares_the_other_rules():
     shipped = order(displayFulfillmentStatus="PARTIALLY_FULFILLED")
     assert "fulfillment_started" in check_edit_eligibility(shipped, Policy(), now).codes
     assert check_edit_eligibility(order(merchantEditable=False), Policy(), now).codes == [NOT_EDITABLE]
+    assert check_edit_eligibility(order(presentmentCurrencyCode="USD"), Policy(), now).codes == [NOT_EDITABLE]
+    assert check_edit_eligibility(order(presentmentCurrencyCode="EUR"), Policy(), now).eligible
     tagged = check_edit_eligibility(order(tags=["wholesale"]), Policy(excluded_order_tags=["Wholesale"]), now)
     assert tagged.codes == ["excluded_tag"]
 

@@ -45,6 +45,7 @@ UNREACHABLE_MESSAGE = "We couldn't reach the shop to change your order. The shop
 REFUND_FAILED_MESSAGE = (
     "Your order was changed, but the refund could not be made yet. The shop's team will look into it."
 )
+ADDRESS_REFUSED = "Your items were changed, but the shop could not change the address"
 # Payments only authorized: the lower total is what gets captured, nothing is refunded.
 CAPTURED_STATUSES = frozenset({"PAID", "PARTIALLY_PAID", "PARTIALLY_REFUNDED"})
 
@@ -106,6 +107,9 @@ def _edit_in_shopify(ctx: JobContext, client: ShopifyClient, request: ShopperReq
             if stopped is not None:
                 return stopped
         errors = client.update_shipping_address(request.order_id, edit.shipping_address.mailing_address_input())
+        if errors and edit.line_items:
+            # The items are changed (and refunded) already: say that only the address was refused.
+            return _refused(ctx, request.id, errors, code="outcome.edit_address_refused.reason")
         if errors:
             return _refused(ctx, request.id, errors)
         _update(ctx, request.id, lambda r: _address_updated(r, ctx.clock()))
@@ -412,14 +416,17 @@ def _address_updated(request: ShopperRequest, now: datetime) -> None:
     request.record(now, "address_updated")
 
 
-def _refused(ctx: JobContext, request_id: str, errors: list[UserError]) -> dict[str, Any]:
+def _refused(
+    ctx: JobContext, request_id: str, errors: list[UserError], code: str = "outcome.edit_refused.reason"
+) -> dict[str, Any]:
     shopify_message = "; ".join(error.message for error in errors) or "Shopify did not start an edit"
+    words = ADDRESS_REFUSED if code == "outcome.edit_address_refused.reason" else "The shop could not change this order"
     return _finish(
         ctx,
         request_id,
         RequestStatus.FAILED,
-        f"The shop could not change this order: {shopify_message}",
-        "outcome.edit_refused.reason",
+        f"{words}: {shopify_message}",
+        code,
         message_detail=shopify_message,
         error=shopify_message,
     )

@@ -107,6 +107,32 @@ def test_shipping_started_rejects_waiting_requests(ctx, topic):
     assert stored.status is RequestStatus.REJECTED and stored.message_code == "outcome.shipped"
 
 
+@pytest.mark.parametrize(
+    ("topic", "payload", "code"),
+    [
+        ("orders/fulfilled", {"fulfillment_status": "fulfilled"}, "outcome.edit_shipped"),
+        ("orders/cancelled", {"cancelled_at": "2026-06-01T12:00:00Z"}, "edit_ineligible.already_cancelled"),
+    ],
+)
+def test_an_open_edit_of_an_order_that_ships_or_is_cancelled_is_rejected(ctx, topic, payload, code):
+    from tests.edits.test_review_of_edits import stored_edit
+    from workers.webhooks import handle_webhook
+
+    waiting = stored_edit(ctx.store, RequestStatus.PENDING_REVIEW)
+    handle_webhook(topic, SHOP, {"id": waiting.order_id, **payload})
+    stored = ctx.store.requests.get(waiting.id)
+    assert stored.status is RequestStatus.REJECTED and stored.message_code == code
+
+
+def test_an_edit_a_worker_is_carrying_out_is_left_to_it(ctx):
+    from tests.edits.test_review_of_edits import stored_edit
+    from workers.webhooks import handle_webhook
+
+    running = stored_edit(ctx.store, RequestStatus.PROCESSING)
+    handle_webhook("orders/fulfilled", SHOP, {"id": running.order_id, "fulfillment_status": "fulfilled"})
+    assert ctx.store.requests.get(running.id).status is RequestStatus.PROCESSING
+
+
 def test_processing_and_unrelated_updates_are_left_alone(ctx):
     from workers.webhooks import handle_webhook
 

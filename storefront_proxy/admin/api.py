@@ -424,18 +424,8 @@ def _csv_cell(value: Any) -> Any:
 
 
 def _changes_text(item: ShopperRequest) -> str | None:
-    """An edit's changes in one cell: "Mug 2 → 1; T-shirt → L ×1; shipping address"."""
-    if item.edit is None:
-        return None
-    parts = []
-    for line in item.edit.line_items:
-        if line.is_swap:
-            parts.append(f"{line.title} → {line.new_variant_title} ×{line.to_quantity}")
-        else:
-            parts.append(f"{line.title} {line.from_quantity} → {line.to_quantity}")
-    if item.edit.shipping_address is not None:
-        parts.append("shipping address")
-    return "; ".join(parts)
+    """An edit's changes in one cell."""
+    return item.edit.summary() if item.edit is not None else None
 
 
 @bp.get("/api/requests.csv")

@@ -134,9 +134,21 @@ class EditDetails(BaseModel):
     refunded_amount: Decimal | None = None
     address_updated_at: datetime | None = None
 
-    @property
-    def changes_line_items(self) -> bool:
-        return bool(self.line_items)
+    def summary(self) -> str:
+        """The changes in a few words, for staff (the order's staff note, the timeline, the CSV):
+        "T-shirt S → L ×1; removed Mug; Tea 2 → 1; new shipping address"."""
+        parts = []
+        for change in self.line_items:
+            if change.is_swap:
+                was = f"{change.title} {change.variant_title}" if change.variant_title else change.title
+                parts.append(f"{was} → {change.new_variant_title} ×{change.to_quantity}")
+            elif change.to_quantity == 0:
+                parts.append(f"removed {change.title}")
+            else:
+                parts.append(f"{change.title} {change.from_quantity} → {change.to_quantity}")
+        if self.shipping_address is not None:
+            parts.append("new shipping address")
+        return "; ".join(parts)
 
     def public_changes(self) -> list[dict[str, object]]:
         changes = [line.public_dict() for line in self.line_items]

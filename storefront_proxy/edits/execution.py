@@ -342,19 +342,7 @@ def _shows_change(order: Order, change: LineChange) -> bool:
 
 def staff_note(request: ShopperRequest) -> str:
     """The note staff see on the edited order: what the shopper changed, within Shopify's 255 characters."""
-    edit = _details(request)
-    parts = []
-    for change in edit.line_items:
-        if change.is_swap:
-            was = f"{change.title} {change.variant_title}" if change.variant_title else change.title
-            parts.append(f"{was} → {change.new_variant_title} ×{change.to_quantity}")
-        elif change.to_quantity == 0:
-            parts.append(f"removed {change.title}")
-        else:
-            parts.append(f"{change.title} {change.from_quantity} → {change.to_quantity}")
-    if edit.shipping_address is not None:
-        parts.append("new shipping address")
-    note = "Changed by the customer (self-service): " + "; ".join(parts) + "."
+    note = f"Changed by the customer (self-service): {_details(request).summary()}."
     if len(note) > STAFF_NOTE_MAX:
         note = note[: STAFF_NOTE_MAX - 1] + "…"
     return note

@@ -36,7 +36,6 @@ MESSAGES = {
 
 # Payments only authorized: a lower total is captured, nothing is refunded (as for a cancellation).
 UNCAPTURED = frozenset({"AUTHORIZED", "PENDING", "EXPIRED"})
-ADDRESS_FIELD_MAX = 255
 # Shopify's CountryCode values are ISO 3166-1 alpha-2 codes (orderUpdate refuses any other).
 COUNTRY_CODE = re.compile(r"[A-Z]{2}")
 

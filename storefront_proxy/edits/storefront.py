@@ -117,6 +117,12 @@ class Edits:
         plan = plan_edit(order, policy, products, lines, address)
 
         status = RequestStatus.PENDING_REVIEW if policy.needs_review(order.total_amount) else RequestStatus.QUEUED
+        details = EditDetails(
+            line_items=list(plan.line_items),
+            shipping_address=plan.shipping_address,
+            previous_address=plan.previous_address,
+            refund_estimate=plan.refund,
+        )
         request = ShopperRequest(
             id=new_request_id(RequestKind.EDIT),
             kind=RequestKind.EDIT,
@@ -127,19 +133,14 @@ class Edits:
             customer_email=order.email,
             order_total=order.total_amount,
             currency_code=order.currency_code,
-            edit=EditDetails(
-                line_items=list(plan.line_items),
-                shipping_address=plan.shipping_address,
-                previous_address=plan.previous_address,
-                refund_estimate=plan.refund,
-            ),
+            edit=details,
             status=status,
             dispatches=1 if status is RequestStatus.QUEUED else 0,
             requested_at=now,
             created_at=now,
             updated_at=now,
         )
-        request.record(now, "requested", status=status, detail=_summary(request))
+        request.record(now, "requested", status=status, detail=details.summary())
         auto_review = policy.auto_review_after_hours if status is RequestStatus.PENDING_REVIEW else None
 
         def enqueue(pipe: Pipeline) -> None:
@@ -198,21 +199,3 @@ def _product_ids(order: Order) -> list[str]:
     of a product with one variant only ("Default Title", which Shopify leaves off the line item): nothing to
     swap to, and nothing to read."""
     return sorted({item.product_id for item in editable_lines(order) if item.product_id and item.variant_title})
-
-
-def _summary(request: ShopperRequest) -> str:
-    """The edit in a few words, for the timeline."""
-    assert request.edit is not None
-    parts = [
-        _line_summary(line.title, line.from_quantity, line.to_quantity, line.new_variant_title)
-        for line in request.edit.line_items
-    ]
-    if request.edit.shipping_address is not None:
-        parts.append("shipping address")
-    return "; ".join(parts)
-
-
-def _line_summary(title: str, before: int, after: int, variant: str | None) -> str:
-    if variant is not None:
-        return f"{title} → {variant} ×{after}"
-    return f"{title} {before} → {after}"
